@@ -1,0 +1,298 @@
+import { encodeSignals, SignalRecord } from './messages';
+import { setOwn } from './record';
+import { Peer, SubscriptionGroup, subscriptionKey } from './session';
+import { SignalTable, SignalUpdate } from './signals';
+import { SignalValue } from './values';
+
+export interface ExchangeOptions {
+  /** Flush period in ms; 0 = flush on every write. */
+  cycleMs: number;
+  /** Send only values that changed since a peer was last sent them (else every write signal each cycle). */
+  onlyChanged: boolean;
+  /** Send every intermediate value of a signal, one per cycle, in order. */
+  preserveTransitions: boolean;
+  /** Bound of each signal's transition queue; older values are dropped beyond it. */
+  maxTransitions: number;
+  /** A peer whose socket buffers more than this many bytes is skipped and conflated. */
+  slowPeerBytes: number;
+  /** A peer that stays over `slowPeerBytes` this long is disconnected; 0 = never. */
+  slowPeerTimeoutMs: number;
+}
+
+export interface ExchangeHooks {
+  /** A peer stayed slow past the timeout: the owner disconnects it. */
+  slowPeer(peer: Peer, slowForMs: number): void;
+  /** A signal's transition queue overflowed and dropped its oldest values. */
+  transitionsDropped(name: string, dropped: number): void;
+}
+
+export interface ExchangeStats {
+  /** Flushes run. */
+  cycles: number;
+  /** Frames encoded (one per distinct payload per cycle). */
+  encodes: number;
+  /** Frames handed to sockets. */
+  frames: number;
+  /** Bytes handed to sockets. */
+  bytes: number;
+}
+
+/**
+ * The cyclic exchange. Local writes mark signals dirty; each cycle builds at most one
+ * `data` frame per subscription group, encodes it once and hands it to every peer of
+ * the group. Peers that joined late, reconnected or fell behind get the full state.
+ */
+export class Exchange {
+  readonly stats: ExchangeStats = { cycles: 0, encodes: 0, frames: 0, bytes: 0 };
+  private readonly groups = new Map<string, SubscriptionGroup>();
+  private readonly dirty = new Set<string>();
+  private readonly transitions = new Map<string, SignalValue[]>();
+  private writeVersion = 0;
+  private peerCount = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private lastFlush = 0;
+  private closed = false;
+  private flushing = false;
+
+  constructor(
+    private readonly table: SignalTable,
+    private readonly options: ExchangeOptions,
+    private readonly hooks: ExchangeHooks,
+  ) {}
+
+  get cycleMs(): number {
+    return this.options.cycleMs;
+  }
+
+  /** Number of distinct subscriptions among connected peers. */
+  get groupCount(): number {
+    return this.groups.size;
+  }
+
+  setCycleMs(cycleMs: number): void {
+    this.options.cycleMs = cycleMs;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.schedule();
+    }
+  }
+
+  addPeer(peer: Peer): void {
+    this.peerCount++;
+    this.join(peer, null);
+    peer.needsFullState = true;
+    this.schedule();
+  }
+
+  removePeer(peer: Peer): void {
+    if (!peer.group) return;
+    this.peerCount--;
+    this.leave(peer);
+    if (this.peerCount === 0) {
+      this.dirty.clear();
+      this.transitions.clear();
+    }
+  }
+
+  /** Moves a peer to the group of `names` and returns the snapshot it must be sent now. */
+  subscribe(peer: Peer, names: readonly string[]): SignalRecord {
+    const filter = new Set(names);
+    this.leave(peer);
+    this.join(peer, filter);
+    peer.needsFullState = false;
+    return this.table.values('write', filter);
+  }
+
+  /** Records one applied local write (call only for writes that changed the value). */
+  written(update: SignalUpdate): void {
+    if (this.peerCount === 0) return;
+    const { name, value } = update.signal;
+    this.writeVersion++;
+    if (this.options.preserveTransitions && update.previous !== undefined) {
+      let queue = this.transitions.get(name);
+      if (!queue) {
+        if (this.dirty.has(name)) {
+          // The value pending since the last flush is the first transition.
+          queue = [update.previous];
+          this.transitions.set(name, queue);
+        }
+      }
+      if (queue) {
+        queue.push(value);
+        if (queue.length > this.options.maxTransitions) {
+          const dropped = queue.length - this.options.maxTransitions;
+          queue.splice(0, dropped);
+          this.hooks.transitionsDropped(name, dropped);
+        }
+      }
+    }
+    this.dirty.add(name);
+  }
+
+  /** Marks signals dirty whose values changed outside `written` (declarations). */
+  touched(names: Iterable<string>): void {
+    this.writeVersion++;
+    if (this.peerCount === 0) return;
+    for (const name of names) {
+      const signal = this.table.get(name);
+      if (signal !== undefined && signal.direction === 'write') this.dirty.add(name);
+    }
+  }
+
+  /** Ends a batch of writes: flushes at once when cycleMs is 0, else at the next cycle. */
+  commit(): void {
+    if (this.dirty.size === 0) return;
+    if (this.options.cycleMs === 0 && !this.flushing) this.flush();
+    else this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Runs one cycle now (and more while transitions remain when cycleMs is 0). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.closed) return;
+    this.flushing = true;
+    try {
+      do {
+        this.flushOnce();
+      } while (this.options.cycleMs === 0 && this.transitions.size > 0 && this.peerCount > 0);
+    } finally {
+      this.flushing = false;
+    }
+    if (this.needsAnotherCycle()) this.schedule();
+  }
+
+  private flushOnce(): void {
+    this.lastFlush = Date.now();
+    this.stats.cycles++;
+    const cycle = this.takeCycleValues();
+    for (const group of this.groups.values()) this.flushGroup(group, cycle);
+  }
+
+  private needsAnotherCycle(): boolean {
+    if (this.peerCount === 0) return false;
+    if (this.dirty.size > 0 || this.transitions.size > 0 || !this.options.onlyChanged) return true;
+    for (const group of this.groups.values()) {
+      for (const peer of group.peers) if (peer.needsFullState) return true;
+    }
+    return false;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed || this.peerCount === 0) return;
+    const wait = Math.max(0, this.lastFlush + this.options.cycleMs - Date.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  /** The value each dirty signal contributes to this cycle: its oldest queued transition, else its current value. */
+  private takeCycleValues(): Array<[string, SignalValue]> {
+    const cycle: Array<[string, SignalValue]> = [];
+    for (const name of this.dirty) {
+      const queue = this.transitions.get(name);
+      if (queue) {
+        cycle.push([name, queue.shift() as SignalValue]);
+        if (queue.length === 0) this.transitions.delete(name);
+        continue;
+      }
+      const signal = this.table.get(name);
+      if (signal !== undefined && signal.direction === 'write') cycle.push([name, signal.value]);
+    }
+    this.dirty.clear();
+    for (const name of this.transitions.keys()) this.dirty.add(name);
+    return cycle;
+  }
+
+  private flushGroup(group: SubscriptionGroup, cycle: Array<[string, SignalValue]>): void {
+    const delta = this.changesFor(group, cycle);
+    let deltaFrame: Buffer | null = null;
+    const now = Date.now();
+    for (const peer of group.peers) {
+      if (this.isBehind(peer, now)) continue;
+      let frame: Buffer | null;
+      if (peer.needsFullState || !this.options.onlyChanged) {
+        frame = this.fullFrame(group, delta);
+        peer.needsFullState = false;
+      } else {
+        if (delta === null) continue;
+        if (deltaFrame === null) deltaFrame = this.encode(delta);
+        frame = deltaFrame;
+      }
+      if (frame === null) continue;
+      peer.link.send(frame);
+      this.stats.frames++;
+      this.stats.bytes += frame.length;
+    }
+  }
+
+  /** Slow peers are skipped (their values conflate) and catch up with the full state once drained. */
+  private isBehind(peer: Peer, now: number): boolean {
+    if (peer.link.bufferedAmount <= this.options.slowPeerBytes) {
+      peer.slowSince = 0;
+      return false;
+    }
+    if (peer.slowSince === 0) peer.slowSince = now;
+    peer.needsFullState = true;
+    const slowFor = now - peer.slowSince;
+    if (this.options.slowPeerTimeoutMs > 0 && slowFor >= this.options.slowPeerTimeoutMs) this.hooks.slowPeer(peer, slowFor);
+    return true;
+  }
+
+  private changesFor(group: SubscriptionGroup, cycle: Array<[string, SignalValue]>): SignalRecord | null {
+    let record: SignalRecord | null = null;
+    for (let i = 0; i < cycle.length; i++) {
+      const [name, value] = cycle[i];
+      if (!group.wants(name) || group.lastSent.get(name) === value) continue;
+      group.lastSent.set(name, value);
+      if (record === null) record = {};
+      setOwn(record, name, value);
+    }
+    return record;
+  }
+
+  private fullFrame(group: SubscriptionGroup, delta: SignalRecord | null): Buffer | null {
+    const pendingTransitions = delta !== null && this.transitions.size > 0;
+    if (!pendingTransitions && group.fullFrameVersion === this.writeVersion) return group.fullFrame;
+    const record = this.table.values('write', group.filter);
+    if (pendingTransitions && delta) for (const name of Object.keys(delta)) setOwn(record, name, delta[name]);
+    const frame = Object.keys(record).length === 0 ? null : this.encode(record);
+    if (!pendingTransitions) {
+      group.fullFrame = frame;
+      group.fullFrameVersion = this.writeVersion;
+    }
+    return frame;
+  }
+
+  private encode(record: SignalRecord): Buffer {
+    this.stats.encodes++;
+    return Buffer.from(encodeSignals('data', record));
+  }
+
+  private join(peer: Peer, filter: ReadonlySet<string> | null): void {
+    const key = subscriptionKey(filter);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = new SubscriptionGroup(key, filter);
+      for (const signal of this.table) {
+        if (signal.direction === 'write' && group.wants(signal.name)) group.lastSent.set(signal.name, signal.value);
+      }
+      this.groups.set(key, group);
+    }
+    group.peers.add(peer);
+    peer.group = group;
+  }
+
+  private leave(peer: Peer): void {
+    const group = peer.group;
+    if (!group) return;
+    group.peers.delete(peer);
+    peer.group = null;
+    if (group.peers.size === 0) this.groups.delete(group.key);
+  }
+}

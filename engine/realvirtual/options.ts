@@ -1,0 +1,107 @@
+import { OptionError } from '../errors';
+import { Logger, silentLogger } from '../logger';
+import { DirectionRules, splitList } from './catalog';
+import { SignalDeclaration } from './signals';
+
+/** Settings shared by the server and the client. */
+export interface EndpointOptions extends DirectionRules {
+  /** Cycle period in ms; 0 flushes on every write. Default 10. */
+  cycleMs?: number;
+  /** Send only values that changed since a peer last got them. Default true. */
+  onlyChanged?: boolean;
+  /** Send every intermediate value, one per cycle, in order. Default false. */
+  preserveTransitions?: boolean;
+  /** Bound of each signal's transition queue. Default 1000. */
+  maxTransitions?: number;
+  /** Largest frame accepted, in bytes. Default 16 MiB. */
+  maxPayload?: number;
+  /** Signals declared up front. */
+  signals?: SignalDeclaration[];
+  /** Time allowed for an import or config answer, in ms. Default 5000. */
+  requestTimeoutMs?: number;
+  /** Socket buffer (bytes) above which a peer counts as slow and is conflated. Default 4 MiB. */
+  slowPeerBytes?: number;
+  /** A peer slow for this long (ms) is disconnected; 0 = never. Default 30000. */
+  slowPeerTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface ResolvedEndpointOptions {
+  cycleMs: number;
+  onlyChanged: boolean;
+  preserveTransitions: boolean;
+  maxTransitions: number;
+  maxPayload: number;
+  signals: SignalDeclaration[];
+  requestTimeoutMs: number;
+  slowPeerBytes: number;
+  slowPeerTimeoutMs: number;
+  inputPatterns: string[];
+  outputPatterns: string[];
+  defaultDirection: 'read' | 'write';
+  logger: Logger;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 1234,
+  path: '',
+  clientName: 'Node-RED',
+  cycleMs: 10,
+  onlyChanged: true,
+  preserveTransitions: false,
+  maxTransitions: 1000,
+  maxPayload: 16 * 1024 * 1024,
+  requestTimeoutMs: 5000,
+  slowPeerBytes: 4 * 1024 * 1024,
+  slowPeerTimeoutMs: 30000,
+  defaultDirection: 'read' as const,
+  autoReconnect: true,
+  reconnectIntervalMs: 2000,
+  maxReconnectIntervalMs: 30000,
+  maxReconnectAttempts: -1,
+  handshakeTimeoutMs: 5000,
+  heartbeatMs: 10000,
+  keepAliveMs: 25000,
+};
+
+export function checkNumber(name: string, value: number, min: number, integer = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new OptionError(`${name} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function checkPort(port: number): number {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new OptionError(`port must be a whole number from 0 to 65535, got ${JSON.stringify(port)}`);
+  return port;
+}
+
+export function resolveEndpointOptions(options: EndpointOptions): ResolvedEndpointOptions {
+  const defaultDirection = options.defaultDirection ?? DEFAULTS.defaultDirection;
+  if (defaultDirection !== 'read' && defaultDirection !== 'write') {
+    throw new OptionError(`defaultDirection must be "read" or "write", got ${JSON.stringify(defaultDirection)}`);
+  }
+  return {
+    cycleMs: checkNumber('cycleMs', options.cycleMs ?? DEFAULTS.cycleMs, 0),
+    onlyChanged: options.onlyChanged ?? DEFAULTS.onlyChanged,
+    preserveTransitions: options.preserveTransitions ?? DEFAULTS.preserveTransitions,
+    maxTransitions: checkNumber('maxTransitions', options.maxTransitions ?? DEFAULTS.maxTransitions, 1, true),
+    maxPayload: checkNumber('maxPayload', options.maxPayload ?? DEFAULTS.maxPayload, 1, true),
+    signals: options.signals ?? [],
+    requestTimeoutMs: checkNumber('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs, 1),
+    slowPeerBytes: checkNumber('slowPeerBytes', options.slowPeerBytes ?? DEFAULTS.slowPeerBytes, 0),
+    slowPeerTimeoutMs: checkNumber('slowPeerTimeoutMs', options.slowPeerTimeoutMs ?? DEFAULTS.slowPeerTimeoutMs, 0),
+    inputPatterns: splitList(options.inputPatterns),
+    outputPatterns: splitList(options.outputPatterns),
+    defaultDirection,
+    logger: options.logger ?? silentLogger,
+  };
+}
+
+/** A URL path: "" stays "", anything else starts with exactly one "/". */
+export function normalizePath(path: string | undefined): string {
+  const trimmed = (path ?? '').trim();
+  if (trimmed === '' || trimmed === '/') return '';
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}

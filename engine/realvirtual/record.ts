@@ -1,0 +1,23 @@
+/**
+ * Signal names are arbitrary strings, "__proto__" and "constructor" included.
+ * Records of signals are ordinary objects (users and JSON.stringify expect that),
+ * so "__proto__" must be defined as an own property rather than assigned, which
+ * would replace the object's prototype instead.
+ */
+export function setOwn<T>(record: Record<string, T>, name: string, value: T): void {
+  if (name === '__proto__') {
+    Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    record[name] = value;
+  }
+}
+
+export function hasOwn(record: object, name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(record, name);
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}

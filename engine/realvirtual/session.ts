@@ -1,0 +1,76 @@
+import { PendingRequests } from './requests';
+import { SignalValue } from './values';
+
+/** The transport side of one connected peer. */
+export interface PeerLink {
+  /** Sends one text frame. */
+  send(frame: Buffer): void;
+  /** Bytes queued in the socket but not yet written. */
+  readonly bufferedAmount: number;
+  /** Closes the connection with a reason the peer can see. */
+  close(code: number, reason: string): void;
+}
+
+export interface PeerInfo {
+  id: string;
+  name: string;
+}
+
+/**
+ * Peers with the same subscription share one group, so that one cycle encodes each
+ * distinct frame once. The group remembers what its peers were last sent.
+ */
+export class SubscriptionGroup {
+  readonly peers = new Set<Peer>();
+  readonly lastSent = new Map<string, SignalValue>();
+  /** Encoded full state, valid while `fullFrameVersion` equals the table's write version. */
+  fullFrame: Buffer | null = null;
+  fullFrameVersion = -1;
+
+  constructor(
+    readonly key: string,
+    /** The subscribed names; null = every signal. */
+    readonly filter: ReadonlySet<string> | null,
+  ) {}
+
+  wants(name: string): boolean {
+    return this.filter === null || this.filter.has(name);
+  }
+}
+
+/** One connected peer: its name from `init`, its subscription, and its send state. */
+export class Peer implements PeerInfo {
+  name: string;
+  group: SubscriptionGroup | null = null;
+  /** Set until the peer has received our full state once (late joiners, reconnects). */
+  needsFullState = true;
+  /** Since when (ms) the peer's socket has been over the slow-peer threshold; 0 = keeping up. */
+  slowSince = 0;
+  /** Protocol versions above ours are warned about once per peer. */
+  versionWarned = false;
+  /** Per-signal error keys already reported for this peer, so a bad peer cannot flood the log. */
+  readonly reported = new Set<string>();
+  /** Import and config requests waiting for this peer's answer. */
+  readonly requests = new PendingRequests();
+
+  constructor(
+    readonly id: string,
+    name: string,
+    readonly link: PeerLink,
+  ) {
+    this.name = name;
+  }
+
+  get info(): PeerInfo {
+    return { id: this.id, name: this.name };
+  }
+
+  get subscription(): ReadonlySet<string> | null {
+    return this.group ? this.group.filter : null;
+  }
+}
+
+export function subscriptionKey(names: ReadonlySet<string> | null): string {
+  if (names === null) return '*';
+  return JSON.stringify([...names].sort());
+}

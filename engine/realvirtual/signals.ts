@@ -1,0 +1,164 @@
+import { SignalError } from '../errors';
+import { checkSignalValue, coerceValue, defaultValue, inferValueType, isValueType, SignalValue, ValueType } from './values';
+import { SignalRecord } from './messages';
+import { setOwn } from './record';
+
+/** Direction seen from our side: `write` = we send it, `read` = we receive it. */
+export type Direction = 'write' | 'read';
+
+export function isDirection(value: unknown): value is Direction {
+  return value === 'write' || value === 'read';
+}
+
+/** realvirtual's type string for a signal: we write PLCOutput<T>, we read PLCInput<T>. */
+export function realvirtualType(direction: Direction, valueType: ValueType): string {
+  return (direction === 'write' ? 'PLCOutput' : 'PLCInput') + valueType;
+}
+
+export interface Signal {
+  readonly name: string;
+  valueType: ValueType;
+  direction: Direction;
+  /** realvirtual's type string, e.g. "PLCOutputFloat". */
+  rvType: string;
+  value: SignalValue;
+  /** Declared up front (or imported) rather than inferred from its first value. */
+  declared: boolean;
+}
+
+export interface SignalDeclaration {
+  name: string;
+  type: ValueType;
+  direction: Direction;
+  value?: unknown;
+}
+
+/** What a write or a receive did to one signal. */
+export interface SignalUpdate {
+  signal: Signal;
+  previous: SignalValue | undefined;
+  changed: boolean;
+}
+
+/**
+ * The last value of every signal, with its type and direction. Names live in a
+ * Map, so no name can touch a prototype.
+ */
+export class SignalTable {
+  private readonly entries = new Map<string, Signal>();
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(name: string): Signal | undefined {
+    return this.entries.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  [Symbol.iterator](): IterableIterator<Signal> {
+    return this.entries.values();
+  }
+
+  /** Adds or redefines a signal; its value is coerced to the type, or the type's default. */
+  declare(declaration: SignalDeclaration): Signal | SignalError {
+    const { name, type, direction } = declaration;
+    if (typeof name !== 'string') return new SignalError('ERR_INVALID_FIELD', String(name), 'a signal name must be a string');
+    if (!isValueType(type)) {
+      return new SignalError('ERR_INVALID_FIELD', name, `signal "${name}": type must be Bool, Int, Float or Text, got ${JSON.stringify(type)}`);
+    }
+    if (!isDirection(direction)) {
+      return new SignalError('ERR_INVALID_FIELD', name, `signal "${name}": direction must be "write" or "read", got ${JSON.stringify(direction)}`);
+    }
+    let value: SignalValue = defaultValue(type);
+    const initial = declaration.value !== undefined && declaration.value !== '' ? declaration.value : this.entries.get(name)?.value;
+    if (initial !== undefined) {
+      const coerced = coerceValue(name, initial, type);
+      if (coerced instanceof SignalError) {
+        if (declaration.value !== undefined && declaration.value !== '') return coerced;
+      } else {
+        value = coerced;
+      }
+    }
+    const signal: Signal = { name, valueType: type, direction, rvType: realvirtualType(direction, type), value, declared: true };
+    this.entries.set(name, signal);
+    return signal;
+  }
+
+  remove(name: string): boolean {
+    return this.entries.delete(name);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  /** A local write: declares unknown signals by inference, coerces known ones to their type. */
+  write(name: string, value: unknown): SignalUpdate | SignalError {
+    return this.update(name, value, 'write');
+  }
+
+  /**
+   * A value received from a peer. Returns undefined when the signal is one we write:
+   * our value stays authoritative and is not overwritten (nor relayed) by a peer.
+   */
+  receive(name: string, value: SignalValue): SignalUpdate | SignalError | undefined {
+    const signal = this.entries.get(name);
+    if (signal !== undefined && signal.direction === 'write') return undefined;
+    return this.update(name, value, 'read');
+  }
+
+  private update(name: string, value: unknown, direction: Direction): SignalUpdate | SignalError {
+    let signal = this.entries.get(name);
+    if (signal === undefined) {
+      const invalid = checkSignalValue(name, value);
+      if (invalid) return invalid;
+      const valueType = inferValueType(value as SignalValue);
+      signal = { name, valueType, direction, rvType: realvirtualType(direction, valueType), value: value as SignalValue, declared: false };
+      this.entries.set(name, signal);
+      return { signal, previous: undefined, changed: true };
+    }
+    if (signal.direction !== direction) {
+      if (signal.declared) {
+        return new SignalError('ERR_DIRECTION', name, `signal "${name}" is declared "${signal.direction}" (${signal.rvType}): it cannot be ${direction === 'write' ? 'written' : 'received'}`);
+      }
+      signal.direction = direction;
+      signal.rvType = realvirtualType(direction, signal.valueType);
+    }
+    const coerced = coerceValue(name, value, signal.valueType);
+    if (coerced instanceof SignalError) return coerced;
+    const previous = signal.value;
+    signal.value = coerced;
+    return { signal, previous, changed: previous !== coerced };
+  }
+
+  /** Values of the signals in one direction, optionally limited to a set of names. */
+  values(direction: Direction, only?: ReadonlySet<string> | null): SignalRecord {
+    const record: SignalRecord = {};
+    if (only) {
+      for (const name of only) {
+        const signal = this.entries.get(name);
+        if (signal !== undefined && signal.direction === direction) setOwn(record, name, signal.value);
+      }
+      return record;
+    }
+    for (const signal of this.entries.values()) {
+      if (signal.direction === direction) setOwn(record, signal.name, signal.value);
+    }
+    return record;
+  }
+
+  /** The catalog for an `import_answer`: every signal's value and realvirtual type. */
+  catalog(): { signals: SignalRecord; signalTypes: Record<string, string> } {
+    const signals: SignalRecord = {};
+    const signalTypes: Record<string, string> = {};
+    for (const signal of this.entries.values()) {
+      setOwn(signals, signal.name, signal.value);
+      setOwn(signalTypes, signal.name, signal.rvType);
+    }
+    return { signals, signalTypes };
+  }
+}

@@ -1,0 +1,102 @@
+import { SignalError } from '../errors';
+
+/** The four value types of realvirtual signals. */
+export type ValueType = 'Bool' | 'Int' | 'Float' | 'Text';
+export type SignalValue = boolean | number | string;
+
+export const VALUE_TYPES: readonly ValueType[] = ['Bool', 'Int', 'Float', 'Text'];
+
+/** realvirtual's Int signals are C# `int`. */
+export const INT_MIN = -2147483648;
+export const INT_MAX = 2147483647;
+
+export function isValueType(value: unknown): value is ValueType {
+  return value === 'Bool' || value === 'Int' || value === 'Float' || value === 'Text';
+}
+
+/** True for the primitives a signal may carry: booleans, finite numbers and strings. */
+export function isSignalValue(value: unknown): value is SignalValue {
+  const kind = typeof value;
+  return kind === 'boolean' || kind === 'string' || (kind === 'number' && Number.isFinite(value as number));
+}
+
+/** The value type a signal gets when it is written without a declaration. */
+export function inferValueType(value: SignalValue): ValueType {
+  switch (typeof value) {
+    case 'boolean':
+      return 'Bool';
+    case 'number':
+      return Number.isInteger(value) ? 'Int' : 'Float';
+    default:
+      return 'Text';
+  }
+}
+
+export function defaultValue(type: ValueType): SignalValue {
+  switch (type) {
+    case 'Bool':
+      return false;
+    case 'Text':
+      return '';
+    default:
+      return 0;
+  }
+}
+
+const NUMERIC_TEXT = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the text ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'number') return `the number ${String(value)}`;
+  if (typeof value === 'boolean') return `the boolean ${String(value)}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function mismatch(name: string, value: unknown, type: ValueType, hint: string): SignalError {
+  return new SignalError('ERR_TYPE_MISMATCH', name, `signal "${name}" is ${type}: ${describe(value)} ${hint}`);
+}
+
+/** Rejects anything that is not a boolean, a finite number or a string, naming the signal. */
+export function checkSignalValue(name: string, value: unknown): SignalError | undefined {
+  if (isSignalValue(value)) return undefined;
+  const reason = typeof value === 'number' ? `${describe(value)} is not a finite number` : `${describe(value)} is not a boolean, number or string`;
+  return new SignalError('ERR_INVALID_VALUE', name, `signal "${name}": ${reason}`);
+}
+
+function toInt(name: string, value: number, original: unknown): number | SignalError {
+  const rounded = value < 0 ? -Math.round(-value) : Math.round(value);
+  if (rounded < INT_MIN || rounded > INT_MAX) {
+    return mismatch(name, original, 'Int', `is outside the 32-bit range ${INT_MIN}..${INT_MAX}`);
+  }
+  return rounded === 0 ? 0 : rounded;
+}
+
+/**
+ * Converts a value to a signal's type, following realvirtual's own clients:
+ * numbers convert between Int and Float (Float → Int rounds to nearest, halves away
+ * from zero), "true"/"True"/"false"/"False" convert to Bool, and numeric text converts
+ * to a number. Everything else, NaN and Infinity included, is a SignalError.
+ */
+export function coerceValue(name: string, value: unknown, type: ValueType): SignalValue | SignalError {
+  switch (type) {
+    case 'Bool':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === 'True') return true;
+      if (value === 'false' || value === 'False') return false;
+      return mismatch(name, value, type, 'is not true/false (accepted text: "true", "True", "false", "False")');
+    case 'Int':
+    case 'Float': {
+      let number: number;
+      if (typeof value === 'number') number = value;
+      else if (typeof value === 'string' && NUMERIC_TEXT.test(value)) number = Number(value);
+      else return mismatch(name, value, type, 'is not a number or numeric text');
+      if (!Number.isFinite(number)) return mismatch(name, value, type, 'is not a finite number');
+      return type === 'Int' ? toInt(name, number, value) : number;
+    }
+    case 'Text':
+      if (typeof value === 'string') return value;
+      return mismatch(name, value, type, 'is not text');
+  }
+}
