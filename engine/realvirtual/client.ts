@@ -94,6 +94,11 @@ export class RealvirtualClient extends Endpoint {
     return this.server !== null;
   }
 
+  /** The names sent in `subscribe`, or null when the client subscribes to everything. */
+  get subscribed(): readonly string[] | null {
+    return this.subscription;
+  }
+
   /**
    * Starts connecting (and reconnecting, as configured). Resolves at the first
    * connection; rejects if the client gives up or is closed first. Ignoring the

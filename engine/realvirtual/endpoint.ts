@@ -241,18 +241,18 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   /** Transports override this to note activity (the client's keep-alive). */
   protected afterSend(_peer: Peer): void {}
 
-  /** Reports a problem once to listeners and the log. */
-  protected report(error: RealvirtualError, peer?: Peer): void {
-    const where = peer ? ` (peer ${peer.name})` : '';
-    this.logger.warn(`${error.message}${where}`);
+  /**
+   * Reports a problem: every occurrence reaches 'problem' listeners; the log gets a line
+   * only once per peer and `onceKey`, so that a misbehaving peer cannot flood it.
+   */
+  protected report(error: RealvirtualError, peer?: Peer, onceKey?: string): void {
+    let log = true;
+    if (peer && onceKey !== undefined) {
+      log = !peer.reported.has(onceKey);
+      if (log && peer.reported.size < MAX_REPORTED_PER_PEER) peer.reported.add(onceKey);
+    }
+    if (log) this.logger.warn(`${error.message}${peer ? ` (peer ${peer.name})` : ''}`);
     if (this.listenerCount('problem') > 0) this.emit('problem', error, peer ? peer.info : undefined);
-  }
-
-  /** Like report, but at most once per peer and key, so that a misbehaving peer cannot flood the log. */
-  private reportOnce(peer: Peer, key: string, error: RealvirtualError): void {
-    if (peer.reported.has(key)) return;
-    if (peer.reported.size < MAX_REPORTED_PER_PEER) peer.reported.add(key);
-    this.report(error, peer);
   }
 
   private dropSlowPeer(peer: Peer, slowForMs: number): void {
@@ -271,7 +271,7 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   protected handleFrame(peer: Peer, frame: Buffer | string, isBinary: boolean): void {
     const parsed = parseMessage(frame, isBinary);
     if (parsed instanceof ProtocolError) {
-      this.report(parsed, peer);
+      this.report(parsed, peer, parsed.code);
       return;
     }
     if (parsed.kind === 'unknown') {
@@ -283,7 +283,7 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
       peer.versionWarned = true;
       this.logger.warn(`${peer.name} speaks protocol version ${message.version}; this engine speaks ${PROTOCOL_VERSION} and reads what it knows`);
     }
-    for (const error of rejected) this.reportOnce(peer, `${error.code}:${error.signal}`, error);
+    for (const error of rejected) this.report(error, peer, `${error.code}:${error.signal}`);
     try {
       this.dispatch(peer, message);
     } catch (error) {
@@ -314,7 +314,7 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
       }
       case 'import_answer': {
         const { signals, rejected } = importCatalog(message, this.settings);
-        for (const error of rejected) this.reportOnce(peer, `import:${error.code}:${error.signal}`, error);
+        for (const error of rejected) this.report(error, peer, `import:${error.code}:${error.signal}`);
         const result: ImportResult = { peer: peer.info, signals, rejected };
         peer.requests.settle('import', result);
         this.emit('importAnswer', result);
@@ -361,7 +361,7 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
         }
       } else if (update instanceof SignalError) {
         keep = false;
-        this.reportOnce(peer, `${update.code}:${name}`, update);
+        this.report(update, peer, `${update.code}:${name}`);
       } else {
         if (update.changed) changed.push(name);
         if (update.signal.value !== raw) {

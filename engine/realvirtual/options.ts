@@ -4,7 +4,11 @@ import { DirectionRules, splitList } from './catalog';
 import { SignalDeclaration } from './signals';
 
 /** Settings shared by the server and the client. */
-export interface EndpointOptions extends DirectionRules {
+export interface EndpointOptions extends Omit<DirectionRules, 'inputPatterns' | 'outputPatterns'> {
+  /** Name substrings (list or comma-separated) of neutral-typed signals the remote side writes. */
+  inputPatterns?: string | readonly string[];
+  /** Name substrings (list or comma-separated) of neutral-typed signals we write. */
+  outputPatterns?: string | readonly string[];
   /** Cycle period in ms; 0 flushes on every write. Default 10. */
   cycleMs?: number;
   /** Send only values that changed since a peer last got them. Default true. */

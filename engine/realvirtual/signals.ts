@@ -121,18 +121,26 @@ export class SignalTable {
       this.entries.set(name, signal);
       return { signal, previous: undefined, changed: true };
     }
-    if (signal.direction !== direction) {
-      if (signal.declared) {
-        return new SignalError('ERR_DIRECTION', name, `signal "${name}" is declared "${signal.direction}" (${signal.rvType}): it cannot be ${direction === 'write' ? 'written' : 'received'}`);
-      }
-      signal.direction = direction;
-      signal.rvType = realvirtualType(direction, signal.valueType);
+    if (signal.direction !== direction && signal.declared) {
+      return new SignalError('ERR_DIRECTION', name, `signal "${name}" is declared "${signal.direction}" (${signal.rvType}): it cannot be ${direction === 'write' ? 'written' : 'received'}`);
+    }
+    let retyped = false;
+    if (!signal.declared && signal.valueType === 'Int' && typeof value === 'number' && !Number.isInteger(value)) {
+      // JSON cannot tell 0.0 from 0: an inferred Int that receives a fraction was a Float all along.
+      signal.valueType = 'Float';
+      retyped = true;
     }
     const coerced = coerceValue(name, value, signal.valueType);
     if (coerced instanceof SignalError) return coerced;
+    if (signal.direction !== direction) {
+      // An inferred signal takes the direction of its latest accepted value.
+      signal.direction = direction;
+      retyped = true;
+    }
+    if (retyped) signal.rvType = realvirtualType(signal.direction, signal.valueType);
     const previous = signal.value;
     signal.value = coerced;
-    return { signal, previous, changed: previous !== coerced };
+    return { signal, previous, changed: retyped || previous !== coerced };
   }
 
   /** Values of the signals in one direction, optionally limited to a set of names. */

@@ -20,13 +20,16 @@ export function isSignalValue(value: unknown): value is SignalValue {
   return kind === 'boolean' || kind === 'string' || (kind === 'number' && Number.isFinite(value as number));
 }
 
-/** The value type a signal gets when it is written without a declaration. */
+/**
+ * The value type a signal gets when it is written without a declaration. Integers
+ * outside the Int range are Float: an Int signal could not hold them.
+ */
 export function inferValueType(value: SignalValue): ValueType {
   switch (typeof value) {
     case 'boolean':
       return 'Bool';
     case 'number':
-      return Number.isInteger(value) ? 'Int' : 'Float';
+      return Number.isInteger(value) && value >= INT_MIN && value <= INT_MAX ? 'Int' : 'Float';
     default:
       return 'Text';
   }
@@ -77,9 +80,12 @@ function toInt(name: string, value: number, original: unknown): number | SignalE
  * Converts a value to a signal's type, following realvirtual's own clients:
  * numbers convert between Int and Float (Float → Int rounds to nearest, halves away
  * from zero), "true"/"True"/"false"/"False" convert to Bool, and numeric text converts
- * to a number. Everything else, NaN and Infinity included, is a SignalError.
+ * to a number. Everything else is a SignalError: ERR_INVALID_VALUE for what no signal
+ * can carry (as checkSignalValue: NaN, Infinity, null, objects…), else ERR_TYPE_MISMATCH.
  */
 export function coerceValue(name: string, value: unknown, type: ValueType): SignalValue | SignalError {
+  const invalid = checkSignalValue(name, value);
+  if (invalid) return invalid;
   switch (type) {
     case 'Bool':
       if (typeof value === 'boolean') return value;

@@ -1,0 +1,124 @@
+import { OptionError } from '../../engine/errors';
+import { ClientOptions } from '../../engine/realvirtual/client';
+import { DEFAULTS } from '../../engine/realvirtual/options';
+import { ServerOptions } from '../../engine/realvirtual/server';
+import { isDirection, SignalDeclaration } from '../../engine/realvirtual/signals';
+import { isValueType } from '../../engine/realvirtual/values';
+
+export type Mode = 'server' | 'client';
+
+/**
+ * The `realvirtual-connection` properties and their defaults: a public contract that
+ * flows depend on. The editor's defaults are checked against this table by a test.
+ */
+export const CONNECTION_DEFAULTS = {
+  name: '',
+  mode: 'server' as Mode,
+  host: DEFAULTS.host,
+  port: DEFAULTS.port,
+  path: DEFAULTS.path,
+  tls: '',
+  clientName: DEFAULTS.clientName,
+  cycleMs: DEFAULTS.cycleMs,
+  onlyChanged: DEFAULTS.onlyChanged,
+  preserveTransitions: DEFAULTS.preserveTransitions,
+  maxPayload: DEFAULTS.maxPayload,
+  autoReconnect: DEFAULTS.autoReconnect,
+  reconnectInterval: DEFAULTS.reconnectIntervalMs / 1000,
+  maxReconnectAttempts: DEFAULTS.maxReconnectAttempts,
+  defaultDirection: DEFAULTS.defaultDirection as 'read' | 'write',
+  inputPatterns: '',
+  outputPatterns: '',
+  debug: false,
+  signals: [] as SignalDeclaration[],
+};
+
+export type ConnectionProperties = typeof CONNECTION_DEFAULTS;
+
+export interface ConnectionSettings {
+  mode: Mode;
+  debug: boolean;
+  /** Options for the engine in the chosen mode (without logger, TLS and config, which the node adds). */
+  server: ServerOptions;
+  client: ClientOptions;
+  /** "host:port/path", for status and logs. */
+  label: string;
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+function number(config: Record<string, unknown>, key: keyof ConnectionProperties, min: number, integer: boolean): number {
+  const raw = config[key];
+  const value = present(raw) ? Number(raw) : (CONNECTION_DEFAULTS[key] as number);
+  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new OptionError(`${key} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function flag(config: Record<string, unknown>, key: keyof ConnectionProperties): boolean {
+  const raw = config[key];
+  if (!present(raw)) return CONNECTION_DEFAULTS[key] as boolean;
+  return raw === true || raw === 'true';
+}
+
+function text(config: Record<string, unknown>, key: keyof ConnectionProperties): string {
+  const raw = config[key];
+  return present(raw) ? String(raw) : (CONNECTION_DEFAULTS[key] as string);
+}
+
+/** Reads declared signals from the editor's list, naming the row of each mistake. */
+export function readDeclaredSignals(raw: unknown): SignalDeclaration[] {
+  if (!present(raw)) return [];
+  if (!Array.isArray(raw)) throw new OptionError('signals must be a list of {name, type, direction, value}');
+  const seen = new Set<string>();
+  return raw.map((entry, index) => {
+    const row = `declared signal ${index + 1}`;
+    if (entry === null || typeof entry !== 'object') throw new OptionError(`${row} is not an object`);
+    const { name, type, direction, value } = entry as Record<string, unknown>;
+    if (typeof name !== 'string' || name === '') throw new OptionError(`${row} has no name`);
+    if (seen.has(name)) throw new OptionError(`${row}: "${name}" is declared twice`);
+    seen.add(name);
+    if (!isValueType(type)) throw new OptionError(`${row} ("${name}"): type must be Bool, Int, Float or Text`);
+    const dir = direction ?? 'read';
+    if (!isDirection(dir)) throw new OptionError(`${row} ("${name}"): direction must be "write" or "read"`);
+    return { name, type, direction: dir, value: value === '' ? undefined : value };
+  });
+}
+
+/** Turns the config node's properties into engine options; throws an OptionError naming the bad property. */
+export function readConnectionSettings(config: Record<string, unknown>): ConnectionSettings {
+  const mode = text(config, 'mode');
+  if (mode !== 'server' && mode !== 'client') throw new OptionError(`mode must be "server" or "client", got ${JSON.stringify(mode)}`);
+  const defaultDirection = text(config, 'defaultDirection');
+  if (!isDirection(defaultDirection)) throw new OptionError(`defaultDirection must be "read" or "write", got ${JSON.stringify(defaultDirection)}`);
+  const host = text(config, 'host').trim();
+  const port = number(config, 'port', mode === 'server' ? 0 : 1, true);
+  if (port > 65535) throw new OptionError(`port must be at most 65535, got ${port}`);
+  const path = text(config, 'path').trim();
+  const common = {
+    host,
+    port,
+    path,
+    cycleMs: number(config, 'cycleMs', 0, false),
+    onlyChanged: flag(config, 'onlyChanged'),
+    preserveTransitions: flag(config, 'preserveTransitions'),
+    maxPayload: number(config, 'maxPayload', 1, true),
+    defaultDirection,
+    inputPatterns: text(config, 'inputPatterns'),
+    outputPatterns: text(config, 'outputPatterns'),
+    signals: readDeclaredSignals(config.signals),
+  };
+  const maxReconnectAttempts = number(config, 'maxReconnectAttempts', -1, true);
+  const client: ClientOptions = {
+    ...common,
+    clientName: text(config, 'clientName'),
+    autoReconnect: flag(config, 'autoReconnect'),
+    reconnectIntervalMs: number(config, 'reconnectInterval', 0, false) * 1000,
+    maxReconnectAttempts,
+  };
+  const normalizedPath = path === '' ? '' : path.startsWith('/') ? path : `/${path}`;
+  return { mode, debug: flag(config, 'debug'), server: { ...common }, client, label: `${host}:${port}${normalizedPath}` };
+}

@@ -1,0 +1,296 @@
+import path from 'path';
+import { ConfigResult, DataEvent, Endpoint, EndpointStatus, ImportResult } from '../../engine/realvirtual/endpoint';
+import { ConnectionError, OptionError, RealvirtualError } from '../../engine/errors';
+import { ImportedSignal } from '../../engine/realvirtual/catalog';
+import { RealvirtualClient } from '../../engine/realvirtual/client';
+import { ConfigObject, SignalRecord } from '../../engine/realvirtual/messages';
+import { RealvirtualServer, ServerTlsOptions } from '../../engine/realvirtual/server';
+import { PeerInfo } from '../../engine/realvirtual/session';
+import { WriteResult } from '../../engine/realvirtual/endpoint';
+import { Logger } from '../../engine/logger';
+import { ConfigStore } from './config-store';
+import { ConnectionSettings, Mode, readConnectionSettings } from './connection-settings';
+import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
+import { errorStatus, nodeStatusFor } from './status';
+
+/** A node that uses the connection. It registers on start and deregisters on close. */
+export interface ConnectionUser {
+  node: Node;
+  /** realvirtual-in only: the names it wants, or null for all. */
+  signals?: readonly string[] | null;
+  onData?(event: DataEvent): void;
+  onConfigSet?(peer: PeerInfo, config: ConfigObject): void;
+}
+
+interface TlsConfigNode extends Node {
+  addTLSOptions(options: Record<string, unknown>): Record<string, unknown>;
+}
+
+/**
+ * The shared session behind a `realvirtual-connection` config node: one engine
+ * endpoint for every node that uses it. It opens when the first node registers and
+ * closes when the last one is removed (as Node-RED's MQTT broker node does).
+ */
+export class Connection {
+  readonly settings: ConnectionSettings | null;
+  readonly settingsError: OptionError | null;
+  private endpoint: RealvirtualServer | RealvirtualClient | null = null;
+  private readonly users = new Map<string, ConnectionUser>();
+  private status: NodeStatus;
+  private config: ConfigObject = {};
+  private readonly store: ConfigStore;
+  private retained: SignalRecord | null = null;
+  private listenRetry: NodeJS.Timeout | null = null;
+  private lastListenError = '';
+  private closing: Promise<void> | null = null;
+  private readonly detach: Array<() => void> = [];
+  private readonly tlsConfigId: string;
+
+  constructor(
+    private readonly node: Node,
+    private readonly RED: NodeAPI,
+    definition: NodeDefinition,
+  ) {
+    let settings: ConnectionSettings | null = null;
+    let settingsError: OptionError | null = null;
+    try {
+      settings = readConnectionSettings(definition);
+    } catch (error) {
+      settingsError = error instanceof OptionError ? error : new OptionError((error as Error).message);
+      node.error(RED._('realvirtual-connection.errors.invalid', { error: settingsError.message }));
+    }
+    this.settings = settings;
+    this.settingsError = settingsError;
+    this.tlsConfigId = typeof definition.tls === 'string' ? definition.tls : '';
+    this.status = settingsError ? errorStatus(settingsError) : { fill: 'yellow', shape: 'ring', text: RED._('realvirtual-connection.status.connecting') };
+    const userDir = RED.settings.userDir;
+    this.store = new ConfigStore(typeof userDir === 'string' && userDir ? path.join(userDir, 'realvirtual', `${node.id}.config.json`) : null);
+    if (settings && settings.mode === 'server') {
+      const loaded = this.store.load(settings.server.cycleMs ?? 10);
+      this.config = loaded.config;
+      if (loaded.problem) node.warn(loaded.problem);
+    }
+  }
+
+  get mode(): Mode | null {
+    return this.settings ? this.settings.mode : null;
+  }
+
+  get connected(): boolean {
+    const state = this.endpoint?.status.state;
+    return state === 'connected' || (state === 'listening' && this.endpoint!.status.clients > 0);
+  }
+
+  /** The status every user node shows. */
+  get currentStatus(): NodeStatus {
+    return this.status;
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  register(user: ConnectionUser): void {
+    this.users.set(user.node.id, user);
+    user.node.status(this.status);
+    if (!this.settings) return;
+    if (!this.endpoint && !this.closing) this.open(this.settings);
+    this.updateSubscription();
+  }
+
+  /** Removes a user; the connection closes when the last user is removed (not merely redeployed). */
+  deregister(user: ConnectionUser, removed: boolean, done: () => void): void {
+    this.users.delete(user.node.id);
+    user.node.status({});
+    this.updateSubscription();
+    if (removed && this.users.size === 0 && this.endpoint) {
+      this.shutdown().then(done, done);
+      return;
+    }
+    done();
+  }
+
+  /** Closes the endpoint for good (the config node itself is closing). */
+  close(): Promise<void> {
+    return this.shutdown();
+  }
+
+  /** Applies values; returns what was applied and the per-signal errors. */
+  write(values: Record<string, unknown> | Array<[string, unknown]>): WriteResult {
+    return this.requireEndpoint().writeMany(values);
+  }
+
+  /** The last values received, for realvirtual-in's "state" output. */
+  receivedValues(): SignalRecord {
+    return this.endpoint ? this.endpoint.values('read') : {};
+  }
+
+  /** Client mode: one result from the server. Server mode: one per client, delivered as each answers. */
+  async requestImport(onResult: (result: ImportResult) => void): Promise<RealvirtualError[]> {
+    const endpoint = this.requireEndpoint();
+    if (endpoint instanceof RealvirtualClient) {
+      onResult(await endpoint.requestImport());
+      return [];
+    }
+    const clients = endpoint.clients;
+    if (clients.length === 0) throw new ConnectionError('ERR_NOT_CONNECTED', this.RED._('realvirtual-connection.errors.no-clients'));
+    const errors: RealvirtualError[] = [];
+    await Promise.all(
+      clients.map((peer) =>
+        endpoint.requestImportFromPeer(peer.id).then(onResult, (error: RealvirtualError) => {
+          errors.push(error);
+        }),
+      ),
+    );
+    return errors;
+  }
+
+  declareImported(signals: readonly ImportedSignal[]): void {
+    this.requireEndpoint().declareImported(signals);
+  }
+
+  /** Client mode: asks the server. Server mode: the stored configuration. */
+  async getConfig(): Promise<ConfigObject> {
+    const endpoint = this.requireEndpoint();
+    if (endpoint instanceof RealvirtualClient) return endpoint.getConfig();
+    return { ...this.config };
+  }
+
+  /** Client mode: sends config_set. Server mode: merges, applies and stores. */
+  async setConfig(partial: ConfigObject): Promise<ConfigResult | ConfigObject> {
+    const endpoint = this.requireEndpoint();
+    if (endpoint instanceof RealvirtualClient) return endpoint.setConfig(partial);
+    return this.applyConfig(endpoint, partial);
+  }
+
+  private requireEndpoint(): RealvirtualServer | RealvirtualClient {
+    if (this.endpoint) return this.endpoint;
+    throw this.settingsError ?? new ConnectionError('ERR_CLOSED', this.RED._('realvirtual-connection.errors.closed'));
+  }
+
+  private applyConfig(endpoint: Endpoint, partial: ConfigObject): ConfigObject {
+    this.config = endpoint.mergeConfig(partial);
+    const problem = this.store.save(this.config, this.settings?.server.cycleMs ?? 10);
+    if (problem) this.node.warn(problem);
+    return { ...this.config };
+  }
+
+  private logger(debug: boolean): Logger {
+    const node = this.node;
+    return {
+      debug: debug ? (message) => node.log(message) : () => undefined,
+      info: (message) => node.log(message),
+      warn: (message) => node.warn(message),
+      error: (message) => node.error(message),
+    };
+  }
+
+  private tlsOptions(): Record<string, unknown> | undefined {
+    const id = this.tlsConfigId;
+    if (!id) return undefined;
+    const tlsNode = this.RED.nodes.getNode(id) as TlsConfigNode | null;
+    if (!tlsNode || typeof tlsNode.addTLSOptions !== 'function') {
+      throw new OptionError(this.RED._('realvirtual-connection.errors.tls-missing'));
+    }
+    return tlsNode.addTLSOptions({});
+  }
+
+  private open(settings: ConnectionSettings): void {
+    let endpoint: RealvirtualServer | RealvirtualClient;
+    try {
+      const logger = this.logger(settings.debug);
+      const tls = this.tlsOptions();
+      if (settings.mode === 'server') {
+        endpoint = new RealvirtualServer({
+          ...settings.server,
+          cycleMs: typeof this.config.publishIntervalMs === 'number' ? this.config.publishIntervalMs : settings.server.cycleMs,
+          logger,
+          tls: tls as ServerTlsOptions | undefined,
+          config: this.config,
+          onConfigSet: (config) => {
+            this.applyConfig(endpoint, config);
+            return { success: true, message: 'Configuration saved and applied' };
+          },
+        });
+      } else {
+        endpoint = new RealvirtualClient({ ...settings.client, logger, tls });
+      }
+    } catch (error) {
+      const failure = error instanceof RealvirtualError ? error : new OptionError((error as Error).message);
+      this.node.error(this.RED._('realvirtual-connection.errors.invalid', { error: failure.message }));
+      this.setStatus(errorStatus(failure));
+      return;
+    }
+    this.endpoint = endpoint;
+    if (this.retained) endpoint.writeMany(this.retained);
+    this.retained = null;
+    this.listen(endpoint, 'status', (status: EndpointStatus) => this.setStatus(nodeStatusFor(status, this.RED._)));
+    this.listen(endpoint, 'data', (event: DataEvent) => {
+      for (const user of this.users.values()) if (user.onData) user.onData(event);
+    });
+    this.listen(endpoint, 'configSet', (peer: PeerInfo, config: ConfigObject) => {
+      for (const user of this.users.values()) if (user.onConfigSet) user.onConfigSet(peer, config);
+    });
+    // Let every node of the flow register first, so that the first subscribe is already the union.
+    setImmediate(() => {
+      if (this.endpoint !== endpoint) return;
+      if (endpoint instanceof RealvirtualServer) this.startListening(endpoint);
+      else void endpoint.connect();
+    });
+  }
+
+  /** A busy port (often an older flow still closing, or another program) is retried, logging once per new error. */
+  private startListening(server: RealvirtualServer): void {
+    this.listenRetry = null;
+    server.listen().then(
+      () => {
+        this.lastListenError = '';
+      },
+      (error: RealvirtualError) => {
+        if (this.endpoint !== server) return;
+        if (error.message !== this.lastListenError) this.node.error(error.message);
+        this.lastListenError = error.message;
+        const settings = this.settings!;
+        if (settings.client.autoReconnect === false) return;
+        this.listenRetry = setTimeout(() => this.startListening(server), settings.client.reconnectIntervalMs || 2000);
+      },
+    );
+  }
+
+  private listen(endpoint: Endpoint, event: string, listener: (...args: any[]) => void): void {
+    endpoint.on(event as 'status', listener);
+    this.detach.push(() => endpoint.off(event as 'status', listener));
+  }
+
+  private shutdown(): Promise<void> {
+    if (this.closing) return this.closing;
+    const endpoint = this.endpoint;
+    if (!endpoint) return Promise.resolve();
+    if (this.listenRetry) clearTimeout(this.listenRetry);
+    this.listenRetry = null;
+    this.retained = endpoint.values('write');
+    this.closing = endpoint.close().then(() => {
+      for (const detach of this.detach.splice(0)) detach();
+      this.endpoint = null;
+      this.closing = null;
+    });
+    return this.closing;
+  }
+
+  private updateSubscription(): void {
+    const endpoint = this.endpoint;
+    if (!(endpoint instanceof RealvirtualClient)) return;
+    const wanted = [...this.users.values()].filter((user) => user.signals !== undefined);
+    let subscription: string[] | null = null;
+    if (wanted.length > 0 && wanted.every((user) => user.signals !== null && user.signals!.length > 0)) {
+      subscription = [...new Set(wanted.flatMap((user) => user.signals as string[]))].sort();
+    }
+    if (JSON.stringify(endpoint.subscribed) === JSON.stringify(subscription)) return;
+    endpoint.setSubscription(subscription);
+  }
+
+  private setStatus(status: NodeStatus): void {
+    this.status = status;
+    for (const user of this.users.values()) user.node.status(status);
+  }
+}

@@ -1,0 +1,40 @@
+import { ImportResult } from '../engine/realvirtual/endpoint';
+import { ConnectionUser } from './lib/connection';
+import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
+import { connectionOf, InputErrors } from './lib/user';
+
+export = function register(RED: NodeAPI): void {
+  function RealvirtualImportNode(this: Node, definition: NodeDefinition): void {
+    RED.nodes.createNode(this, definition);
+    const node = this;
+    const declare = definition.declare === true || definition.declare === 'true';
+    const connection = connectionOf(RED, node, definition);
+    if (!connection) return;
+    const user: ConnectionUser = { node };
+    const errors = new InputErrors(node, () => node.status(connection.currentStatus));
+
+    node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const deliver = (result: ImportResult): void => {
+        if (declare) connection.declareImported(result.signals);
+        const out = RED.util.cloneMessage(msg);
+        out.payload = { peer: result.peer, signals: result.signals };
+        out.rv = { type: 'import_answer', peer: result.peer };
+        send(out);
+      };
+      connection.requestImport(deliver).then(
+        (failures) => {
+          if (failures.length > 0) {
+            errors.fail(new Error(failures.map((failure) => failure.message).join('; ')), done);
+            return;
+          }
+          errors.succeeded();
+          done();
+        },
+        (error: Error) => errors.fail(error, done),
+      );
+    });
+    connection.register(user);
+    node.on('close', (removed: boolean, done: () => void) => connection.deregister(user, removed, done));
+  }
+  RED.nodes.registerType('realvirtual-import', RealvirtualImportNode);
+};

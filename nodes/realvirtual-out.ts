@@ -1,0 +1,49 @@
+import { ConnectionUser } from './lib/connection';
+import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
+import { combineSignalErrors, connectionOf, InputErrors } from './lib/user';
+
+function isPrimitive(value: unknown): boolean {
+  return typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string';
+}
+
+export = function register(RED: NodeAPI): void {
+  function RealvirtualOutNode(this: Node, definition: NodeDefinition): void {
+    RED.nodes.createNode(this, definition);
+    const node = this;
+    const connection = connectionOf(RED, node, definition);
+    if (!connection) return;
+    const user: ConnectionUser = { node };
+    const errors = new InputErrors(node, () => node.status(connection.currentStatus));
+
+    node.on('input', (msg: NodeMessage, _send: SendFunction, done: DoneFunction) => {
+      const payload = msg.payload;
+      let values: Record<string, unknown> | Array<[string, unknown]>;
+      if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) {
+        values = payload as Record<string, unknown>;
+      } else if (isPrimitive(payload) && typeof msg.topic === 'string' && msg.topic !== '') {
+        values = [[msg.topic, payload]];
+      } else {
+        const reason = isPrimitive(payload)
+          ? RED._('realvirtual-out.errors.no-topic')
+          : RED._('realvirtual-out.errors.bad-payload', { type: payload === null ? 'null' : Array.isArray(payload) ? 'array' : typeof payload });
+        errors.fail(new Error(reason), done);
+        return;
+      }
+      try {
+        const result = connection.write(values);
+        if (result.errors.length > 0) {
+          errors.fail(combineSignalErrors(result.errors), done);
+          return;
+        }
+      } catch (error) {
+        errors.fail(error as Error, done);
+        return;
+      }
+      errors.succeeded();
+      done();
+    });
+    connection.register(user);
+    node.on('close', (removed: boolean, done: () => void) => connection.deregister(user, removed, done));
+  }
+  RED.nodes.registerType('realvirtual-out', RealvirtualOutNode);
+};
