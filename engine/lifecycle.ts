@@ -69,6 +69,8 @@ export interface AttemptHandle {
 export interface Attempt {
   /** Ends the attempt or connection at once; `closed` is then reported (or not) as usual. */
   abort(): void;
+  /** Ends an open connection politely (a close handshake, bounded in time); defaults to abort. */
+  end?(): void;
 }
 
 type LifecycleEvents = {
@@ -107,6 +109,8 @@ export class ConnectionLifecycle extends TypedEmitter<LifecycleEvents> {
 
   start(): void {
     if (this.closing || this.current || this.retryTimer) return;
+    // A new start (also after giving up) gets the full number of retries again.
+    this.attempts = 0;
     this.setState({ state: 'connecting', attempts: this.attempts });
     this.attemptNow();
   }
@@ -142,8 +146,12 @@ export class ConnectionLifecycle extends TypedEmitter<LifecycleEvents> {
       }
       this.resolveClosed = resolve;
     });
-    if (current) current.attempt.abort();
-    else this.finishClose();
+    if (current) {
+      if (current.attempt.end) current.attempt.end();
+      else current.attempt.abort();
+    } else {
+      this.finishClose();
+    }
     return this.closing;
   }
 

@@ -7,7 +7,10 @@ import { ConfigObject, encode } from './messages';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
 import { isPlainObject } from './record';
 import { Peer } from './session';
-import { describeSocketError, socketLink } from './socket';
+import { closeSocket, describeSocketError, socketLink } from './socket';
+
+/** How long close() waits for the server to answer the close handshake. */
+const CLOSE_GRACE_MS = 300;
 
 export interface ClientOptions extends EndpointOptions, ConfigOptions {
   host?: string;
@@ -144,7 +147,7 @@ export class RealvirtualClient extends Endpoint {
   /** Sends `config_get`; resolves with the server's `config_answer`. */
   getConfig(): Promise<ConfigObject> {
     if (!this.server) return Promise.reject(this.notConnected());
-    const answer = this.server.requests.wait<ConfigObject>('config_get', this.settings.requestTimeoutMs, this.peerName);
+    const answer = this.server.requests.wait<ConfigObject>('config_get', this.settings.requestTimeoutMs, () => this.peerName);
     this.sendText(this.server, encode.configGet());
     return answer;
   }
@@ -153,7 +156,7 @@ export class RealvirtualClient extends Endpoint {
   setConfig(config: ConfigObject): Promise<ConfigResult> {
     if (!isPlainObject(config)) return Promise.reject(new OptionError('setConfig needs an object'));
     if (!this.server) return Promise.reject(this.notConnected());
-    const answer = this.server.requests.wait<ConfigResult>('config_set', this.settings.requestTimeoutMs, this.peerName);
+    const answer = this.server.requests.wait<ConfigResult>('config_set', this.settings.requestTimeoutMs, () => this.peerName);
     this.sendText(this.server, encode.configSet(config));
     return answer;
   }
@@ -245,6 +248,9 @@ export class RealvirtualClient extends Endpoint {
       }
       handle.closed(lastError ?? new ConnectionError('ERR_CONNECTION', wasOpen ? `${this.url} ${why}` : `cannot connect to ${this.url}: ${why}`));
     });
-    return { abort: () => socket.terminate() };
+    return {
+      abort: () => socket.terminate(),
+      end: () => closeSocket(socket, 1000, 'client closing', CLOSE_GRACE_MS),
+    };
   }
 }

@@ -202,7 +202,7 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   abstract close(): Promise<void>;
 
   protected async requestImportFrom(peer: Peer): Promise<ImportResult> {
-    const answer = peer.requests.wait<ImportResult>('import', this.settings.requestTimeoutMs, peer.name);
+    const answer = peer.requests.wait<ImportResult>('import', this.settings.requestTimeoutMs, () => peer.name);
     this.sendText(peer, encode.importRequest());
     return answer;
   }
@@ -227,7 +227,8 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   }
 
   protected removePeer(peer: Peer, reason: string): void {
-    if (!this.peers.delete(peer.id)) return;
+    if (this.peers.get(peer.id) !== peer) return;
+    this.peers.delete(peer.id);
     this.exchange.removePeer(peer);
     peer.requests.rejectAll(`${peer.name} disconnected (${reason})`);
     this.emit('disconnect', peer.info, reason);
@@ -269,6 +270,7 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
 
   /** Handles one frame from a peer. Never throws: every problem is reported and the session goes on. */
   protected handleFrame(peer: Peer, frame: Buffer | string, isBinary: boolean): void {
+    if (peer.quietUntil !== 0) this.exchange.peerSpoke(peer);
     const parsed = parseMessage(frame, isBinary);
     if (parsed instanceof ProtocolError) {
       this.report(parsed, peer, parsed.code);

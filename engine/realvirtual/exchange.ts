@@ -82,17 +82,37 @@ export class Exchange {
     this.peerCount++;
     this.join(peer, null);
     peer.needsFullState = true;
+    const quietFor = peer.quietUntil - Date.now();
+    if (quietFor > 0) {
+      peer.quietTimer = setTimeout(() => this.peerSpoke(peer), quietFor);
+      return;
+    }
+    peer.quietUntil = 0;
     this.schedule();
   }
 
   removePeer(peer: Peer): void {
     if (!peer.group) return;
+    this.stopQuiet(peer);
     this.peerCount--;
     this.leave(peer);
     if (this.peerCount === 0) {
       this.dirty.clear();
       this.transitions.clear();
     }
+  }
+
+  /** The peer sent its first message: its full state need not wait any longer. */
+  peerSpoke(peer: Peer): void {
+    if (peer.quietUntil === 0) return;
+    this.stopQuiet(peer);
+    if (peer.needsFullState && peer.group) this.schedule();
+  }
+
+  private stopQuiet(peer: Peer): void {
+    peer.quietUntil = 0;
+    if (peer.quietTimer) clearTimeout(peer.quietTimer);
+    peer.quietTimer = null;
   }
 
   /** Moves a peer to the group of `names` and returns the snapshot it must be sent now. */
@@ -180,7 +200,7 @@ export class Exchange {
     if (this.peerCount === 0) return false;
     if (this.dirty.size > 0 || this.transitions.size > 0 || !this.options.onlyChanged) return true;
     for (const group of this.groups.values()) {
-      for (const peer of group.peers) if (peer.needsFullState) return true;
+      for (const peer of group.peers) if (peer.needsFullState && peer.quietUntil === 0) return true;
     }
     return false;
   }
@@ -215,6 +235,7 @@ export class Exchange {
     const now = Date.now();
     for (const peer of group.peers) {
       if (this.isBehind(peer, now)) continue;
+      if (peer.needsFullState && peer.quietUntil !== 0) continue;
       let frame: Buffer | null;
       if (peer.needsFullState || !this.options.onlyChanged) {
         frame = this.fullFrame(group, delta);

@@ -21,7 +21,8 @@ interface Pending<T> {
 export class PendingRequests {
   private readonly queues = new Map<RequestKind, Pending<unknown>[]>();
 
-  wait<T>(kind: RequestKind, timeoutMs: number, peerName: string): Promise<T> {
+  /** `peerName` is read when the request times out, so that a name from a late `init` is used. */
+  wait<T>(kind: RequestKind, timeoutMs: number, peerName: () => string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const queue = this.queueOf(kind);
       const entry: Pending<unknown> = {
@@ -30,7 +31,7 @@ export class PendingRequests {
         timer: setTimeout(() => {
           const index = queue.indexOf(entry);
           if (index >= 0) queue.splice(index, 1);
-          reject(new TimeoutError(`no ${ANSWER_NAME[kind]} from ${peerName} within ${timeoutMs} ms`));
+          reject(new TimeoutError(`no ${ANSWER_NAME[kind]} from ${peerName()} within ${timeoutMs} ms`));
         }, timeoutMs),
       };
       queue.push(entry);

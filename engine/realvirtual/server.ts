@@ -28,6 +28,9 @@ export interface ServerOptions extends EndpointOptions, ConfigOptions {
   heartbeatMs?: number;
 }
 
+/** How long a silent new client waits for its full state (a client that speaks gets it at once). */
+const QUIET_NEW_CLIENT_MS = 500;
+
 /**
  * The server role: realvirtual (or any client) connects to us. One cycle sends each
  * subscription group its frame, encoded once; every client's subscribe is answered
@@ -46,6 +49,7 @@ export class RealvirtualServer extends Endpoint {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private nextPeerNumber = 1;
   private closing: Promise<void> | null = null;
+  private listening: Promise<void> | null = null;
 
   constructor(options: ServerOptions = {}) {
     super(options);
@@ -71,7 +75,16 @@ export class RealvirtualServer extends Endpoint {
   /** Starts listening. Rejects with a ConnectionError (code ERR_LISTEN) that says why. */
   listen(): Promise<void> {
     if (this.closed) return Promise.reject(new ConnectionError('ERR_CLOSED', 'this server was closed: create a new one'));
-    if (this.httpServer) return Promise.resolve();
+    if (!this.listening) {
+      this.listening = this.bind();
+      this.listening.catch(() => {
+        this.listening = null;
+      });
+    }
+    return this.listening;
+  }
+
+  private bind(): Promise<void> {
     const server = this.tls ? https.createServer({ ...this.tls }) : http.createServer();
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.settings.maxPayload, perMessageDeflate: false });
     this.httpServer = server;
@@ -170,6 +183,7 @@ export class RealvirtualServer extends Endpoint {
   private accept(socket: WebSocket, req: http.IncomingMessage): void {
     const address = req.socket.remoteAddress ?? 'unknown';
     const peer = new Peer(`client-${this.nextPeerNumber++}`, `${address}:${req.socket.remotePort ?? 0}`, socketLink(socket));
+    peer.quietUntil = Date.now() + QUIET_NEW_CLIENT_MS;
     this.sockets.set(peer, socket);
     this.alive.add(socket);
     socket.on('message', (data, isBinary) => {

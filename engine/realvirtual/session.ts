@@ -44,6 +44,13 @@ export class Peer implements PeerInfo {
   group: SubscriptionGroup | null = null;
   /** Set until the peer has received our full state once (late joiners, reconnects). */
   needsFullState = true;
+  /**
+   * A new client gets our full state once it has spoken (its init, usually followed by a
+   * subscribe) or at this time (ms) at the latest, so that a subscribing client is not
+   * first sent everything. 0 = not waiting.
+   */
+  quietUntil = 0;
+  quietTimer: NodeJS.Timeout | null = null;
   /** Since when (ms) the peer's socket has been over the slow-peer threshold; 0 = keeping up. */
   slowSince = 0;
   /** Protocol versions above ours are warned about once per peer. */

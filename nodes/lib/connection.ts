@@ -40,6 +40,8 @@ export class Connection {
   private config: ConfigObject = {};
   private readonly store: ConfigStore;
   private retained: SignalRecord | null = null;
+  /** Why the endpoint could not be created from valid-looking settings (e.g. a bad declared value). */
+  private openError: RealvirtualError | null = null;
   private listenRetry: NodeJS.Timeout | null = null;
   private lastListenError = '';
   private closing: Promise<void> | null = null;
@@ -94,7 +96,7 @@ export class Connection {
     this.users.set(user.node.id, user);
     user.node.status(this.status);
     if (!this.settings) return;
-    if (!this.endpoint && !this.closing) this.open(this.settings);
+    if (!this.endpoint && !this.closing && !this.openError) this.open(this.settings);
     this.updateSubscription();
   }
 
@@ -165,7 +167,7 @@ export class Connection {
 
   private requireEndpoint(): RealvirtualServer | RealvirtualClient {
     if (this.endpoint) return this.endpoint;
-    throw this.settingsError ?? new ConnectionError('ERR_CLOSED', this.RED._('realvirtual-connection.errors.closed'));
+    throw this.settingsError ?? this.openError ?? new ConnectionError('ERR_CLOSED', this.RED._('realvirtual-connection.errors.closed'));
   }
 
   private applyConfig(endpoint: Endpoint, partial: ConfigObject): ConfigObject {
@@ -217,6 +219,7 @@ export class Connection {
       }
     } catch (error) {
       const failure = error instanceof RealvirtualError ? error : new OptionError((error as Error).message);
+      this.openError = failure;
       this.node.error(this.RED._('realvirtual-connection.errors.invalid', { error: failure.message }));
       this.setStatus(errorStatus(failure));
       return;

@@ -10,6 +10,7 @@ import { delay, Frame, FrameLog, freePort, nextEvent, RawServer, rejectionOf, Re
 /** Quick retries without jitter, so that reconnect tests stay short. */
 const FAST_RETRY: ClientOptions = { reconnectIntervalMs: 30, maxReconnectIntervalMs: 150, reconnectJitter: 0 };
 
+/** Pending timers of this process (mocha sets its own test timer once a test function has returned its promise). */
 function activeTimers(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
 }
@@ -212,6 +213,27 @@ describe('RealvirtualClient over real sockets (raw ws servers)', function () {
       assert.equal(client.status.error?.code, 'ERR_GAVE_UP');
       await delay(100); // several retry intervals: a fourth attempt would show
       assert.equal(reset.connections, 3, 'the first attempt and two retries');
+
+      // connect() after giving up starts over with the full number of retries.
+      await rejectionOf(client.connect(), 'a second connect()');
+      assert.equal(client.status.error?.code, 'ERR_GAVE_UP');
+      await delay(100);
+      assert.equal(reset.connections, 6, 'again the first attempt and two retries');
+    });
+
+    it('a frame larger than maxPayload from the server is reported and the client reconnects', async function () {
+      const raw = await startRaw();
+      const client = newClient({ port: raw.port, maxPayload: 1024 });
+      await client.connect();
+      const connection = await raw.connection(0);
+      const problem = nextEvent(client, 'problem');
+      const reconnecting = nextEvent(client, 'status', (status) => status.state === 'reconnecting');
+      connection.send({ type: 'data', signals: { Big: 'x'.repeat(4000) } });
+      assert.equal((await within(connection.closed, 'the oversized frame closing the connection')).code, 1009);
+      assert.equal((await problem)[0].code, 'ERR_PAYLOAD_TOO_LARGE');
+      assert.equal((await reconnecting)[0].error?.code, 'ERR_PAYLOAD_TOO_LARGE');
+      await raw.connection(1);
+      assert.equal(client.values().Big, undefined);
     });
 
     it('a refused connection gives one reconnecting status while retrying, not one per attempt', async function () {
@@ -229,8 +251,8 @@ describe('RealvirtualClient over real sockets (raw ws servers)', function () {
     });
 
     it('close() during reconnect resolves quickly and leaves no timers', async function () {
-      const timersBefore = activeTimers();
       const port = await freePort();
+      const timersBefore = activeTimers(); // after an await: mocha's own test timer is set by now
       // A one-minute retry interval: a timer left behind would keep this process alive.
       const client = new RealvirtualClient({ host: '127.0.0.1', port, reconnectIntervalMs: 60000, reconnectJitter: 0 });
       resources.add(client);

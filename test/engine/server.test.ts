@@ -398,6 +398,9 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
           { name: 'In', type: 'Int', direction: 'read' },
         ],
       });
+      server.write('Mine', 'ours'); // a write signal by inference, not declared
+      const problems: RealvirtualError[] = [];
+      server.on('problem', (error) => problems.push(error));
       const sender = await connectRaw(server, 'Sender');
       const watcher = await connectRaw(server, 'Watcher');
       await sender.waitFor(isData, 'the full state at the sender');
@@ -406,14 +409,15 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       const watcherFrom = watcher.mark();
 
       const received = nextEvent(server, 'data');
-      sender.send({ type: 'data', signals: { In: 5, Free: 'hello', Out: 99 } });
+      sender.send({ type: 'data', signals: { In: 5, Free: 'hello', Out: 99, Mine: 'theirs' } });
       const [event] = await received;
       assert.equal(event.type, 'data');
       assert.deepEqual(event.peer, { id: server.clients.find((c) => c.name === 'Sender')?.id, name: 'Sender' });
-      assert.deepEqual(event.values, { In: 5, Free: 'hello' }, 'a value for a signal we write is ignored');
+      assert.deepEqual(event.values, { In: 5, Free: 'hello' }, 'values for signals we write are ignored');
       assert.deepEqual([...event.changed].sort(), ['Free', 'In']);
       assert.deepEqual(server.values(), { In: 5, Free: 'hello' });
-      assert.deepEqual(server.values('write'), { Out: 0 });
+      assert.deepEqual(server.values('write'), { Out: 0, Mine: 'ours' }, 'our values stay authoritative');
+      assert.deepEqual(problems, [], 'ignoring them is not a problem');
 
       // The next frame either client gets is our own next write, without the received values.
       server.write('Out', 1);

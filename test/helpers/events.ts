@@ -100,10 +100,10 @@ export function within<T>(promise: Promise<T>, what: string, timeoutMs = WAIT_MS
 }
 
 /** Polls `condition` every few ms until it holds; rejects with `what` after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
+export async function until(condition: () => boolean, what: string | (() => string), timeoutMs = WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${typeof what === 'function' ? what() : what}`);
     await delay(5);
   }
 }
@@ -170,16 +170,19 @@ export class FrameLog extends EventEmitter {
   /** The first frame (at index >= `from`) that passes `predicate`, waiting for it if needed. */
   waitFor(predicate: (frame: Frame) => boolean, what = 'a matching frame', timeoutMs = WAIT_MS, from = 0): Promise<Frame> {
     for (let i = from; i < this.frames.length; i++) if (predicate(this.frames[i])) return Promise.resolve(this.frames[i]);
-    return nextEvent(this, 'frame', (frame: Frame) => predicate(frame), timeoutMs)
-      .then(([frame]) => frame as Frame)
-      .catch(() => {
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; received: ${describeFrames(this.frames.slice(from))}`);
-      });
+    const promise = nextEvent(this, 'frame', (frame: Frame) => predicate(frame), timeoutMs).then(
+      ([frame]) => frame as Frame,
+      (error: Error) => {
+        throw new Error(`${error.message}: ${what}; received: ${describeFrames(this.frames.slice(from))}`);
+      },
+    );
+    promise.catch(() => undefined);
+    return promise;
   }
 
   /** Waits until `count` frames of `type` were received (from index `from`). */
   async waitForCount(type: string, count: number, timeoutMs = WAIT_MS, from = 0): Promise<Frame[]> {
-    await until(() => this.ofType(type, from).length >= count, `${count} "${type}" frame(s) arrived (got ${this.ofType(type, from).length})`, timeoutMs);
+    await until(() => this.ofType(type, from).length >= count, () => `${count} "${type}" frame(s) arrived (got ${this.ofType(type, from).length})`, timeoutMs);
     return this.ofType(type, from);
   }
 

@@ -1,0 +1,244 @@
+/**
+ * node-red-node-test-helper around the five compiled nodes (dist/nodes), with bounded
+ * waits for messages and statuses, real deploys through the runtime, and cleanup.
+ *
+ * The runtime is the one at NODE_RED_PATH (so that CI can run these tests against
+ * another Node-RED version), else the node-red devDependency. Nothing else here
+ * imports 'node-red'.
+ */
+import { EventEmitter } from 'events';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { freePort, repoRoot } from '../interop/python';
+
+export { freePort };
+
+/** Bound of every single wait, in ms (sockets on 127.0.0.1 answer in milliseconds). */
+export const WAIT_MS = 5000;
+
+const runtimePath = require.resolve(process.env.NODE_RED_PATH || 'node-red');
+
+export type FlowNode = { id: string; type: string; [key: string]: unknown };
+export type Msg = { payload?: any; topic?: any; rv?: any; error?: any; [key: string]: any };
+export type DeployType = 'full' | 'flows' | 'nodes';
+
+interface SpyCall {
+  thisValue: unknown;
+  args: any[];
+}
+interface Spy {
+  getCalls(): SpyCall[];
+}
+
+/** A node as the runtime created it; status/error/warn are the helper's sinon spies. */
+export interface RedNode extends EventEmitter {
+  id: string;
+  type: string;
+  receive(msg: Msg): void;
+  status: Spy;
+  error: Spy;
+  warn: Spy;
+  [key: string]: any;
+}
+
+interface TestHelper {
+  init(runtimePath: string): void;
+  settings(settings?: Record<string, unknown>): Record<string, unknown>;
+  load(nodes: Array<(RED: any) => unknown>, flow: FlowNode[]): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): RedNode | null;
+  _redNodes: { setFlows(flow: FlowNode[], credentials: object, type: DeployType): Promise<unknown> };
+  _events: EventEmitter;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+export const helper: TestHelper = require('node-red-node-test-helper');
+helper.init(runtimePath);
+
+const PACKAGE = 'node-red-contrib-realvirtual';
+export const NODE_TYPES = ['realvirtual-connection', 'realvirtual-in', 'realvirtual-out', 'realvirtual-import', 'realvirtual-config'];
+export const nodesDir = path.join(repoRoot(), 'dist', 'nodes');
+
+/*
+ * The helper hands every module one RED whose `_` returns the key. The runtime gives
+ * each module its own RED whose `_` looks the key up in the module's namespace
+ * ("<package>/<type>", catalog locales/<lang>/<type>.json beside the .js): so do we,
+ * with the runtime's own i18n, so that statuses and errors read as users see them.
+ */
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { i18n } = require(require.resolve('@node-red/util', { paths: [path.dirname(runtimePath)] }));
+let catalogs: Promise<unknown> | null = null;
+
+const modules = NODE_TYPES.map((type) => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const register = require(path.join(nodesDir, `${type}.js`)) as (RED: any) => unknown;
+  const namespace = `${PACKAGE}/${type}`;
+  return (RED: any): unknown => {
+    const own = Object.create(RED);
+    own._ = (key: string, substitutions?: object) => i18n._(key.includes(':') ? key : `${namespace}:${key}`, substitutions);
+    return register(own);
+  };
+});
+
+/** Loads `flow` with the five node types (helper, catch and complete nodes come with the helper). */
+export async function load(flow: FlowNode[], settings: Record<string, unknown> = {}): Promise<void> {
+  if (!catalogs) {
+    i18n.init({ lang: 'en-US' });
+    catalogs = Promise.all(NODE_TYPES.map((type) => i18n.registerMessageCatalog(`${PACKAGE}/${type}`, path.join(nodesDir, 'locales'), `${type}.json`)));
+  }
+  await within(catalogs, 'loading the message catalogs');
+  helper.settings({ userDir: undefined, ...settings });
+  await within(helper.load(modules, flow), 'loading the flow');
+}
+
+/** Stops the flows (closing every node) and clears the registry. Safe to call when nothing is loaded. */
+export async function unload(): Promise<void> {
+  await within(helper.unload(), 'stopping the flows', 10000);
+  helper.settings({ userDir: undefined });
+}
+
+/**
+ * Deploys `flow` through the runtime's flows API, as the editor's Deploy button does
+ * ("full", "flows" = modified flows, "nodes" = modified nodes), and resolves once the
+ * runtime reports the flows started. (The helper's own setFlows starts listening for
+ * that event only after the deploy returned, and gives it 300 ms.)
+ */
+export async function deploy(flow: FlowNode[], type: DeployType): Promise<void> {
+  let onStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => {
+    onStarted = resolve;
+    helper._events.once('flows:started', onStarted);
+  });
+  try {
+    await within(helper._redNodes.setFlows(flow, {}, type), `a "${type}" deploy to stop the old nodes`);
+    await within(started, `the flows to start after a "${type}" deploy`);
+  } finally {
+    helper._events.removeListener('flows:started', onStarted);
+  }
+}
+
+export function node(id: string): RedNode {
+  const found = helper.getNode(id);
+  if (!found) throw new Error(`no node with id ${JSON.stringify(id)} is running`);
+  return found;
+}
+
+/** Rejects with `what` if `promise` has not settled within `timeoutMs`. */
+export function within<T>(promise: Promise<T>, what: string, timeoutMs = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `condition` until it returns something other than undefined or false; rejects naming `what`. */
+export async function until<T>(condition: () => T | undefined | false, what: string | (() => string), timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = condition();
+    if (value !== undefined && value !== false) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Every message a node (usually a helper node) receives from now on. */
+export class Inbox {
+  readonly messages: Msg[] = [];
+
+  constructor(readonly id: string) {
+    node(id).on('input', (msg: Msg) => this.messages.push(msg));
+  }
+
+  /** The index the next message will have: pass it as `from`. */
+  mark(): number {
+    return this.messages.length;
+  }
+
+  /** Waits until `count` messages arrived at index >= `from`; resolves with those. */
+  async next(count = 1, from = 0, timeoutMs = WAIT_MS): Promise<Msg[]> {
+    await until(() => this.messages.length - from >= count, () => `${count} message(s) at ${this.id} (got ${this.describe(from)})`, timeoutMs);
+    return this.messages.slice(from, from + count);
+  }
+
+  /** The first message at index >= `from` that passes `predicate`. */
+  find(predicate: (msg: Msg) => boolean, what: string, from = 0, timeoutMs = WAIT_MS): Promise<Msg> {
+    return until(() => this.messages.slice(from).find(predicate), () => `${what} at ${this.id} (got ${this.describe(from)})`, timeoutMs);
+  }
+
+  describe(from = 0): string {
+    const shown = this.messages.slice(from).map((msg) => JSON.stringify({ topic: msg.topic, payload: msg.payload, rv: msg.rv, error: msg.error?.message }));
+    const text = shown.join(' ');
+    return shown.length === 0 ? 'none' : text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
+  }
+}
+
+export interface Status {
+  fill?: string;
+  shape?: string;
+  text?: string;
+}
+
+function callsOf(target: RedNode, spy: Spy): any[][] {
+  return spy.getCalls().filter((call) => call.thisValue === target).map((call) => call.args);
+}
+
+/** Every status the node has set since it was created (the helper spies on Node.prototype.status). */
+export function statuses(target: RedNode): Status[] {
+  return callsOf(target, target.status).map((args) => args[0] as Status);
+}
+
+/** Resolves with the first status set at index >= `from` (0 = since the node was created) that passes `predicate`. */
+export function waitForStatus(target: RedNode, predicate: (status: Status) => boolean, what: string, from = 0, timeoutMs = WAIT_MS): Promise<Status> {
+  return until(
+    () => statuses(target).slice(from).find((status) => status && predicate(status)),
+    () => `status ${what} on ${target.type} ${target.id} (statuses: ${JSON.stringify(statuses(target).slice(from))})`,
+    timeoutMs,
+  );
+}
+
+/** The first argument of every node.error call of the node, as text. */
+export function errorsOf(target: RedNode): string[] {
+  return callsOf(target, target.error).map((args) => (args[0] instanceof Error ? args[0].message : String(args[0])));
+}
+
+/** A fresh temporary directory (a Node-RED user directory); remove it with removeDir. */
+export function tempDir(prefix = 'rv-nodes-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function removeDir(dir: string | null): void {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/*
+ * Flow building blocks: one tab "f1", a connection "conn" and nodes that use it.
+ * Flow nodes need x and y: the runtime takes a node without them for a config node.
+ */
+
+export const TAB: FlowNode = { id: 'f1', type: 'tab', label: 'realvirtual tests' };
+
+export function connection(props: Record<string, unknown>, id = 'conn'): FlowNode {
+  return { id, type: 'realvirtual-connection', ...props };
+}
+
+/** A realvirtual-in/out/import/config node on conn, wired to `to` (node ids). */
+export function user(type: 'in' | 'out' | 'import' | 'config', id: string, props: Record<string, unknown> = {}, to: string[] = []): FlowNode {
+  return { id, z: 'f1', type: `realvirtual-${type}`, x: 0, y: 0, connection: 'conn', ...props, wires: type === 'out' ? [] : [to] };
+}
+
+export function helperNode(id: string): FlowNode {
+  return { id, z: 'f1', type: 'helper', x: 0, y: 0, wires: [] };
+}
+
+/** A Catch node for every node of the flow, wired to `to`. */
+export function catchNode(id: string, to: string): FlowNode {
+  return { id, z: 'f1', type: 'catch', x: 0, y: 0, scope: null, uncaught: false, wires: [[to]] };
+}
+
+/** A Complete node for the nodes `scope`, wired to `to`: it fires when they call done(). */
+export function completeNode(id: string, scope: string[], to: string): FlowNode {
+  return { id, z: 'f1', type: 'complete', x: 0, y: 0, scope, uncaught: false, wires: [[to]] };
+}
