@@ -9,8 +9,8 @@ export = function register(RED: NodeAPI): void {
   function RealvirtualConnectionNode(this: ConnectionNode, definition: NodeDefinition): void {
     RED.nodes.createNode(this, definition);
     this.connection = new Connection(this, RED, definition);
-    this.on('close', (_removed: boolean, done: () => void) => {
-      this.connection.close().then(done, done);
+    this.on('close', (removed: boolean, done: () => void) => {
+      this.connection.close(removed).then(done, done);
     });
   }
   RED.nodes.registerType('realvirtual-connection', RealvirtualConnectionNode);

@@ -1,7 +1,7 @@
 import { ImportResult } from '../engine/realvirtual/endpoint';
 import { ConnectionUser } from './lib/connection';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
-import { connectionOf, InputErrors } from './lib/user';
+import { combineErrors, connectionOf, InputErrors } from './lib/user';
 
 export = function register(RED: NodeAPI): void {
   function RealvirtualImportNode(this: Node, definition: NodeDefinition): void {
@@ -24,7 +24,7 @@ export = function register(RED: NodeAPI): void {
       connection.requestImport(deliver).then(
         (failures) => {
           if (failures.length > 0) {
-            errors.fail(new Error(failures.map((failure) => failure.message).join('; ')), done);
+            errors.fail(combineErrors(failures), done);
             return;
           }
           errors.succeeded();

@@ -16,8 +16,13 @@ export function hasOwn(record: object, name: string): boolean {
   return Object.prototype.hasOwnProperty.call(record, name);
 }
 
+/**
+ * True for `{...}` and Object.create(null) objects, also those of another realm (a
+ * Node-RED Function node builds its objects in a vm context, with its own Object.prototype).
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+  if (prototype === Object.prototype || prototype === null) return true;
+  return Object.getPrototypeOf(prototype) === null && Object.prototype.toString.call(value) === '[object Object]';
 }

@@ -30,6 +30,12 @@ export class ConfigStore {
       const remoteInterval = config.publishIntervalMs;
       const keepRemote = stored.deployedCycleMs === deployedCycleMs && typeof remoteInterval === 'number' && Number.isFinite(remoteInterval) && remoteInterval >= 0;
       if (!keepRemote) config.publishIntervalMs = deployedCycleMs;
+      if (stored.deployedCycleMs !== deployedCycleMs) {
+        // The newly deployed cycleMs overrides the remote value for good: store that, so that
+        // deploying the old cycleMs again later does not bring the remote value back.
+        const problem = this.save(config, deployedCycleMs);
+        if (problem) return { config, problem };
+      }
       return { config };
     } catch (error) {
       return { ...fresh, problem: `ignored the stored configuration ${this.file}: ${(error as Error).message}` };
@@ -51,7 +57,14 @@ export class ConfigStore {
     }
   }
 
-  remove(): void {
-    if (this.file) fs.rmSync(this.file, { force: true });
+  /** Deletes the stored configuration; returns an error message instead of throwing. */
+  remove(): string | undefined {
+    if (!this.file) return undefined;
+    try {
+      fs.rmSync(this.file, { force: true });
+      return undefined;
+    } catch (error) {
+      return `could not remove the stored configuration ${this.file}: ${(error as Error).message}`;
+    }
   }
 }

@@ -112,8 +112,10 @@ export class Connection {
     done();
   }
 
-  /** Closes the endpoint for good (the config node itself is closing). */
-  close(): Promise<void> {
+  /** Closes the endpoint for good (the config node itself is closing); a removed connection forgets its stored configuration. */
+  close(removed = false): Promise<void> {
+    const problem = removed ? this.store.remove() : undefined;
+    if (problem) this.node.warn(problem);
     return this.shutdown();
   }
 
@@ -284,8 +286,12 @@ export class Connection {
     const endpoint = this.endpoint;
     if (!(endpoint instanceof RealvirtualClient)) return;
     const wanted = [...this.users.values()].filter((user) => user.signals !== undefined);
+    // With no realvirtual-in left (as between the stop and the start of a partial deploy),
+    // nothing reads what the server sends: keep the subscription rather than widen it to
+    // "all", which would make the client reconnect (a subscription cannot be undone).
+    if (wanted.length === 0) return;
     let subscription: string[] | null = null;
-    if (wanted.length > 0 && wanted.every((user) => user.signals !== null && user.signals!.length > 0)) {
+    if (wanted.every((user) => user.signals !== null && user.signals!.length > 0)) {
       subscription = [...new Set(wanted.flatMap((user) => user.signals as string[]))].sort();
     }
     if (JSON.stringify(endpoint.subscribed) === JSON.stringify(subscription)) return;

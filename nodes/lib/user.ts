@@ -1,4 +1,4 @@
-import { SignalError, SignalErrors } from '../../engine/errors';
+import { RealvirtualError, SignalError, SignalErrors } from '../../engine/errors';
 import { Connection } from './connection';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage } from './red';
 import { errorStatus } from './status';
@@ -47,6 +47,12 @@ export class InputErrors {
 /** One Error for a message whose signals were partly rejected: it names each signal and why. */
 export function combineSignalErrors(errors: SignalError[]): Error {
   return errors.length === 1 ? errors[0] : new SignalErrors(errors);
+}
+
+/** One Error for several failures (e.g. clients that did not answer), keeping the first one's code for Catch nodes. */
+export function combineErrors(errors: RealvirtualError[]): RealvirtualError {
+  if (errors.length === 1) return errors[0];
+  return new RealvirtualError(errors[0].code, errors.map((error) => error.message).join('; '));
 }
 
 /** True for the empty payloads that mean "read" rather than "write": undefined, null, "" and {}. */

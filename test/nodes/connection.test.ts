@@ -13,17 +13,21 @@ import { RawServer, Resources } from '../helpers/events';
 import {
   catchNode,
   connection,
+  coreModules,
   deploy,
   errorsOf,
+  FlowNode,
   freePort,
   helperNode,
   Inbox,
   load,
   node,
   nodesDir,
+  removeDir,
   Status,
   statuses,
   TAB,
+  tempDir,
   unload,
   until,
   user,
@@ -68,6 +72,25 @@ function editorDefaults(type: string): Record<string, { value?: unknown; type?: 
   // Plain data of this realm (the script's objects have the sandbox's prototypes).
   return JSON.parse(JSON.stringify(registered[type].defaults));
 }
+
+/** A self-signed test certificate for 127.0.0.1 (valid 2000-2100) and its key. Test fixture only. */
+const CERT = `-----BEGIN CERTIFICATE-----
+MIIBWzCCAQKgAwIBAgIBATAKBggqhkjOPQQDAjAUMRIwEAYDVQQDDAkxMjcuMC4w
+LjEwIBcNMDAwMTAxMDAwMDAwWhgPMjEwMDAxMDEwMDAwMDBaMBQxEjAQBgNVBAMM
+CTEyNy4wLjAuMTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABAAVPyVrHaI0oBcB
+NcBqtvpsEAkk7z5SNcPdNPPh4H7YIzr36gpfNryg47b5Y6N3gVrFG2RB94ahlmCf
+HPc82aajQzBBMA8GA1UdEQQIMAaHBH8AAAEwDwYDVR0TAQH/BAUwAwEB/zAdBgNV
+HQ4EFgQUmE9B9AOH7FzA1q2A942nRYxVuG8wCgYIKoZIzj0EAwIDRwAwRAIgOpcn
+xcKwRpvEhO/7sFGZUKlYg9r+dBTMrNhIC/SjdEUCIF0Mu+IRJYXtjQ6jL8NoFpfe
+rh7KIvrPQIFkICoFlTL5
+-----END CERTIFICATE-----
+`;
+const KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgCTUPlBXJ2oftDQZx
+5Wpl852mlM0mEAFjgE8t+SSPqwmhRANCAAQAFT8lax2iNKAXATXAarb6bBAJJO8+
+UjXD3TTz4eB+2CM69+oKXza8oOO2+WOjd4FaxRtkQfeGoZZgnxz3PNmm
+-----END PRIVATE KEY-----
+`;
 
 const isGreenDot = (status: Status) => status.fill === 'green' && status.shape === 'dot';
 const isRedRing = (status: Status) => status.fill === 'red' && status.shape === 'ring';
@@ -168,6 +191,65 @@ describe('nodes: realvirtual-connection', function () {
         if (props.mode !== 'client') await assertRefused(port);
       });
     }
+  });
+
+  describe('TLS (a tls-config node)', function () {
+    let dir: string | null = null;
+
+    afterEach(function () {
+      removeDir(dir);
+      dir = null;
+    });
+
+    function tlsNode(props: Record<string, string | boolean>): FlowNode {
+      return { id: 'tls', type: 'tls-config', cert: '', key: '', ca: '', verifyservercert: true, servername: '', alpnprotocol: '', ...props };
+    }
+
+    function writeFixtures(): { cert: string; key: string } {
+      dir = tempDir('rv-tls-');
+      const files = { cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem') };
+      fs.writeFileSync(files.cert, CERT);
+      fs.writeFileSync(files.key, KEY);
+      return files;
+    }
+
+    it('server mode serves wss:// with its certificate and key', async function () {
+      const files = writeFixtures();
+      const port = await freePort();
+      await load([TAB, tlsNode({ cert: files.cert, key: files.key }), connection({ port, cycleMs: 0, tls: 'tls' }), user('in', 'in', {}, ['h']), helperNode('h')], {}, coreModules(['tls-config']));
+      await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
+      const inbox = new Inbox('h');
+      // The certificate is verified against our CA (the certificate itself).
+      const client = resources.add(new RealvirtualClient({ port, clientName: 'SecureTwin', cycleMs: 0, autoReconnect: false, tls: { ca: CERT } }));
+      assert.ok(client.url.startsWith('wss://'));
+      await within(client.connect(), 'a wss:// client to connect');
+      client.write('Secure', true);
+      const [msg] = await inbox.next(1);
+      assert.deepEqual(msg.payload, { Secure: true });
+      assert.equal(msg.rv.peer.name, 'SecureTwin');
+      // Plain ws:// gets no WebSocket there.
+      const plain = new RealvirtualClient({ port, autoReconnect: false });
+      resources.add(plain);
+      await assert.rejects(within(plain.connect(), 'a plain ws:// attempt to fail'));
+    });
+
+    it('client mode connects with wss:// and verifies the server against the configured CA', async function () {
+      const files = writeFixtures();
+      const server = resources.add(new RealvirtualServer({ port: 0, cycleMs: 0, tls: { cert: CERT, key: KEY } }));
+      await within(server.listen(), 'our wss:// test server to listen');
+      await load([TAB, tlsNode({ ca: files.cert }), connection({ mode: 'client', port: server.port, cycleMs: 0, tls: 'tls' }), user('in', 'in', {}, ['h']), helperNode('h')], {}, coreModules(['tls-config']));
+      await waitForStatus(node('in'), (status) => isGreenDot(status) && status.text === `connected: 127.0.0.1:${server.port}`, 'connected');
+      const inbox = new Inbox('h');
+      await until(() => server.clients.some((peer) => peer.name === 'Node-RED'), 'our client named at the server');
+      server.write('Hello', 'secure');
+      const [msg] = await inbox.next(1);
+      assert.deepEqual(msg.payload, { Hello: 'secure' });
+
+      // Without that CA the self-signed certificate is refused.
+      await deploy([TAB, tlsNode({}), connection({ mode: 'client', port: server.port, cycleMs: 0, tls: 'tls', reconnectInterval: 0.1 }), user('in', 'in', {}, ['h']), helperNode('h')], 'full');
+      const refused = await waitForStatus(node('in'), isRedRing, 'red ring');
+      assert.match(refused.text ?? '', /SELF_SIGNED|certificate/i);
+    });
   });
 
   describe('lifecycle', function () {

@@ -39,6 +39,7 @@ export interface RedNode extends EventEmitter {
   status: Spy;
   error: Spy;
   warn: Spy;
+  send: Spy;
   [key: string]: any;
 }
 
@@ -81,15 +82,44 @@ const modules = NODE_TYPES.map((type) => {
   };
 });
 
-/** Loads `flow` with the five node types (helper, catch and complete nodes come with the helper). */
-export async function load(flow: FlowNode[], settings: Record<string, unknown> = {}): Promise<void> {
+/** The helper registers these core types itself when a flow holds them. */
+const HELPER_CORE_TYPES = new Set(['catch', 'status', 'complete']);
+
+/**
+ * The runtime's own modules for core node types (inject, debug, function, mqtt…),
+ * found by the types their .js files register in @node-red/nodes/core.
+ */
+export function coreModules(types: Iterable<string>): Array<(RED: any) => unknown> {
+  const coreDir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json', { paths: [path.dirname(runtimePath)] })), 'core');
+  const byType = new Map<string, string>();
+  for (const category of fs.readdirSync(coreDir)) {
+    const dir = path.join(coreDir, category);
+    if (!fs.statSync(dir).isDirectory()) continue;
+    for (const file of fs.readdirSync(dir).filter((name) => name.endsWith('.js'))) {
+      const source = fs.readFileSync(path.join(dir, file), 'utf8');
+      for (const match of source.matchAll(/registerType\(\s*["']([^"']+)["']/g)) byType.set(match[1], path.join(dir, file));
+    }
+  }
+  const files = new Set<string>();
+  for (const type of types) {
+    if (type === 'tab' || type === 'helper' || HELPER_CORE_TYPES.has(type) || NODE_TYPES.includes(type)) continue;
+    const file = byType.get(type);
+    if (!file) throw new Error(`no core module of Node-RED registers the node type ${JSON.stringify(type)}`);
+    files.add(file);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return [...files].map((file) => require(file) as (RED: any) => unknown);
+}
+
+/** Loads `flow` with the five node types (helper, catch and complete nodes come with the helper) and `extra` modules. */
+export async function load(flow: FlowNode[], settings: Record<string, unknown> = {}, extra: Array<(RED: any) => unknown> = []): Promise<void> {
   if (!catalogs) {
     i18n.init({ lang: 'en-US' });
     catalogs = Promise.all(NODE_TYPES.map((type) => i18n.registerMessageCatalog(`${PACKAGE}/${type}`, path.join(nodesDir, 'locales'), `${type}.json`)));
   }
   await within(catalogs, 'loading the message catalogs');
   helper.settings({ userDir: undefined, ...settings });
-  await within(helper.load(modules, flow), 'loading the flow');
+  await within(helper.load([...modules, ...extra], flow), 'loading the flow');
 }
 
 /** Stops the flows (closing every node) and clears the registry. Safe to call when nothing is loaded. */
@@ -197,6 +227,11 @@ export function waitForStatus(target: RedNode, predicate: (status: Status) => bo
     () => `status ${what} on ${target.type} ${target.id} (statuses: ${JSON.stringify(statuses(target).slice(from))})`,
     timeoutMs,
   );
+}
+
+/** Every message the node sent so far (the helper spies on Node.prototype.send). */
+export function sentBy(target: RedNode): unknown[] {
+  return callsOf(target, target.send).map((args) => args[0]);
 }
 
 /** The first argument of every node.error call of the node, as text. */

@@ -6,7 +6,7 @@
 import assert from 'assert/strict';
 import { DataEvent, RealvirtualClient } from '../../engine';
 import { Frame, RawClient, RawServer, Resources } from '../helpers/events';
-import { catchNode, completeNode, connection, FlowNode, freePort, helperNode, Inbox, load, node, statuses, TAB, unload, until, user, waitForStatus, within } from './harness';
+import { catchNode, completeNode, connection, coreModules, FlowNode, freePort, helperNode, Inbox, load, node, statuses, TAB, unload, until, user, waitForStatus, within } from './harness';
 
 /** Loads a server-mode flow on a free port and waits until it listens. */
 async function serverFlow(nodes: FlowNode[], props: Record<string, unknown> = {}): Promise<number> {
@@ -56,6 +56,19 @@ describe('nodes: realvirtual-out', function () {
       done.map((msg) => msg.payload),
       [{ A: 1, B: 'x', C: true }, 2.5],
     );
+  });
+
+  it('takes the object a Function node builds (an object of another realm)', async function () {
+    const port = await freePort();
+    const func = { id: 'func', z: 'f1', type: 'function', x: 0, y: 0, func: "msg.payload = { A: 1, B: 'x' }; return msg;", outputs: 1, noerr: 0, wires: [['out']] };
+    await load([TAB, connection({ port, cycleMs: 0 }), func, user('out', 'out'), catchNode('catch', 'h-catch'), helperNode('h-catch')], {}, coreModules(['function']));
+    await waitForStatus(node('out'), (status) => status.fill === 'green', 'green (listening)');
+    const { seen } = await recordingClient(resources, port, 'Twin');
+    const caught = new Inbox('h-catch');
+    node('func').receive({ payload: 'go' });
+    node('func').receive({ payload: 'go' });
+    await until(() => last(seen, 'A') === 1 && last(seen, 'B') === 'x', () => `A = 1 and B = "x" at the client (errors: ${caught.describe()})`);
+    assert.equal(caught.messages.length, 0, caught.describe());
   });
 
   it('invalid values fail through done(err), naming each bad signal, while the valid ones of the same msg are sent', async function () {
