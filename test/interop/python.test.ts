@@ -9,18 +9,16 @@ import path from 'path';
 import { DataEvent, PeerInfo, RealvirtualClient, RealvirtualError, RealvirtualServer } from '../../engine';
 import {
   extractExample,
-  findPython,
-  freePort,
   PEER_FILES,
   peersDir,
   parsePythonLiteral,
   prepareSource,
-  pythonProblem,
-  PythonPeer,
   ReferencePeer,
   referenceMarkdownPath,
-  repoRoot,
+  usePythonPeers,
 } from './python';
+import { freePort } from '../helpers/events';
+import { repoRoot } from '../repo';
 
 /** Bound of every single wait (the peers answer in milliseconds). */
 const WAIT_MS = 8000;
@@ -100,20 +98,12 @@ describe('interop: reference Python examples of the realvirtual documentation', 
   });
 
   describe('with Python', function () {
-    const interpreter = findPython();
-
-    before(function () {
-      const problem = pythonProblem(interpreter);
-      if (problem) throw new Error(`the interop tests need Python 3 with websockets: ${problem}`);
-    });
+    const startPython = usePythonPeers();
 
     describe('our RealvirtualServer with the reference Python client', function () {
       let server: RealvirtualServer | null = null;
-      let python: PythonPeer | null = null;
 
       afterEach(async function () {
-        await python?.stop();
-        python = null;
         await server?.close();
         server = null;
       });
@@ -138,7 +128,7 @@ describe('interop: reference Python examples of the realvirtual documentation', 
         server.on('problem', (error) => problems.push(error));
         await within(server.listen(), 'our server to listen');
 
-        const py = (python = PythonPeer.start('client', server.port, interpreter));
+        const py = startPython('client', server.port);
         const output = (): string => `python client output:\n${py.transcript()}`;
 
         // 1. init: the client's name reaches us.
@@ -196,18 +186,15 @@ describe('interop: reference Python examples of the realvirtual documentation', 
 
     describe('our RealvirtualClient with the reference Python server', function () {
       let client: RealvirtualClient | null = null;
-      let python: PythonPeer | null = null;
 
       afterEach(async function () {
         await client?.close();
         client = null;
-        await python?.stop();
-        python = null;
       });
 
       it('identifies itself, imports the catalog inverted, gets a snapshot of its subscription and exchanges data', async function () {
         const port = await freePort();
-        const py = (python = PythonPeer.start('server', port, interpreter));
+        const py = startPython('server', port);
         const output = (): string => `python server output:\n${py.transcript()}`;
         await py.waitForLine(/^WebSocket server running on /, WAIT_MS);
 

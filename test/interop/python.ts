@@ -6,20 +6,10 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
-import net from 'net';
 import os from 'os';
 import path from 'path';
-
-/** The folder holding package.json, found by walking up from this (compiled or not) file. */
-export function repoRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}: cannot locate the repository root`);
-    dir = parent;
-  }
-}
+import { freePort } from '../helpers/events';
+import { repoRoot } from '../repo';
 
 /** Where the vendored reference peers live (source tree, not dist/). */
 export function peersDir(): string {
@@ -72,20 +62,6 @@ export function pythonProblem(interpreter: string): string | null {
     return `${interpreter} cannot import websockets (install Debian's python3-websockets: apt-get install python3-websockets): ${result.stderr.trim()}`;
   }
   return null;
-}
-
-/** A TCP port free on 127.0.0.1 right now (bound with port 0, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = address && typeof address === 'object' ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not learn the probed port'))));
-    });
-  });
 }
 
 /** Replaces `search` by `replacement`, failing unless `search` occurs exactly once. */
@@ -265,4 +241,25 @@ export function parsePythonLiteral(text: string): unknown {
   } catch (error) {
     throw new Error(`cannot read the Python value ${JSON.stringify(text)}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Mocha hooks for tests that run the reference peers: Python and websockets are checked
+ * once, and every peer started through the returned function is stopped after each test.
+ */
+export function usePythonPeers(): (peer: ReferencePeer, port: number) => PythonPeer {
+  const interpreter = findPython();
+  const running: PythonPeer[] = [];
+  before(function () {
+    const problem = pythonProblem(interpreter);
+    if (problem) throw new Error(`these tests need Python 3 with websockets (Debian: python3-websockets): ${problem}`);
+  });
+  afterEach(async function () {
+    for (const peer of running.splice(0)) await peer.stop();
+  });
+  return (peer, port) => {
+    const started = PythonPeer.start(peer, port, interpreter);
+    running.push(started);
+    return started;
+  };
 }

@@ -9,7 +9,7 @@ import fs from 'fs';
 import path from 'path';
 import { RealvirtualServer } from '../../engine';
 import { Resources } from '../helpers/events';
-import { repoRoot } from '../interop/python';
+import { repoRoot } from '../repo';
 import { coreModules, errorsOf, FlowNode, freePort, helper, load, node, RedNode, sentBy, unload, until, waitForStatus, within } from './harness';
 
 const examplesDir = path.join(repoRoot(), 'examples');

@@ -10,7 +10,8 @@ import { EventEmitter } from 'events';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { freePort, repoRoot } from '../interop/python';
+import { freePort } from '../helpers/events';
+import { repoRoot } from '../repo';
 
 export { freePort };
 

@@ -6,7 +6,7 @@
 import assert from 'assert/strict';
 import { ImportedSignal, RealvirtualClient, RealvirtualServer } from '../../engine';
 import { RawClient, Resources } from '../helpers/events';
-import { findPython, pythonProblem, PythonPeer } from '../interop/python';
+import { usePythonPeers } from '../interop/python';
 import { catchNode, completeNode, connection, freePort, helperNode, Inbox, load, node, TAB, unload, until, user, waitForStatus, within } from './harness';
 
 const byName = (signals: ImportedSignal[]): ImportedSignal[] => [...signals].sort((a, b) => a.name.localeCompare(b.name));
@@ -161,23 +161,12 @@ describe('nodes: realvirtual-import', function () {
   });
 
   describe('with the reference Python server', function () {
-    const interpreter = findPython();
-    let python: PythonPeer | null = null;
-
-    before(function () {
-      const problem = pythonProblem(interpreter);
-      if (problem) throw new Error(`these tests need Python 3 with websockets: ${problem}`);
-    });
-
-    afterEach(async function () {
-      await python?.stop();
-      python = null;
-    });
+    const startPython = usePythonPeers();
 
     it('client mode: returns its catalog, directions inverted to our side', async function () {
       this.timeout(30000);
       const port = await freePort();
-      const py = (python = PythonPeer.start('server', port, interpreter));
+      const py = startPython('server', port);
       await py.waitForLine(/^WebSocket server running on /, 8000);
       await load(importFlow({ mode: 'client', port }, true));
       await waitForStatus(node('import'), (status) => status.fill === 'green', 'connected', 0, 8000);

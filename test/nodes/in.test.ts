@@ -5,7 +5,7 @@
  */
 import assert from 'assert/strict';
 import { Frame, RawClient, RawServer, Resources } from '../helpers/events';
-import { findPython, parsePythonLiteral, pythonProblem, PythonPeer } from '../interop/python';
+import { parsePythonLiteral, usePythonPeers } from '../interop/python';
 import { connection, FlowNode, freePort, helperNode, Inbox, load, Msg, node, TAB, unload, user, waitForStatus } from './harness';
 
 /** Loads a server-mode flow on a free port and waits until it listens. */
@@ -208,18 +208,7 @@ describe('nodes: realvirtual-in', function () {
   });
 
   describe('with the reference Python peers', function () {
-    const interpreter = findPython();
-    let python: PythonPeer | null = null;
-
-    before(function () {
-      const problem = pythonProblem(interpreter);
-      if (problem) throw new Error(`these tests need Python 3 with websockets: ${problem}`);
-    });
-
-    afterEach(async function () {
-      await python?.stop();
-      python = null;
-    });
+    const startPython = usePythonPeers();
 
     it('server mode + reference client: realvirtual-in emits its MyOutput/SetSpeed from "PythonClient", it gets our catalog and our writes', async function () {
       this.timeout(30000);
@@ -233,7 +222,7 @@ describe('nodes: realvirtual-in', function () {
         },
       );
       const inbox = new Inbox('h');
-      const py = (python = PythonPeer.start('client', port, interpreter));
+      const py = startPython('client', port);
       const [msg] = await inbox.next(1, 0, 8000).catch((error: Error) => {
         throw new Error(`${error.message}\npython client output:\n${py.transcript()}`);
       });
@@ -254,7 +243,7 @@ describe('nodes: realvirtual-in', function () {
     it('client mode + reference server: realvirtual-in emits the PLC_* snapshot of its subscription and the server\'s data answers', async function () {
       this.timeout(30000);
       const port = await freePort();
-      const py = (python = PythonPeer.start('server', port, interpreter));
+      const py = startPython('server', port);
       await py.waitForLine(/^WebSocket server running on /, 8000);
       await load([
         TAB,
