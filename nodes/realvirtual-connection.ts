@@ -1,3 +1,4 @@
+import { registerAdminEndpoints } from './lib/admin';
 import { Connection } from './lib/connection';
 import { Node, NodeAPI, NodeDefinition } from './lib/red';
 
@@ -14,4 +15,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
   RED.nodes.registerType('realvirtual-connection', RealvirtualConnectionNode);
+  registerAdminEndpoints(RED);
 };

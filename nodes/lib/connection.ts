@@ -5,6 +5,7 @@ import { ImportedSignal } from '../../engine/realvirtual/catalog';
 import { RealvirtualClient } from '../../engine/realvirtual/client';
 import { ConfigObject, SignalRecord } from '../../engine/realvirtual/messages';
 import { RealvirtualServer, ServerTlsOptions } from '../../engine/realvirtual/server';
+import { realvirtualType } from '../../engine/realvirtual/signals';
 import { PeerInfo } from '../../engine/realvirtual/session';
 import { WriteResult } from '../../engine/realvirtual/endpoint';
 import { Logger } from '../../engine/logger';
@@ -81,6 +82,26 @@ export class Connection {
   get connected(): boolean {
     const state = this.endpoint?.status.state;
     return state === 'connected' || (state === 'listening' && this.endpoint!.status.clients > 0);
+  }
+
+  /** Server mode: true while the server is bound. */
+  get listening(): boolean {
+    return this.endpoint instanceof RealvirtualServer && this.endpoint.status.state === 'listening';
+  }
+
+  get clientCount(): number {
+    return this.endpoint ? this.endpoint.status.clients : 0;
+  }
+
+  /** ws(s)://host:port/path of the server (server mode) or of the server we connect to (client mode). */
+  get url(): string {
+    return this.endpoint ? this.endpoint.url : '';
+  }
+
+  /** Every signal the connection knows (declared, imported or seen), for the editor's signal picker. */
+  catalog(): Array<{ name: string; valueType: string; direction: string; rvType: string; declared: boolean }> {
+    if (!this.endpoint) return (this.settings?.server.signals ?? []).map((signal) => ({ name: signal.name, valueType: signal.type, direction: signal.direction, rvType: realvirtualType(signal.direction, signal.type), declared: true }));
+    return [...this.endpoint.table].map((signal) => ({ name: signal.name, valueType: signal.valueType, direction: signal.direction, rvType: signal.rvType, declared: signal.declared }));
   }
 
   /** The status every user node shows. */

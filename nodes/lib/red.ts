@@ -55,6 +55,8 @@ export interface ResponseLike {
   send(body?: unknown): void;
 }
 
+export type AdminHandler = (req: RequestLike, res: ResponseLike, next: () => void) => void;
+
 export interface NodeAPI {
   nodes: {
     createNode(node: object, config: NodeDefinition): void;
@@ -67,8 +69,8 @@ export interface NodeAPI {
   };
   _(key: string, substitutions?: Record<string, unknown>): string;
   httpAdmin?: {
-    get(path: string, ...handlers: Array<(req: RequestLike, res: ResponseLike, next?: () => void) => void>): void;
-    post(path: string, ...handlers: Array<(req: RequestLike, res: ResponseLike, next?: () => void) => void>): void;
+    get(path: string, ...handlers: AdminHandler[]): void;
+    post(path: string, ...handlers: AdminHandler[]): void;
   };
-  auth?: { needsPermission(permission: string): (req: RequestLike, res: ResponseLike, next: () => void) => void };
+  auth?: { needsPermission(permission: string): AdminHandler };
 }

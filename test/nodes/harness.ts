@@ -44,12 +44,19 @@ export interface RedNode extends EventEmitter {
   [key: string]: any;
 }
 
+export interface HttpAnswer {
+  status: number;
+  body: any;
+}
+
 interface TestHelper {
   init(runtimePath: string): void;
   settings(settings?: Record<string, unknown>): Record<string, unknown>;
   load(nodes: Array<(RED: any) => unknown>, flow: FlowNode[]): Promise<void>;
   unload(): Promise<void>;
   getNode(id: string): RedNode | null;
+  /** supertest against the admin app (which parses JSON bodies). */
+  request(): { get(path: string): PromiseLike<HttpAnswer>; post(path: string): { send(body: unknown): PromiseLike<HttpAnswer> } };
   _redNodes: { setFlows(flow: FlowNode[], credentials: object, type: DeployType): Promise<unknown> };
   _events: EventEmitter;
 }
