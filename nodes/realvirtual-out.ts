@@ -10,6 +10,7 @@ export = function register(RED: NodeAPI): void {
   function RealvirtualOutNode(this: Node, definition: NodeDefinition): void {
     RED.nodes.createNode(this, definition);
     const node = this;
+    const signal = typeof definition.signal === 'string' ? definition.signal.trim() : '';
     const connection = connectionOf(RED, node, definition);
     if (!connection) return;
     const user: ConnectionUser = { node };
@@ -22,6 +23,8 @@ export = function register(RED: NodeAPI): void {
         values = payload as Record<string, unknown>;
       } else if (isPrimitive(payload) && typeof msg.topic === 'string' && msg.topic !== '') {
         values = [[msg.topic, payload]];
+      } else if (isPrimitive(payload) && signal !== '') {
+        values = [[signal, payload]];
       } else {
         const reason = isPrimitive(payload)
           ? RED._('realvirtual-out.errors.no-topic')

@@ -58,6 +58,18 @@ describe('nodes: realvirtual-out', function () {
     );
   });
 
+  it('the Signal property names the signal of a single value sent without msg.topic; msg.topic wins when set', async function () {
+    const port = await serverFlow([user('out', 'out', { signal: 'Speed' }), catchNode('catch', 'h-catch'), helperNode('h-catch')]);
+    const { seen } = await recordingClient(resources, port, 'Twin');
+    const caught = new Inbox('h-catch');
+    node('out').receive({ payload: 3.5 });
+    await until(() => last(seen, 'Speed') === 3.5, 'Speed = 3.5 at the client');
+    node('out').receive({ topic: 'Other', payload: 1 });
+    await until(() => last(seen, 'Other') === 1, 'Other = 1 at the client');
+    assert.equal(last(seen, 'Speed'), 3.5);
+    assert.equal(caught.messages.length, 0, caught.describe());
+  });
+
   it('takes the object a Function node builds (an object of another realm)', async function () {
     const port = await freePort();
     const func = { id: 'func', z: 'f1', type: 'function', x: 0, y: 0, func: "msg.payload = { A: 1, B: 'x' }; return msg;", outputs: 1, noerr: 0, wires: [['out']] };
