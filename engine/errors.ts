@@ -21,7 +21,13 @@ export type ErrorCode =
   | 'ERR_GAVE_UP'
   | 'ERR_LISTEN'
   | 'ERR_PAYLOAD_TOO_LARGE'
-  | 'ERR_SLOW_PEER';
+  | 'ERR_SLOW_PEER'
+  | 'ERR_INVALID_UTF8'
+  | 'ERR_TLS'
+  | 'ERR_UNAUTHORIZED'
+  | 'ERR_FORBIDDEN_ORIGIN'
+  | 'ERR_TOO_MANY_CLIENTS'
+  | 'ERR_TOO_MANY_SIGNALS';
 
 export class RealvirtualError extends Error {
   readonly code: ErrorCode;

@@ -44,7 +44,8 @@ export function backoffDelay(attempt: number, options: ReconnectOptions, random:
 
 /**
  * Public states. Failed attempts while retrying stay in one 'reconnecting' state,
- * so that a refused connection gives one status and one log line, not one per try.
+ * so that a refused connection gives one status and one log line, not one per try;
+ * a new state, error code or system error (ENOTFOUND → ECONNREFUSED) is a new status.
  */
 export type LinkState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
@@ -88,7 +89,7 @@ export class ConnectionLifecycle extends TypedEmitter<LifecycleEvents> {
   private attempts = 0;
   private closing: Promise<void> | null = null;
   private resolveClosed: (() => void) | null = null;
-  private lastEmitted: { state: LinkState; code?: ErrorCode } | null = null;
+  private lastEmitted: { state: LinkState; code?: ErrorCode; cause?: string } | null = null;
   private statusValue: LinkStatus = { state: 'idle', attempts: 0 };
 
   constructor(options: ReconnectOptions, dial: (handle: AttemptHandle) => Attempt, random: () => number = Math.random) {
@@ -216,11 +217,18 @@ export class ConnectionLifecycle extends TypedEmitter<LifecycleEvents> {
   private setState(status: LinkStatus): void {
     this.statusValue = status;
     const code = status.error?.code;
+    const cause = causeCode(status.error);
     const last = this.lastEmitted;
-    if (last && last.state === status.state && last.code === code) return;
-    this.lastEmitted = { state: status.state, code };
+    if (last && last.state === status.state && last.code === code && last.cause === cause) return;
+    this.lastEmitted = { state: status.state, code, cause };
     this.emit('state', status);
   }
+}
+
+/** The system error code under an engine error (ECONNREFUSED, ENOTFOUND…), if any. */
+function causeCode(error: RealvirtualError | undefined): string | undefined {
+  const cause = error ? ((error as { cause?: unknown }).cause as { code?: unknown } | undefined) : undefined;
+  return cause && typeof cause.code === 'string' ? cause.code : undefined;
 }
 
 /**

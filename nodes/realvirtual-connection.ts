@@ -14,6 +14,7 @@ export = function register(RED: NodeAPI): void {
       this.connection.close(removed).then(done, done);
     });
   }
-  RED.nodes.registerType('realvirtual-connection', RealvirtualConnectionNode);
+  // The shared secret is a credential: stored apart from the flow (flows_cred.json, encrypted), never exported with it.
+  RED.nodes.registerType('realvirtual-connection', RealvirtualConnectionNode, { credentials: { secret: { type: 'password' } } });
   registerAdminEndpoints(RED);
 };

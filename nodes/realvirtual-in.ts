@@ -1,6 +1,6 @@
 import { splitList } from '../engine/realvirtual/catalog';
 import { DataEvent } from '../engine/realvirtual/endpoint';
-import { SignalRecord } from '../engine/realvirtual/messages';
+import { signalNames, SignalRecord } from '../engine/realvirtual/messages';
 import { setOwn } from '../engine/realvirtual/record';
 import { SignalValue } from '../engine/realvirtual/values';
 import { ConnectionUser } from './lib/connection';
@@ -8,6 +8,15 @@ import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
 import { connectionOf } from './lib/user';
 
 type OutputMode = 'changes' | 'state' | 'signal';
+
+/** Received records that a node sent on as its payload: flows may change a payload, so no second node sends the same one. */
+const sent = new WeakSet<SignalRecord>();
+
+function copyFirst(values: SignalRecord, names: readonly string[], count: number): SignalRecord {
+  const copy: SignalRecord = {};
+  for (let i = 0; i < count; i++) setOwn(copy, names[i], values[names[i]]);
+  return copy;
+}
 
 export = function register(RED: NodeAPI): void {
   function RealvirtualInNode(this: Node, definition: NodeDefinition): void {
@@ -25,17 +34,32 @@ export = function register(RED: NodeAPI): void {
       node,
       signals: filter ? [...filter] : null,
       onData(event: DataEvent) {
-        const changed: SignalRecord = {};
-        const entries: Array<[string, SignalValue]> = [];
+        const entries: Array<[string, SignalValue]> | null = output === 'signal' ? [] : null;
+        // The payload of "changes" is built only from the first signal left out on: while
+        // every signal of the message is reported, the message's own record serves.
+        let changed: SignalRecord | null = null;
+        let count = 0;
         let touched = false;
-        for (const name of Object.keys(event.values)) {
-          if (filter && !filter.has(name)) continue;
-          touched = true;
-          const value = event.values[name];
-          if (lastKnown.get(name) === value && lastKnown.has(name)) continue;
-          lastKnown.set(name, value);
-          setOwn(changed, name, value);
-          entries.push([name, value]);
+        const values = event.values;
+        const names = signalNames(values);
+        for (let i = 0; i < names.length; i++) {
+          const name = names[i];
+          const value = values[name];
+          let report = false;
+          if (!filter || filter.has(name)) {
+            touched = true;
+            if (lastKnown.get(name) !== value || !lastKnown.has(name)) {
+              lastKnown.set(name, value);
+              report = true;
+            }
+          }
+          if (report) {
+            count++;
+            if (changed !== null) setOwn(changed, name, value);
+            if (entries) entries.push([name, value]);
+          } else if (changed === null && output === 'changes') {
+            changed = copyFirst(values, names, i);
+          }
         }
         const rv = { type: event.type, peer: event.peer };
         if (output === 'state') {
@@ -46,12 +70,22 @@ export = function register(RED: NodeAPI): void {
           node.send({ topic: 'realvirtual', payload: state, rv });
           return;
         }
-        if (entries.length === 0) return;
+        if (count === 0) return;
         if (output === 'changes') {
-          node.send({ topic: 'realvirtual', payload: changed, rv });
+          let payload = changed;
+          if (payload === null) {
+            // Every signal of the message changed: one node may send the record itself, the others a copy.
+            if (sent.has(values)) {
+              payload = copyFirst(values, names, names.length);
+            } else {
+              sent.add(values);
+              payload = values;
+            }
+          }
+          node.send({ topic: 'realvirtual', payload, rv });
           return;
         }
-        const messages: NodeMessage[] = entries.map(([name, value]) => ({ topic: name, payload: value, rv: { ...rv } }));
+        const messages: NodeMessage[] = entries!.map(([name, value]) => ({ topic: name, payload: value, rv: { ...rv } }));
         node.send([messages]);
       },
     };

@@ -23,6 +23,12 @@ try {
     const source = path.join(root, folder);
     if (fs.existsSync(source)) fs.cpSync(source, path.join(nodesOut, folder), { recursive: true });
   }
+  // The package.json "bin" commands (dist/...) must be executable (they start with #!/usr/bin/env node).
+  const bin = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).bin || {};
+  for (const target of typeof bin === 'string' ? [bin] : Object.values(bin)) {
+    const built = path.join(fresh, path.relative('dist', path.normalize(target)));
+    if (fs.existsSync(built)) fs.chmodSync(built, 0o755);
+  }
 } catch (error) {
   fs.rmSync(fresh, { recursive: true, force: true });
   process.exitCode = 1;

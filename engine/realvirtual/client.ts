@@ -1,3 +1,4 @@
+import { LookupFunction } from 'net';
 import { ConnectionOptions } from 'tls';
 import WebSocket from 'ws';
 import { ConnectionError, OptionError, RealvirtualError } from '../errors';
@@ -38,6 +39,13 @@ export interface ClientOptions extends EndpointOptions, ConfigOptions {
   heartbeatMs?: number;
   /** `init` is sent again after this many ms without sending anything. 0 = off. Default 25000. */
   keepAliveMs?: number;
+  /**
+   * The secret of a server that requires one, sent as `Authorization: Bearer <secret>`
+   * (never in the URL, so it appears in no log). "" or undefined = none.
+   */
+  secret?: string;
+  /** Host name resolution (as net.connect's `lookup`); default: the system resolver. */
+  lookup?: LookupFunction;
 }
 
 /**
@@ -54,6 +62,9 @@ export class RealvirtualClient extends Endpoint {
   private readonly handshakeTimeoutMs: number;
   private readonly heartbeatMs: number;
   private readonly keepAliveMs: number;
+  private readonly secret: string;
+  private readonly lookup: LookupFunction | undefined;
+  private hadFailure = false;
   private readonly lifecycle: ConnectionLifecycle;
   private subscription: string[] | null;
   private server: Peer | null = null;
@@ -74,6 +85,10 @@ export class RealvirtualClient extends Endpoint {
     this.heartbeatMs = checkNumber('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, 0);
     this.keepAliveMs = checkNumber('keepAliveMs', options.keepAliveMs ?? DEFAULTS.keepAliveMs, 0);
     this.subscription = options.subscribe ? [...options.subscribe] : null;
+    this.secret = options.secret ?? '';
+    if (typeof this.secret !== 'string') throw new OptionError('secret must be a string');
+    if (options.lookup !== undefined && typeof options.lookup !== 'function') throw new OptionError('lookup must be a function');
+    this.lookup = options.lookup;
     this.lifecycle = new ConnectionLifecycle(
       {
         autoReconnect: options.autoReconnect ?? DEFAULTS.autoReconnect,
@@ -178,13 +193,17 @@ export class RealvirtualClient extends Endpoint {
   private onLinkState(status: LinkStatus): void {
     switch (status.state) {
       case 'connected':
+        if (this.hadFailure) this.logger.info(`connected to ${this.url} again`);
+        this.hadFailure = false;
         this.setStatus({ state: 'connected', peerName: this.peerName });
         break;
       case 'reconnecting':
+        this.hadFailure = true;
         this.logger.warn(`${this.url}: ${status.error?.message ?? 'disconnected'}; retrying`);
         this.setStatus({ state: 'reconnecting', error: status.error, retryInMs: status.retryInMs });
         break;
       case 'failed':
+        this.hadFailure = true;
         this.logger.error(status.error?.message ?? `gave up connecting to ${this.url}`);
         this.setStatus({ state: 'failed', error: status.error });
         break;
@@ -198,10 +217,13 @@ export class RealvirtualClient extends Endpoint {
 
   private dial(handle: AttemptHandle): Attempt {
     const socket = new WebSocket(this.url, {
+      ...(this.tlsOptions ?? {}),
       handshakeTimeout: this.handshakeTimeoutMs,
       maxPayload: this.settings.maxPayload,
       perMessageDeflate: false,
-      ...(this.tlsOptions ?? {}),
+      followRedirects: false,
+      ...(this.lookup ? { lookup: this.lookup } : {}),
+      ...(this.secret !== '' ? { headers: { Authorization: `Bearer ${this.secret}` } } : {}),
     });
     let lastError: RealvirtualError | undefined;
     let peer: Peer | null = null;
@@ -233,8 +255,13 @@ export class RealvirtualClient extends Endpoint {
     });
     socket.on('pong', () => heartbeat.alive());
     socket.on('error', (error) => {
-      lastError = describeSocketError(peer ? `connection to ${this.url}` : `cannot connect to ${this.url}`, error);
-      if (peer && lastError.code === 'ERR_PAYLOAD_TOO_LARGE') this.report(lastError, peer);
+      lastError = describeSocketError(peer ? `connection to ${this.url}` : `cannot connect to ${this.url}`, error, 'ERR_CONNECTION', this.settings);
+      if (!peer && this.tlsOptions && (error as { code?: string }).code === 'ECONNRESET') {
+        // A plain server drops a TLS handshake it cannot read: say so (and never retry without TLS).
+        lastError = new ConnectionError('ERR_CONNECTION', `${lastError.message} during the TLS handshake: is it a wss:// (TLS) server?`, { cause: error });
+      }
+      // Frames the server got wrong are problems too (the close that follows is logged as the reconnect).
+      if (peer && (lastError.code === 'ERR_PAYLOAD_TOO_LARGE' || lastError.code === 'ERR_INVALID_UTF8')) this.report(lastError, peer);
     });
     socket.on('close', (code, reason) => {
       heartbeat.stop();

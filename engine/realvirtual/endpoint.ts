@@ -1,13 +1,29 @@
 import { TypedEmitter } from '../emitter';
 import { ConnectionError, OptionError, ProtocolError, RealvirtualError, SignalError } from '../errors';
+import { clip, LogBudget } from '../log-budget';
 import { Logger } from '../logger';
 import { ImportedSignal, importCatalog, toDeclarations } from './catalog';
 import { Exchange } from './exchange';
-import { ConfigObject, encode, encodeSignals, Message, parseMessage, PROTOCOL_VERSION, SignalRecord } from './messages';
+import {
+  ConfigObject,
+  configProblem,
+  encode,
+  encodeSignals,
+  MAX_REJECTED_LISTED,
+  Message,
+  ParsedMessage,
+  parseMessage,
+  PROTOCOL_VERSION,
+  rememberSignalNames,
+  signalNames,
+  SignalRecord,
+} from './messages';
 import { EndpointOptions, ResolvedEndpointOptions, resolveEndpointOptions } from './options';
 import { hasOwn, isPlainObject, setOwn } from './record';
 import { Peer, PeerInfo } from './session';
-import { SignalDeclaration, SignalTable } from './signals';
+import { isPlainName, readShapedFrame, SHAPE_MIN_SIGNALS } from './shape';
+import { NameCache, newNameCache, SignalDeclaration, SignalTable } from './signals';
+import { SignalValue } from './values';
 
 export type EndpointState = 'idle' | 'listening' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
@@ -77,6 +93,8 @@ export interface ConfigOptions {
 }
 
 const MAX_REPORTED_PER_PEER = 1000;
+/** Log lines one peer (or the endpoint itself) may cause per minute; 'problem' events are not limited. */
+const LOG_LINES_PER_MINUTE = 20;
 
 /**
  * Everything server and client have in common: the signal table, the cyclic exchange,
@@ -88,15 +106,19 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   protected readonly logger: Logger;
   protected readonly exchange: Exchange;
   protected readonly peers = new Map<string, Peer>();
+  /** Per peer: the signals its last message named, by position (see SignalTable.receiveExact), and its shape. */
+  private readonly nameCaches = new WeakMap<Peer, ReceiveCache>();
   protected closed = false;
   private configObject: ConfigObject;
   private readonly onConfigSet: ConfigSetHandler | undefined;
   private statusValue: EndpointStatus = { state: 'idle', clients: 0 };
+  private readonly logBudget = new LogBudget(LOG_LINES_PER_MINUTE, 60000);
 
   constructor(options: EndpointOptions & ConfigOptions) {
     super();
     this.settings = resolveEndpointOptions(options);
     this.logger = this.settings.logger;
+    this.table.maxSignals = this.settings.maxSignals;
     for (const declaration of this.settings.signals) this.declareOrThrow(declaration);
     this.exchange = new Exchange(this.table, { ...this.settings }, {
       slowPeer: (peer, slowForMs) => this.dropSlowPeer(peer, slowForMs),
@@ -187,6 +209,8 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
    */
   mergeConfig(partial: ConfigObject): ConfigObject {
     if (!isPlainObject(partial)) throw new OptionError('a configuration must be an object');
+    const problem = configProblem(partial);
+    if (problem) throw new OptionError(`a configuration must be ${problem}`);
     const interval = hasOwn(partial, 'publishIntervalMs') ? partial.publishIntervalMs : undefined;
     if (interval !== undefined && (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0)) {
       throw new OptionError(`publishIntervalMs must be a number of ms >= 0, got ${JSON.stringify(interval)}`);
@@ -231,12 +255,20 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     this.peers.delete(peer.id);
     this.exchange.removePeer(peer);
     peer.requests.rejectAll(`${peer.name} disconnected (${reason})`);
+    // A server's client count changes now, not only once the socket has finished closing.
+    if (this.statusValue.state === 'listening') this.setStatus({ state: 'listening' });
     this.emit('disconnect', peer.info, reason);
   }
 
   protected sendText(peer: Peer, text: string): void {
     peer.link.send(Buffer.from(text));
     this.afterSend(peer);
+    // Answers (snapshots, catalogs, config) are not conflated like data: a peer that keeps
+    // asking but never reads is dropped once its unsent bytes pass this hard bound.
+    const limit = this.settings.slowPeerBytes + this.settings.maxPayload;
+    if (peer.link.bufferedAmount > limit && this.peers.get(peer.id) === peer) {
+      this.disconnectSlowPeer(peer, `has more than ${limit} bytes unsent (slowPeerBytes + maxPayload): it is not reading`);
+    }
   }
 
   /** Transports override this to note activity (the client's keep-alive). */
@@ -249,15 +281,36 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   protected report(error: RealvirtualError, peer?: Peer, onceKey?: string): void {
     let log = true;
     if (peer && onceKey !== undefined) {
-      log = !peer.reported.has(onceKey);
-      if (log && peer.reported.size < MAX_REPORTED_PER_PEER) peer.reported.add(onceKey);
+      // Keys hold signal names, which a peer chooses: keep them short.
+      const key = onceKey.length > 200 ? onceKey.slice(0, 200) : onceKey;
+      log = !peer.reported.has(key);
+      if (log && peer.reported.size < MAX_REPORTED_PER_PEER) peer.reported.add(key);
     }
-    if (log) this.logger.warn(`${error.message}${peer ? ` (peer ${peer.name})` : ''}`);
+    if (log) {
+      const budget = peer ? peer.logBudget : this.logBudget;
+      const verdict = budget.take();
+      const from = peer ? ` (peer ${clip(peer.name, 100)})` : '';
+      if (verdict === 'log') this.logger.warn(`${clip(error.message)}${from}`);
+      else if (verdict === 'notice') this.logger.warn(`more than ${LOG_LINES_PER_MINUTE} problems within a minute${from}: the next ones are not logged for up to ${budget.windowSeconds} s`);
+    }
     if (this.listenerCount('problem') > 0) this.emit('problem', error, peer ? peer.info : undefined);
   }
 
+  /** A debug line once per peer and key (keys are bounded per peer), so that debug logging cannot be flooded either. */
+  private debugOnce(peer: Peer, key: string, text: () => string): void {
+    const bounded = `debug:${key.length > 200 ? key.slice(0, 200) : key}`;
+    if (peer.reported.has(bounded) || peer.reported.size >= MAX_REPORTED_PER_PEER) return;
+    peer.reported.add(bounded);
+    this.logger.debug(text());
+  }
+
   private dropSlowPeer(peer: Peer, slowForMs: number): void {
-    const error = new ConnectionError('ERR_SLOW_PEER', `peer ${peer.name} read nothing for ${Math.round(slowForMs)} ms while over ${this.settings.slowPeerBytes} buffered bytes: disconnected`);
+    this.disconnectSlowPeer(peer, `read nothing for ${Math.round(slowForMs)} ms while over slowPeerBytes (${this.settings.slowPeerBytes} bytes unsent)`);
+  }
+
+  /** Disconnects a peer that does not read, with a reason it (and the log) can see. */
+  private disconnectSlowPeer(peer: Peer, why: string): void {
+    const error = new ConnectionError('ERR_SLOW_PEER', `peer ${clip(peer.name, 100)} ${why}: disconnected`);
     this.report(error, peer);
     peer.link.close(1008, 'too slow: not reading');
     this.removePeer(peer, error.message);
@@ -270,20 +323,23 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
 
   /** Handles one frame from a peer. Never throws: every problem is reported and the session goes on. */
   protected handleFrame(peer: Peer, frame: Buffer | string, isBinary: boolean): void {
+    // A peer already dropped (too slow) may still have frames in flight: they count no more.
+    if (this.peers.get(peer.id) !== peer) return;
     if (peer.quietUntil !== 0) this.exchange.peerSpoke(peer);
-    const parsed = parseMessage(frame, isBinary);
+    const text = isBinary || typeof frame === 'string' ? frame : frame.toString('utf8');
+    const parsed = (typeof text === 'string' && this.readShaped(peer, text)) || withoutStacks(() => parseMessage(text, isBinary));
     if (parsed instanceof ProtocolError) {
       this.report(parsed, peer, parsed.code);
       return;
     }
     if (parsed.kind === 'unknown') {
-      this.logger.debug(`ignored a message of unknown type ${JSON.stringify(parsed.type)} from ${peer.name}`);
+      this.debugOnce(peer, `unknown:${parsed.type}`, () => `ignored a message of unknown type ${clip(JSON.stringify(parsed.type), 100)} from ${clip(peer.name, 100)} (further ones are ignored silently)`);
       return;
     }
     const { message, rejected } = parsed;
     if (message.version !== undefined && message.version > PROTOCOL_VERSION && !peer.versionWarned) {
       peer.versionWarned = true;
-      this.logger.warn(`${peer.name} speaks protocol version ${message.version}; this engine speaks ${PROTOCOL_VERSION} and reads what it knows`);
+      this.logger.warn(`${clip(peer.name, 100)} speaks protocol version ${message.version}; this engine speaks ${PROTOCOL_VERSION} and reads what it knows`);
     }
     for (const error of rejected) this.report(error, peer, `${error.code}:${error.signal}`);
     try {
@@ -329,11 +385,11 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
         void this.applyRemoteConfig(peer, message.config);
         return;
       case 'config_answer':
-        if (!peer.requests.settle('config_get', message.config)) this.logger.debug(`unrequested config_answer from ${peer.name}`);
+        if (!peer.requests.settle('config_get', message.config)) this.debugOnce(peer, 'unrequested:config_answer', () => `unrequested config_answer from ${clip(peer.name, 100)}`);
         return;
       case 'config_result':
         if (!peer.requests.settle('config_set', { success: message.success, message: message.message })) {
-          this.logger.debug(`unrequested config_result from ${peer.name}`);
+          this.debugOnce(peer, 'unrequested:config_result', () => `unrequested config_result from ${clip(peer.name, 100)}`);
         }
         return;
     }
@@ -341,40 +397,92 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
 
   /** Server side: a subscribe. The client ignores it (the reference gives clients no subscribe to answer). */
   protected onSubscribe(peer: Peer, _names: string[]): void {
-    this.logger.debug(`ignored a subscribe from ${peer.name}: only a server filters what it sends`);
+    this.debugOnce(peer, 'subscribe', () => `ignored a subscribe from ${clip(peer.name, 100)}: only a server filters what it sends`);
   }
 
   protected onInit(_peer: Peer): void {}
 
+  /**
+   * The fast path of handleFrame: a `data` or `snapshot` frame with the same signals, in
+   * the same order, as the peer's last two, read by those names (see shape.ts).
+   */
+  private readShaped(peer: Peer, text: string): ParsedMessage | null {
+    const cache = this.nameCaches.get(peer);
+    if (cache === undefined || cache.shape === null) return null;
+    const { shape, values } = cache;
+    const type = readShapedFrame(text, shape, values);
+    if (type === null) return null;
+    const signals: SignalRecord = {};
+    for (let i = 0; i < shape.length; i++) setOwn(signals, shape[i], values[i]);
+    rememberSignalNames(signals, shape);
+    cache.pending = signals;
+    return { kind: 'message', message: { type, signals }, rejected: [] };
+  }
+
+  private receiveCache(peer: Peer): ReceiveCache {
+    let cache = this.nameCaches.get(peer);
+    if (cache === undefined) {
+      cache = { ...newNameCache(), shape: null, previous: null, values: [], pending: null };
+      this.nameCaches.set(peer, cache);
+    }
+    return cache;
+  }
+
   private receive(peer: Peer, type: 'data' | 'snapshot', signals: SignalRecord): void {
-    const names = Object.keys(signals);
+    const names = signalNames(signals);
+    const cache = this.receiveCache(peer);
+    // A record readShaped built: its values are at hand in order.
+    const list = cache.pending === signals ? cache.values : null;
+    cache.pending = null;
     const changed: string[] = [];
     let values: SignalRecord | null = null;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i];
-      const raw = signals[name];
-      const update = this.table.receive(name, raw);
-      let keep = true;
-      if (update === undefined) {
-        keep = false;
-        if (!peer.reported.has(`write:${name}`)) {
-          if (peer.reported.size < MAX_REPORTED_PER_PEER) peer.reported.add(`write:${name}`);
-          this.logger.debug(`${peer.name} sent "${name}", a signal we write: its value was ignored`);
-        }
-      } else if (update instanceof SignalError) {
-        keep = false;
-        this.report(update, peer, `${update.code}:${name}`);
-      } else {
-        if (update.changed) changed.push(name);
-        if (update.signal.value !== raw) {
-          if (values === null) values = copyFirst(signals, names, i);
-          setOwn(values, name, update.signal.value);
+    let errors: SignalError[] | null = null;
+    let rejected = 0;
+    // Rejections are results, not exceptions: no stack traces while reading (see withoutStacks).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
+        const raw = list !== null ? list[i] : signals[name];
+        const exact = this.table.receiveExact(name, raw, cache, i);
+        if (exact !== undefined) {
+          if (exact) changed.push(name);
+          if (values !== null) setOwn(values, name, raw);
           continue;
         }
+        const update = this.table.receive(name, raw);
+        let keep = true;
+        if (update === undefined) {
+          keep = false;
+          const key = `write:${name.length > 200 ? name.slice(0, 200) : name}`;
+          if (!peer.reported.has(key) && peer.reported.size < MAX_REPORTED_PER_PEER) {
+            peer.reported.add(key);
+            this.logger.debug(`${clip(peer.name, 100)} sent "${clip(name, 100)}", a signal we write: its value was ignored`);
+          }
+        } else if (update instanceof SignalError) {
+          keep = false;
+          // Listed one by one up to a bound per message, then counted (see MAX_REJECTED_LISTED).
+          if (++rejected <= MAX_REJECTED_LISTED) (errors ??= []).push(update);
+        } else {
+          if (update.changed) changed.push(name);
+          if (update.signal.value !== raw) {
+            if (values === null) values = copyFirst(signals, names, i);
+            setOwn(values, name, update.signal.value);
+            continue;
+          }
+        }
+        if (!keep && values === null) values = copyFirst(signals, names, i);
+        else if (keep && values !== null) setOwn(values, name, raw);
       }
-      if (!keep && values === null) values = copyFirst(signals, names, i);
-      else if (keep && values !== null) setOwn(values, name, raw);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
     }
+    if (errors !== null) for (const error of errors) this.report(error, peer, `${error.code}:${error.signal}`);
+    if (rejected > MAX_REJECTED_LISTED) {
+      this.report(new SignalError('ERR_TYPE_MISMATCH', '', `"${type}" message from ${clip(peer.name, 100)}: ${rejected - MAX_REJECTED_LISTED} more values were rejected (not listed one by one)`), peer, `more:${type}`);
+    }
+    noteShape(cache, names);
     if (this.listenerCount('data') > 0) this.emit('data', { type, peer: peer.info, values: values ?? signals, changed });
   }
 
@@ -401,7 +509,47 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   }
 }
 
-function copyFirst(signals: SignalRecord, names: string[], count: number): SignalRecord {
+/**
+ * Runs `work` without capturing stack traces: the SignalErrors and ProtocolErrors built
+ * while reading a peer's message are results, not exceptions, and one hostile message
+ * can cause many of them. No listener runs inside `work`.
+ */
+function withoutStacks<T>(work: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return work();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** What the endpoint keeps of a peer's messages to read the next ones fast. */
+interface ReceiveCache extends NameCache {
+  /** The names of its last two messages when they were the same (and long enough): the next one is first read by them. */
+  shape: readonly string[] | null;
+  /** The names of its last message read the general way. */
+  previous: readonly string[] | null;
+  /** The values readShaped read, aligned with `shape`. */
+  values: SignalValue[];
+  /** The record readShaped built from `values`, until receive() applies it. */
+  pending: SignalRecord | null;
+}
+
+/** Adopts a message's names as the shape to read the next message by, once two messages in a row had them. */
+function noteShape(cache: ReceiveCache, names: readonly string[]): void {
+  if (names === cache.shape) return;
+  const previous = cache.previous;
+  cache.previous = names.length >= SHAPE_MIN_SIGNALS ? names : null;
+  cache.shape = null;
+  if (previous === null || previous.length !== names.length) return;
+  for (let i = 0; i < names.length; i++) if (previous[i] !== names[i]) return;
+  for (let i = 0; i < names.length; i++) if (!isPlainName(names[i])) return;
+  cache.shape = names;
+  cache.values = names.map(() => 0);
+}
+
+function copyFirst(signals: SignalRecord, names: readonly string[], count: number): SignalRecord {
   const copy: SignalRecord = {};
   for (let j = 0; j < count; j++) setOwn(copy, names[j], signals[names[j]]);
   return copy;

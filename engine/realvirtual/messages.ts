@@ -1,5 +1,5 @@
 import { ProtocolError, SignalError } from '../errors';
-import { checkSignalValue, SignalValue } from './values';
+import { checkSignalValue, isSignalValue, SignalValue } from './values';
 import { isPlainObject, setOwn } from './record';
 
 /** The wire protocol version this engine speaks. */
@@ -52,28 +52,104 @@ export type ParseResult = ParsedMessage | UnknownMessage | ProtocolError;
 
 const KNOWN_TYPES = new Set<string>(MESSAGE_TYPES);
 
+/** Deepest nesting of a configuration object that is accepted (JSON.stringify recurses). */
+export const MAX_CONFIG_DEPTH = 32;
+
+/**
+ * Why a configuration could not be kept and encoded again, or undefined when it can:
+ * nesting deeper than MAX_CONFIG_DEPTH would make every later `config_answer` throw
+ * (JSON.stringify recurses), as would a cycle or a BigInt (possible in objects a flow
+ * builds). Iterative and linear in the number of objects, shared ones counted once.
+ */
+export function configProblem(config: unknown): string | undefined {
+  if (config === null || typeof config !== 'object') return typeof config === 'bigint' ? 'JSON data (it holds a BigInt)' : undefined;
+  const childrenOf = (value: object): unknown[] => (Array.isArray(value) ? value : Object.keys(value).map((key) => (value as Record<string, unknown>)[key]));
+  /** Finished objects and their height (1 = no object inside). */
+  const heights = new Map<object, number>();
+  const onPath = new Set<object>([config]);
+  const stack: Array<{ value: object; children: unknown[]; next: number; height: number }> = [{ value: config, children: childrenOf(config), next: 0, height: 1 }];
+  const tooDeep = `JSON data nested at most ${MAX_CONFIG_DEPTH} levels deep`;
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next < top.children.length) {
+      const child = top.children[top.next++];
+      if (typeof child === 'bigint') return 'JSON data (it holds a BigInt)';
+      if (child === null || typeof child !== 'object') continue;
+      if (onPath.has(child)) return 'JSON data (it refers to itself)';
+      const known = heights.get(child);
+      if (known !== undefined) {
+        top.height = Math.max(top.height, known + 1);
+        if (stack.length + known > MAX_CONFIG_DEPTH) return tooDeep;
+        continue;
+      }
+      if (stack.length >= MAX_CONFIG_DEPTH) return tooDeep;
+      onPath.add(child);
+      stack.push({ value: child, children: childrenOf(child), next: 0, height: 1 });
+      continue;
+    }
+    stack.pop();
+    onPath.delete(top.value);
+    heights.set(top.value, top.height);
+    const parent = stack[stack.length - 1];
+    if (parent) parent.height = Math.max(parent.height, top.height + 1);
+  }
+  return undefined;
+}
+
 function invalidField(type: string, field: string, expected: string): ProtocolError {
   return new ProtocolError('ERR_INVALID_FIELD', `"${type}" message: field "${field}" must be ${expected}`);
 }
 
-/** Keeps the valid signal values; every other value becomes a SignalError. */
+/** Rejected values listed one by one per message; the rest are summed up in one more error. */
+export const MAX_REJECTED_LISTED = 1000;
+
+/**
+ * The names of large records that readSignals passed on as they were, in order, so that
+ * receivers need not list them again (for an object of hundreds of properties, listing
+ * its keys costs about an eighth of parsing it).
+ */
+const recordNames = new WeakMap<object, readonly string[]>();
+const NAMES_KEPT_FROM = 32;
+
+/** The names of a record of signals, in order: Object.keys(record), listed only once per received message. */
+export function signalNames(record: SignalRecord): readonly string[] {
+  return recordNames.get(record) ?? Object.keys(record);
+}
+
+/** Notes the names of a record built from a received message (in order): signalNames returns them. */
+export function rememberSignalNames(record: SignalRecord, names: readonly string[]): void {
+  recordNames.set(record, names);
+}
+
+/**
+ * Keeps the valid signal values; every other value becomes a SignalError (the first
+ * MAX_REJECTED_LISTED one by one, then one error that counts the rest, so that a
+ * hostile message cannot make the receiver build millions of errors).
+ */
 function readSignals(type: string, field: string, value: unknown, rejected: SignalError[]): SignalRecord | ProtocolError {
   if (!isPlainObject(value)) return invalidField(type, field, 'an object of signal name to value');
   let clean: SignalRecord | undefined;
   const names = Object.keys(value);
+  let unlisted = 0;
+  let firstUnlisted = '';
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
-    const error = checkSignalValue(name, value[name]);
-    if (error === undefined) {
-      if (clean !== undefined) setOwn(clean, name, value[name] as SignalValue);
+    const raw = value[name];
+    if (isSignalValue(raw)) {
+      if (clean !== undefined) setOwn(clean, name, raw);
       continue;
     }
-    rejected.push(error);
+    if (rejected.length < MAX_REJECTED_LISTED) rejected.push(checkSignalValue(name, raw) as SignalError);
+    else if (unlisted++ === 0) firstUnlisted = name;
     if (clean === undefined) {
       clean = {};
       for (let j = 0; j < i; j++) setOwn(clean, names[j], value[names[j]] as SignalValue);
     }
   }
+  if (unlisted > 0) {
+    rejected.push(new SignalError('ERR_INVALID_VALUE', firstUnlisted, `"${type}" message: ${unlisted} more signals (from "${firstUnlisted.slice(0, 100)}" on) had values that are not a boolean, finite number or string`));
+  }
+  if (clean === undefined && names.length >= NAMES_KEPT_FROM) recordNames.set(value, names);
   return clean === undefined ? (value as SignalRecord) : clean;
 }
 
@@ -127,6 +203,8 @@ function parseObject(type: string, raw: Record<string, unknown>, version: number
     case 'config_answer':
     case 'config_set': {
       if (!isPlainObject(raw.config)) return invalidField(type, 'config', 'an object');
+      const problem = configProblem(raw.config);
+      if (problem) return invalidField(type, 'config', problem);
       return ok({ type, version, config: raw.config });
     }
     case 'config_result': {

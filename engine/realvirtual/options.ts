@@ -27,6 +27,8 @@ export interface EndpointOptions extends Omit<DirectionRules, 'inputPatterns' | 
   slowPeerBytes?: number;
   /** A peer slow for this long (ms) is disconnected; 0 = never. Default 30000. */
   slowPeerTimeoutMs?: number;
+  /** Most signals that writes and received values may create (declared ones always fit). Default 100000. */
+  maxSignals?: number;
   logger?: Logger;
 }
 
@@ -40,6 +42,7 @@ export interface ResolvedEndpointOptions {
   requestTimeoutMs: number;
   slowPeerBytes: number;
   slowPeerTimeoutMs: number;
+  maxSignals: number;
   inputPatterns: string[];
   outputPatterns: string[];
   defaultDirection: 'read' | 'write';
@@ -59,6 +62,8 @@ export const DEFAULTS = {
   requestTimeoutMs: 5000,
   slowPeerBytes: 4 * 1024 * 1024,
   slowPeerTimeoutMs: 30000,
+  maxSignals: 100000,
+  maxClients: 0,
   defaultDirection: 'read' as const,
   autoReconnect: true,
   reconnectIntervalMs: 2000,
@@ -96,6 +101,7 @@ export function resolveEndpointOptions(options: EndpointOptions): ResolvedEndpoi
     requestTimeoutMs: checkNumber('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs, 1),
     slowPeerBytes: checkNumber('slowPeerBytes', options.slowPeerBytes ?? DEFAULTS.slowPeerBytes, 0),
     slowPeerTimeoutMs: checkNumber('slowPeerTimeoutMs', options.slowPeerTimeoutMs ?? DEFAULTS.slowPeerTimeoutMs, 0),
+    maxSignals: checkNumber('maxSignals', options.maxSignals ?? DEFAULTS.maxSignals, 1, true),
     inputPatterns: splitList(options.inputPatterns),
     outputPatterns: splitList(options.outputPatterns),
     defaultDirection,

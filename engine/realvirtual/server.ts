@@ -1,9 +1,11 @@
+import crypto from 'crypto';
 import http from 'http';
 import https from 'https';
 import { AddressInfo, Socket } from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ConnectionError, OptionError } from '../errors';
 import { ConfigOptions, Endpoint, ImportResult } from './endpoint';
+import { splitList } from './catalog';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
 import { Peer } from './session';
 import { closeSocket, describeSocketError, socketLink } from './socket';
@@ -26,6 +28,47 @@ export interface ServerOptions extends EndpointOptions, ConfigOptions {
   tls?: ServerTlsOptions;
   /** Ping period for detecting dead clients, in ms; 0 = off. Default 10000. */
   heartbeatMs?: number;
+  /**
+   * A shared secret every client must present, either as the last path segment
+   * (`ws://host:port/<path>/<secret>`, all realvirtual's client can send) or as an
+   * `Authorization: Bearer <secret>` header. Others are refused with HTTP 401 before
+   * the upgrade. "" or undefined = no secret.
+   */
+  secret?: string;
+  /**
+   * Browser origins allowed to connect (a list or comma-separated), e.g.
+   * "https://hmi.example.com"; others are refused with HTTP 403. Empty = any origin.
+   * Clients that send no Origin header (realvirtual, PLC bridges) are not affected.
+   */
+  allowedOrigins?: string | readonly string[];
+  /** Most clients at once; further upgrades are refused with HTTP 503. 0 = unlimited (default). */
+  maxClients?: number;
+}
+
+/** Why an upgrade is refused: the HTTP answer and the problem reported. */
+interface Refusal {
+  status: number;
+  statusText: string;
+  code: 'ERR_UNAUTHORIZED' | 'ERR_FORBIDDEN_ORIGIN' | 'ERR_TOO_MANY_CLIENTS';
+  reason: string;
+  headers?: Record<string, string>;
+}
+
+/** Refusals logged once per kind and remote address; this many are remembered. */
+const MAX_REMEMBERED_REFUSALS = 1000;
+
+function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase();
+  return h === 'localhost' || h === '::1' || h.startsWith('127.') || h.startsWith('::ffff:127.');
+}
+
+/** "https://HMI.example.com/" → "https://hmi.example.com": origins compare by scheme, host and port. */
+function normalizeOrigin(origin: string): string {
+  return origin.trim().replace(/\/+$/, '').toLowerCase();
+}
+
+function digest(text: string): Buffer {
+  return crypto.createHash('sha256').update(text, 'utf8').digest();
 }
 
 /** How long a silent new client waits for its full state (a client that speaks gets it at once). */
@@ -50,6 +93,11 @@ export class RealvirtualServer extends Endpoint {
   private nextPeerNumber = 1;
   private closing: Promise<void> | null = null;
   private listening: Promise<void> | null = null;
+  /** SHA-256 of the secret: compared in constant time, and the secret itself is not kept. */
+  private readonly secretDigest: Buffer | null;
+  private readonly allowedOrigins: ReadonlySet<string>;
+  readonly maxClients: number;
+  private readonly refusalsLogged = new Set<string>();
 
   constructor(options: ServerOptions = {}) {
     super(options);
@@ -59,6 +107,16 @@ export class RealvirtualServer extends Endpoint {
     this.path = normalizePath(options.path);
     this.tls = options.tls;
     this.heartbeatMs = checkNumber('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, 0);
+    const secret = options.secret ?? '';
+    if (typeof secret !== 'string') throw new OptionError('secret must be a string');
+    this.secretDigest = secret === '' ? null : digest(secret);
+    this.allowedOrigins = new Set(splitList(options.allowedOrigins).map(normalizeOrigin));
+    this.maxClients = checkNumber('maxClients', options.maxClients ?? DEFAULTS.maxClients, 0, true);
+  }
+
+  /** True when clients must present the secret. */
+  get requiresSecret(): boolean {
+    return this.secretDigest !== null;
   }
 
   /** The bound port (useful with port 0), or the configured one before listening. */
@@ -111,6 +169,7 @@ export class RealvirtualServer extends Endpoint {
         server.on('error', (error) => this.report(describeSocketError('server error', error, 'ERR_LISTEN')));
         this.startHeartbeat();
         this.logger.info(`listening on ${this.url}`);
+        this.warnAboutExposure();
         this.setStatus({ state: 'listening' });
         resolve();
       };
@@ -173,11 +232,109 @@ export class RealvirtualServer extends Endpoint {
       return;
     }
     const pathname = (req.url ?? '/').split('?')[0];
-    if (this.path !== '' && pathname !== this.path) {
+    const route = this.route(pathname);
+    if (!route.matches) {
       rejectUpgrade(socket, 404, 'Not Found');
       return;
     }
+    const refusal = this.refusalFor(req, route.segment);
+    if (refusal) {
+      this.refuse(req, socket, refusal);
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss?.emit('connection', ws, req));
+  }
+
+  /**
+   * Whether a request path is ours: the configured path (any path when it is ""), or,
+   * with a secret, the configured path plus one last segment that may be the secret.
+   */
+  private route(pathname: string): { matches: boolean; segment?: string } {
+    if (this.path === '') {
+      if (!this.secretDigest) return { matches: true };
+      const last = pathname.slice(pathname.lastIndexOf('/') + 1);
+      return { matches: true, segment: last === '' ? undefined : last };
+    }
+    if (pathname === this.path) return { matches: true };
+    if (this.secretDigest) {
+      const base = this.path.endsWith('/') ? this.path : `${this.path}/`;
+      const rest = pathname.startsWith(base) ? pathname.slice(base.length) : '';
+      if (rest !== '' && !rest.includes('/')) return { matches: true, segment: rest };
+    }
+    return { matches: false };
+  }
+
+  /** The checks before an upgrade, in this order: secret (401), browser origin (403), client count (503). */
+  private refusalFor(req: http.IncomingMessage, segment: string | undefined): Refusal | null {
+    if (this.secretDigest && !this.presentsSecret(req, segment)) {
+      return {
+        status: 401,
+        statusText: 'Unauthorized',
+        code: 'ERR_UNAUTHORIZED',
+        reason: 'wrong or missing secret',
+        headers: { 'WWW-Authenticate': 'Bearer realm="realvirtual"' },
+      };
+    }
+    if (this.allowedOrigins.size > 0) {
+      const origin = req.headers.origin ?? req.headers['sec-websocket-origin'];
+      const value = Array.isArray(origin) ? origin[0] : origin;
+      if (value !== undefined && !this.allowedOrigins.has(normalizeOrigin(value))) {
+        return { status: 403, statusText: 'Forbidden', code: 'ERR_FORBIDDEN_ORIGIN', reason: `origin ${JSON.stringify(value.slice(0, 100))} is not in allowedOrigins` };
+      }
+    }
+    if (this.maxClients > 0 && this.sockets.size >= this.maxClients) {
+      return {
+        status: 503,
+        statusText: 'Service Unavailable',
+        code: 'ERR_TOO_MANY_CLIENTS',
+        reason: `maxClients (${this.maxClients}) clients are connected`,
+        headers: { 'Retry-After': '5' },
+      };
+    }
+    return null;
+  }
+
+  /** True when the Bearer header or the path segment carries the secret (compared in constant time). */
+  private presentsSecret(req: http.IncomingMessage, segment: string | undefined): boolean {
+    const expected = this.secretDigest as Buffer;
+    const candidates: string[] = [];
+    const header = req.headers.authorization;
+    const bearer = typeof header === 'string' ? /^Bearer[ \t]+(.+)$/i.exec(header.trim()) : null;
+    if (bearer) candidates.push(bearer[1]);
+    if (segment !== undefined) {
+      try {
+        candidates.push(decodeURIComponent(segment));
+      } catch {
+        candidates.push(segment);
+      }
+    }
+    let matched = false;
+    for (const candidate of candidates) if (crypto.timingSafeEqual(digest(candidate), expected)) matched = true;
+    return matched;
+  }
+
+  /** Answers a refused upgrade with its HTTP status; reports it, logging once per kind and remote address. */
+  private refuse(req: http.IncomingMessage, socket: Socket, refusal: Refusal): void {
+    rejectUpgrade(socket, refusal.status, refusal.statusText, refusal.headers, `${refusal.reason}\n`);
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const error = new ConnectionError(refusal.code, `refused a connection from ${address}: ${refusal.reason} (HTTP ${refusal.status})`);
+    const key = `${refusal.code}:${address}`;
+    if (this.refusalsLogged.has(key)) {
+      if (this.listenerCount('problem') > 0) this.emit('problem', error, undefined);
+      return;
+    }
+    if (this.refusalsLogged.size < MAX_REMEMBERED_REFUSALS) this.refusalsLogged.add(key);
+    this.report(error);
+  }
+
+  /** One warning when listening where others can reach the server without a secret, or with a secret in clear text. */
+  private warnAboutExposure(): void {
+    if (isLoopback(this.host)) return;
+    if (!this.secretDigest) {
+      this.logger.warn(`listening on ${this.host}, reachable from other machines, without a secret: anyone who can reach port ${this.port} can read and write the signals (set a secret, and TLS)`);
+    } else if (!this.tls) {
+      this.logger.warn(`listening on ${this.host} with a secret but without TLS: the secret and the signals travel in clear text (use a tls-config, or a TLS proxy in front)`);
+    }
   }
 
   private accept(socket: WebSocket, req: http.IncomingMessage): void {
@@ -191,7 +348,7 @@ export class RealvirtualServer extends Endpoint {
       this.handleFrame(peer, data as Buffer, isBinary);
     });
     socket.on('pong', () => this.alive.add(socket));
-    socket.on('error', (error) => this.report(describeSocketError(`connection to ${peer.name}`, error), peer));
+    socket.on('error', (error) => this.report(describeSocketError(`connection to ${peer.name}`, error, 'ERR_CONNECTION', this.settings), peer));
     socket.on('close', (code, reason) => {
       this.sockets.delete(peer);
       const why = `code ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`;
@@ -218,7 +375,9 @@ export class RealvirtualServer extends Endpoint {
   }
 }
 
-function rejectUpgrade(socket: Socket, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function rejectUpgrade(socket: Socket, status: number, text: string, headers: Record<string, string> = {}, body = ''): void {
+  const lines = [`HTTP/1.1 ${status} ${text}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`];
+  for (const name of Object.keys(headers)) lines.push(`${name}: ${headers[name]}`);
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
   setTimeout(() => socket.destroy(), 1000).unref();
 }

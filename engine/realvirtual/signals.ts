@@ -1,5 +1,5 @@
 import { SignalError } from '../errors';
-import { checkSignalValue, coerceValue, defaultValue, inferValueType, isValueType, SignalValue, ValueType } from './values';
+import { checkSignalValue, coerceValue, defaultValue, inferValueType, isExactValue, isValueType, SignalValue, ValueType } from './values';
 import { SignalRecord } from './messages';
 import { setOwn } from './record';
 
@@ -33,6 +33,21 @@ export interface SignalDeclaration {
   value?: unknown;
 }
 
+/**
+ * The signals a peer's last message named, by position: peers send the same names in
+ * the same order message after message, so a receiver finds each signal by comparing
+ * one name instead of looking it up (see SignalTable.receiveExact).
+ */
+export interface NameCache {
+  generation: number;
+  names: string[];
+  signals: Signal[];
+}
+
+export function newNameCache(): NameCache {
+  return { generation: -1, names: [], signals: [] };
+}
+
 /** What a write or a receive did to one signal. */
 export interface SignalUpdate {
   signal: Signal;
@@ -46,6 +61,13 @@ export interface SignalUpdate {
  */
 export class SignalTable {
   private readonly entries = new Map<string, Signal>();
+  /** Changes whenever a signal object is replaced or removed, which invalidates every NameCache. */
+  private generation = 0;
+  /**
+   * Most signals that writes and received values may create (declarations are not
+   * limited): a peer that sends ever new names cannot grow memory without bound.
+   */
+  maxSignals = Infinity;
 
   get size(): number {
     return this.entries.size;
@@ -85,14 +107,17 @@ export class SignalTable {
     }
     const signal: Signal = { name, valueType: type, direction, rvType: realvirtualType(direction, type), value, declared: true };
     this.entries.set(name, signal);
+    this.generation++;
     return signal;
   }
 
   remove(name: string): boolean {
+    this.generation++;
     return this.entries.delete(name);
   }
 
   clear(): void {
+    this.generation++;
     this.entries.clear();
   }
 
@@ -111,11 +136,46 @@ export class SignalTable {
     return this.update(name, value, 'read');
   }
 
+  /**
+   * The fast path of receive(), for a known signal we read and a value already of its
+   * type (what a peer almost always sends): stores the value and returns whether it
+   * changed, without allocating. Returns undefined when receive() must decide.
+   * With a `cache`, `index` is the position of the name in its message.
+   */
+  receiveExact(name: string, value: unknown, cache?: NameCache, index = 0): boolean | undefined {
+    let signal: Signal | undefined;
+    if (cache === undefined) {
+      signal = this.entries.get(name);
+    } else {
+      if (cache.generation !== this.generation) {
+        cache.generation = this.generation;
+        cache.names = [];
+        cache.signals = [];
+      }
+      if (cache.names[index] === name) {
+        signal = cache.signals[index];
+      } else {
+        signal = this.entries.get(name);
+        if (signal !== undefined) {
+          cache.names[index] = name;
+          cache.signals[index] = signal;
+        }
+      }
+    }
+    if (signal === undefined || signal.direction !== 'read' || !isExactValue(value, signal.valueType)) return undefined;
+    if (signal.value === value) return false;
+    signal.value = value as SignalValue;
+    return true;
+  }
+
   private update(name: string, value: unknown, direction: Direction): SignalUpdate | SignalError {
     let signal = this.entries.get(name);
     if (signal === undefined) {
       const invalid = checkSignalValue(name, value);
       if (invalid) return invalid;
+      if (this.entries.size >= this.maxSignals) {
+        return new SignalError('ERR_TOO_MANY_SIGNALS', name, `signal "${name}" is new, but the table already holds maxSignals (${this.maxSignals}) signals: value ignored (declare it, or raise maxSignals)`);
+      }
       const valueType = inferValueType(value as SignalValue);
       signal = { name, valueType, direction, rvType: realvirtualType(direction, valueType), value: value as SignalValue, declared: false };
       this.entries.set(name, signal);

@@ -59,15 +59,55 @@ const SYSTEM_ERRORS: Record<string, string> = {
   WS_ERR_INVALID_UTF8: 'text frame is not valid UTF-8: closed with code 1007',
 };
 
+/** TLS failures: not transient, and never answered by falling back to plain text. */
+const TLS_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+/** What a refused WebSocket upgrade means, by HTTP status. */
+const HTTP_REFUSALS: Record<number, { code: ErrorCode; text: string }> = {
+  401: { code: 'ERR_UNAUTHORIZED', text: 'the server refused the connection (HTTP 401): wrong or missing secret' },
+  403: { code: 'ERR_FORBIDDEN_ORIGIN', text: 'the server refused the connection (HTTP 403): origin not allowed' },
+  404: { code: 'ERR_CONNECTION', text: 'the server has no WebSocket endpoint on this path (HTTP 404): check the path' },
+  503: { code: 'ERR_TOO_MANY_CLIENTS', text: 'the server refused the connection (HTTP 503): it has its maximum number of clients' },
+};
+
 /** Turns a socket or `ws` error into a ConnectionError that says what happened and what to check. */
-export function describeSocketError(what: string, error: unknown, code: ErrorCode = 'ERR_CONNECTION'): RealvirtualError {
+export function describeSocketError(what: string, error: unknown, code: ErrorCode = 'ERR_CONNECTION', limits?: { maxPayload: number }): RealvirtualError {
   if (error instanceof RealvirtualError) return error;
   const cause = error as (Error & { code?: string }) | undefined;
   const systemCode = cause && typeof cause.code === 'string' ? cause.code : undefined;
   let text = systemCode && SYSTEM_ERRORS[systemCode] ? `${SYSTEM_ERRORS[systemCode]} (${systemCode})` : cause?.message ?? String(error);
   let finalCode = code;
-  if (systemCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') finalCode = 'ERR_PAYLOAD_TOO_LARGE';
-  if (cause && /handshake has timed out/i.test(cause.message)) {
+  if (systemCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    finalCode = 'ERR_PAYLOAD_TOO_LARGE';
+    if (limits) text = `a frame larger than maxPayload (${limits.maxPayload} bytes) arrived: closed with code 1009 (raise maxPayload if such frames are expected)`;
+  }
+  if (systemCode === 'WS_ERR_INVALID_UTF8') finalCode = 'ERR_INVALID_UTF8';
+  if (systemCode && TLS_ERRORS.has(systemCode)) {
+    finalCode = 'ERR_TLS';
+    if (!SYSTEM_ERRORS[systemCode]) text = `TLS: ${cause?.message ?? systemCode} (${systemCode})`;
+  }
+  const refused = cause && typeof cause.message === 'string' ? /^Unexpected server response: (\d+)$/.exec(cause.message) : null;
+  if (refused) {
+    const status = Number(refused[1]);
+    const known = HTTP_REFUSALS[status];
+    finalCode = known ? known.code : finalCode;
+    text = known ? known.text : `the server refused the WebSocket upgrade with HTTP ${status}`;
+  }
+  if (cause && typeof cause.message === 'string' && /handshake has timed out/i.test(cause.message)) {
     finalCode = 'ERR_HANDSHAKE_TIMEOUT';
     text = 'the opening handshake timed out';
   }

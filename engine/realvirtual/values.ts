@@ -77,6 +77,24 @@ function toInt(name: string, value: number, original: unknown): number | SignalE
 }
 
 /**
+ * True when `value` already is a value of `type`, i.e. when coerceValue would return
+ * it unchanged: the fast path of receiving, which skips the conversion.
+ */
+export function isExactValue(value: unknown, type: ValueType): boolean {
+  switch (type) {
+    case 'Bool':
+      return typeof value === 'boolean';
+    case 'Float':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'Int':
+      // -0 is converted to 0.
+      return typeof value === 'number' && Number.isInteger(value) && value >= INT_MIN && value <= INT_MAX && (value !== 0 || 1 / value > 0);
+    case 'Text':
+      return typeof value === 'string';
+  }
+}
+
+/**
  * Converts a value to a signal's type, following realvirtual's own clients:
  * numbers convert between Int and Float (Float → Int rounds to nearest, halves away
  * from zero), "true"/"True"/"false"/"False" convert to Bool, and numeric text converts

@@ -55,9 +55,20 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
     return node && node.connection instanceof Connection ? node.connection : null;
   };
 
+  /**
+   * The secret to dial with: the one typed in the dialog, else (the editor shows a stored
+   * password as "__PWRD__") the deployed connection's credential.
+   */
+  const dialogSecret = (body: Record<string, unknown>): string => {
+    const typed = body.settings && typeof body.settings === 'object' ? (body.settings as Record<string, unknown>).secret : undefined;
+    if (typeof typed === 'string' && typed !== '__PWRD__') return typed;
+    const node = typeof body.id === 'string' && body.id !== '' ? (RED.nodes.getNode(body.id) as { credentials?: Record<string, string | undefined> } | null) : null;
+    return node?.credentials?.secret ?? '';
+  };
+
   /** A short-lived client with the dialog's (possibly undeployed) settings. */
   const dialFromDialog = async (body: Record<string, unknown>): Promise<RealvirtualClient> => {
-    const settings = readConnectionSettings(body.settings && typeof body.settings === 'object' ? (body.settings as Record<string, unknown>) : {});
+    const settings = readConnectionSettings(body.settings && typeof body.settings === 'object' ? (body.settings as Record<string, unknown>) : {}, dialogSecret(body));
     const tlsId = typeof (body.settings as Record<string, unknown>).tls === 'string' ? ((body.settings as Record<string, unknown>).tls as string) : '';
     let tls: Record<string, unknown> | undefined;
     if (tlsId) {

@@ -26,6 +26,12 @@ export const CONNECTION_DEFAULTS = {
   autoReconnect: DEFAULTS.autoReconnect,
   reconnectInterval: DEFAULTS.reconnectIntervalMs / 1000,
   maxReconnectAttempts: DEFAULTS.maxReconnectAttempts,
+  /** Server mode: browser origins allowed to connect (comma-separated); "" = any. */
+  allowedOrigins: '',
+  /** Server mode: most clients at once (0 = unlimited). */
+  maxClients: DEFAULTS.maxClients,
+  /** Seconds a peer may stay over the slow-peer buffer before it is disconnected (0 = never). */
+  slowPeerTimeout: DEFAULTS.slowPeerTimeoutMs / 1000,
   defaultDirection: DEFAULTS.defaultDirection as 'read' | 'write',
   inputPatterns: '',
   outputPatterns: '',
@@ -88,8 +94,11 @@ export function readDeclaredSignals(raw: unknown): SignalDeclaration[] {
   });
 }
 
-/** Turns the config node's properties into engine options; throws an OptionError naming the bad property. */
-export function readConnectionSettings(config: Record<string, unknown>): ConnectionSettings {
+/**
+ * Turns the config node's properties into engine options; throws an OptionError naming
+ * the bad property. `secret` comes from the node's credentials, never from its properties.
+ */
+export function readConnectionSettings(config: Record<string, unknown>, secret = ''): ConnectionSettings {
   const mode = text(config, 'mode');
   if (mode !== 'server' && mode !== 'client') throw new OptionError(`mode must be "server" or "client", got ${JSON.stringify(mode)}`);
   const defaultDirection = text(config, 'defaultDirection');
@@ -110,6 +119,8 @@ export function readConnectionSettings(config: Record<string, unknown>): Connect
     inputPatterns: text(config, 'inputPatterns'),
     outputPatterns: text(config, 'outputPatterns'),
     signals: readDeclaredSignals(config.signals),
+    slowPeerTimeoutMs: number(config, 'slowPeerTimeout', 0, false) * 1000,
+    secret: typeof secret === 'string' ? secret : '',
   };
   const maxReconnectAttempts = number(config, 'maxReconnectAttempts', -1, true);
   const client: ClientOptions = {
@@ -120,5 +131,10 @@ export function readConnectionSettings(config: Record<string, unknown>): Connect
     maxReconnectAttempts,
   };
   const normalizedPath = path === '' ? '' : path.startsWith('/') ? path : `/${path}`;
-  return { mode, debug: flag(config, 'debug'), server: { ...common }, client, label: `${host}:${port}${normalizedPath}` };
+  const server: ServerOptions = {
+    ...common,
+    allowedOrigins: text(config, 'allowedOrigins'),
+    maxClients: number(config, 'maxClients', 0, true),
+  };
+  return { mode, debug: flag(config, 'debug'), server, client, label: `${host}:${port}${normalizedPath}` };
 }

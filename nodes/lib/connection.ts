@@ -45,6 +45,7 @@ export class Connection {
   private openError: RealvirtualError | null = null;
   private listenRetry: NodeJS.Timeout | null = null;
   private lastListenError = '';
+  private listenFailures = 0;
   private closing: Promise<void> | null = null;
   private readonly detach: Array<() => void> = [];
   private readonly tlsConfigId: string;
@@ -57,7 +58,7 @@ export class Connection {
     let settings: ConnectionSettings | null = null;
     let settingsError: OptionError | null = null;
     try {
-      settings = readConnectionSettings(definition);
+      settings = readConnectionSettings(definition, node.credentials?.secret ?? '');
     } catch (error) {
       settingsError = error instanceof OptionError ? error : new OptionError((error as Error).message);
       node.error(RED._('realvirtual-connection.errors.invalid', { error: settingsError.message }));
@@ -271,6 +272,7 @@ export class Connection {
     server.listen().then(
       () => {
         this.lastListenError = '';
+        this.listenFailures = 0;
       },
       (error: RealvirtualError) => {
         if (this.endpoint !== server) return;
@@ -278,6 +280,15 @@ export class Connection {
         this.lastListenError = error.message;
         const settings = this.settings!;
         if (settings.client.autoReconnect === false) return;
+        // maxReconnectAttempts bounds the retries of a busy port as it bounds a client's reconnects.
+        const maxAttempts = settings.client.maxReconnectAttempts ?? -1;
+        this.listenFailures++;
+        if (maxAttempts >= 0 && this.listenFailures > maxAttempts) {
+          const gaveUp = new ConnectionError('ERR_GAVE_UP', `gave up after ${maxAttempts} listen retr${maxAttempts === 1 ? 'y' : 'ies'}: ${error.message}`, { cause: error });
+          this.node.error(gaveUp.message);
+          this.setStatus(errorStatus(gaveUp));
+          return;
+        }
         this.listenRetry = setTimeout(() => this.startListening(server), settings.client.reconnectIntervalMs || 2000);
       },
     );

@@ -50,6 +50,9 @@ const CONTRACT_DEFAULTS = {
   autoReconnect: true,
   reconnectInterval: 2,
   maxReconnectAttempts: -1,
+  allowedOrigins: '',
+  maxClients: 0,
+  slowPeerTimeout: 30,
   defaultDirection: 'read',
   inputPatterns: '',
   outputPatterns: '',
@@ -67,7 +70,7 @@ function editorDefaults(type: string): Record<string, { value?: unknown; type?: 
     validators: { number: () => () => true, regex: () => () => true },
     _: (key: string) => key,
   };
-  for (const script of scripts) vm.runInNewContext(script, { RED, $: () => undefined });
+  for (const script of scripts) vm.runInNewContext(script, { RED, $: () => undefined, window: {} });
   assert.ok(registered[type], `${type}.html registers no node type ${type}`);
   // Plain data of this realm (the script's objects have the sandbox's prototypes).
   return JSON.parse(JSON.stringify(registered[type].defaults));

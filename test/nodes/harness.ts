@@ -52,7 +52,7 @@ export interface HttpAnswer {
 interface TestHelper {
   init(runtimePath: string): void;
   settings(settings?: Record<string, unknown>): Record<string, unknown>;
-  load(nodes: Array<(RED: any) => unknown>, flow: FlowNode[]): Promise<void>;
+  load(nodes: Array<(RED: any) => unknown>, flow: FlowNode[], credentials?: Record<string, Record<string, string>>): Promise<void>;
   unload(): Promise<void>;
   getNode(id: string): RedNode | null;
   /** supertest against the admin app (which parses JSON bodies). */
@@ -120,14 +120,20 @@ export function coreModules(types: Iterable<string>): Array<(RED: any) => unknow
 }
 
 /** Loads `flow` with the five node types (helper, catch and complete nodes come with the helper) and `extra` modules. */
-export async function load(flow: FlowNode[], settings: Record<string, unknown> = {}, extra: Array<(RED: any) => unknown> = []): Promise<void> {
+/** `credentials`: node id → that node's credentials (e.g. a connection's secret), stored apart from the flow as Node-RED does. */
+export async function load(
+  flow: FlowNode[],
+  settings: Record<string, unknown> = {},
+  extra: Array<(RED: any) => unknown> = [],
+  credentials: Record<string, Record<string, string>> = {},
+): Promise<void> {
   if (!catalogs) {
     i18n.init({ lang: 'en-US' });
     catalogs = Promise.all(NODE_TYPES.map((type) => i18n.registerMessageCatalog(`${PACKAGE}/${type}`, path.join(nodesDir, 'locales'), `${type}.json`)));
   }
   await within(catalogs, 'loading the message catalogs');
   helper.settings({ userDir: undefined, ...settings });
-  await within(helper.load([...modules, ...extra], flow), 'loading the flow');
+  await within(helper.load([...modules, ...extra], flow, credentials), 'loading the flow');
 }
 
 /** Stops the flows (closing every node) and clears the registry. Safe to call when nothing is loaded. */

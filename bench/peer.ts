@@ -1,0 +1,231 @@
+/**
+ * The load generator, in its own process so that it never shares the measured event
+ * loop: flooding peers, a counting sink, the echo pinger, fan-out and idle clients.
+ * Every loop is bounded in count and time and stops by itself.
+ */
+import { performance } from 'perf_hooks';
+import WebSocket from 'ws';
+import { countSignals, dataFrames, INIT_FRAME, openSocket, pumpFrames, PumpCounters, signalName, summarize, LatencySummary } from './common';
+import { serve } from './ipc';
+
+export interface FloodArgs {
+  url: string;
+  size: number;
+  maxMs: number;
+}
+
+export interface SinkArgs {
+  url: string;
+}
+
+export interface PingArgs {
+  url: string;
+  /** Measured round trips, after `warmup` unmeasured ones. */
+  count: number;
+  warmup: number;
+  /** Each ping waits a random 0..thinkMaxMs first (0: at once), so that the pings sample every phase of the cycle. */
+  thinkMaxMs: number;
+  /** A round trip that takes longer fails the case. */
+  timeoutMs: number;
+  /** The whole run stops here (its summary says how many it got). */
+  maxMs: number;
+}
+
+export interface FanoutArgs {
+  url: string;
+  clients: number;
+  signals: number;
+  /** Signals of each small subscription. */
+  small: number;
+  /** Distinct small subscriptions, spread over the small subscribers. */
+  smallGroups: number;
+}
+
+export interface IdleArgs {
+  url: string;
+  clients: number;
+}
+
+export interface PingResult extends LatencySummary {
+  completed: boolean;
+  seconds: number;
+}
+
+const sockets = new Set<WebSocket>();
+let counters: Record<string, number> = {};
+let stopActive: (() => void) | null = null;
+
+function track(socket: WebSocket): WebSocket {
+  sockets.add(socket);
+  socket.on('close', () => sockets.delete(socket));
+  socket.on('error', () => undefined);
+  return socket;
+}
+
+async function flood({ url, size, maxMs }: FloodArgs): Promise<void> {
+  const frames = dataFrames(size);
+  const socket = track(await openSocket(url));
+  socket.send(INIT_FRAME);
+  const pumped: PumpCounters = { frames: 0, bytes: 0 };
+  counters = pumped as unknown as Record<string, number>;
+  const pump = pumpFrames(socket, frames, pumped, maxMs);
+  stopActive = () => pump.stop();
+}
+
+/** Counts the signals that reach the wire; every 64th frame is parsed to check the count. */
+async function sink({ url }: SinkArgs): Promise<void> {
+  const socket = track(await openSocket(url));
+  const count = { frames: 0, bytes: 0, signals: 0, wrong: 0 };
+  counters = count;
+  socket.on('message', (data: Buffer) => {
+    const signals = countSignals(data);
+    if ((count.frames & 63) === 0) {
+      const message = JSON.parse(data.toString());
+      const parsed = message.signals && typeof message.signals === 'object' ? Object.keys(message.signals).length : -1;
+      if (parsed !== signals) count.wrong++;
+    }
+    count.frames++;
+    count.bytes += data.length;
+    count.signals += signals;
+  });
+  socket.send(INIT_FRAME);
+}
+
+/** Changes Ping and waits until Pong carries the same value: one round trip. */
+async function ping(args: PingArgs): Promise<PingResult> {
+  const socket = track(await openSocket(args.url));
+  socket.send(INIT_FRAME);
+  const samples = new Float64Array(args.count);
+  const total = args.count + args.warmup;
+  const started = performance.now();
+  let done = 0;
+  let value = 0;
+  let sentAt = 0;
+  let completed = false;
+  await new Promise<void>((resolve, reject) => {
+    let watchdog: NodeJS.Timeout | null = null;
+    const finish = (error?: Error): void => {
+      if (watchdog) clearTimeout(watchdog);
+      socket.removeAllListeners('message');
+      if (error) reject(error);
+      else resolve();
+    };
+    const send = (): void => {
+      value++;
+      sentAt = performance.now();
+      socket.send(`{"type":"data","signals":{"Ping":${value}}}`);
+      if (watchdog) clearTimeout(watchdog);
+      watchdog = setTimeout(() => finish(new Error(`no echo of Ping=${value} within ${args.timeoutMs} ms (after ${done} round trips)`)), args.timeoutMs);
+    };
+    const next = (): void => {
+      if (done === total) {
+        completed = true;
+        finish();
+        return;
+      }
+      if (performance.now() - started > args.maxMs) {
+        finish();
+        return;
+      }
+      if (args.thinkMaxMs > 0) setTimeout(send, Math.random() * args.thinkMaxMs);
+      else send();
+    };
+    socket.on('message', (data: Buffer) => {
+      const now = performance.now();
+      const message = JSON.parse(data.toString());
+      if (!message.signals || message.signals.Pong !== value || value === 0) return;
+      if (done >= args.warmup) samples[done - args.warmup] = now - sentAt;
+      done++;
+      next();
+    });
+    socket.once('close', () => finish(new Error(`the connection closed after ${done} round trips`)));
+    // The server sends its full state once the peer spoke; give it a moment, then start.
+    setTimeout(next, 100);
+  });
+  socket.removeAllListeners('close');
+  socket.close();
+  const measured = Math.max(0, done - args.warmup);
+  return { ...summarize(samples.subarray(0, measured)), completed, seconds: (performance.now() - started) / 1000 };
+}
+
+async function fanout(args: FanoutArgs): Promise<Record<string, number>> {
+  const all = Array.from({ length: args.signals }, (_, i) => signalName(i));
+  const count = { frames: 0, bytes: 0, bigFrames: 0, bigBytes: 0, smallFrames: 0, smallBytes: 0, wrong: 0 };
+  counters = count;
+  const groups = new Set<string>();
+  const ready = Array.from({ length: args.clients }, async (_, index) => {
+    const big = index % 2 === 0;
+    const window = Math.floor(index / 2) % args.smallGroups;
+    const names = big ? all : all.slice(window * args.small, window * args.small + args.small);
+    groups.add(big ? 'all' : `small-${window}`);
+    const socket = track(await openSocket(args.url, 15000));
+    let frames = 0;
+    const subscribed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`client ${index} got no snapshot within 15 s`)), 15000);
+      socket.on('message', (data: Buffer) => {
+        if (frames === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+        frames++;
+        // One frame per client is parsed: it must carry exactly the subscription.
+        if (frames === 20 && countSignals(data) !== names.length) count.wrong++;
+        count.frames++;
+        count.bytes += data.length;
+        if (big) {
+          count.bigFrames++;
+          count.bigBytes += data.length;
+        } else {
+          count.smallFrames++;
+          count.smallBytes += data.length;
+        }
+      });
+    });
+    socket.send(INIT_FRAME);
+    socket.send(JSON.stringify({ type: 'subscribe', version: 2, subscribe: names }));
+    await subscribed;
+  });
+  await Promise.all(ready);
+  return { distinctSubscriptions: groups.size };
+}
+
+async function idle(args: IdleArgs): Promise<void> {
+  const count = { clients: 0 };
+  counters = count;
+  await Promise.all(
+    Array.from({ length: args.clients }, async () => {
+      const socket = track(await openSocket(args.url, 15000));
+      const first = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('an idle client got no full state within 15 s')), 15000);
+        socket.once('message', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      socket.send(INIT_FRAME);
+      await first;
+      count.clients++;
+    }),
+  );
+}
+
+function stop(): Record<string, number> {
+  if (stopActive) stopActive();
+  stopActive = null;
+  for (const socket of sockets) socket.terminate();
+  sockets.clear();
+  return counters;
+}
+
+serve(
+  {
+    flood: (args: FloodArgs) => flood(args),
+    sink: (args: SinkArgs) => sink(args),
+    ping: (args: PingArgs) => ping(args),
+    fanout: (args: FanoutArgs) => fanout(args),
+    idle: (args: IdleArgs) => idle(args),
+    mark: () => ({ t: performance.now(), cpu: process.cpuUsage(), counters: { ...counters } }),
+    stop: () => stop(),
+  },
+  15 * 60 * 1000,
+);

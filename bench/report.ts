@@ -1,0 +1,304 @@
+/**
+ * The results of a run, as stored in bench/results.json, and their rendering as
+ * Markdown tables (printed by the runner and pasted into the README).
+ */
+import { bytes, LatencySummary, ms, si } from './common';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryBytes: number;
+  platform: string;
+  node: string;
+  nodeRed: string;
+  ws: string;
+  package: string;
+  commit: string | null;
+}
+
+export interface Settings {
+  warmupMs: number;
+  windowMs: number;
+  roundTrips: number;
+  roundTripWarmup: number;
+  fanoutWindowMs: number;
+  memorySignals: number;
+  idleClients: number;
+}
+
+export interface Window {
+  seconds: number;
+  /** CPU time of the process over wall time, in % of one core. */
+  cpuPercent: number;
+}
+
+export interface IngestRow {
+  variant: 'ws' | 'engine' | 'node' | 'diy';
+  size: number;
+  messagesPerSec: number;
+  signalsPerSec: number;
+  subject: Window;
+  peer: Window;
+  /** What the flooding peer sent per second (the receiver's backlog is bounded by the socket). */
+  sentMessagesPerSec: number;
+  /** CPU other processes of the machine used during the window, % of one core. */
+  backgroundPercent: number;
+}
+
+export interface EmitRow {
+  variant: 'ws' | 'engine' | 'node' | 'diy';
+  size: number;
+  cycleMs: number | null;
+  /** Messages (writes) per second the feeding loop got accepted. */
+  writtenPerSec: number;
+  writtenSignalsPerSec: number;
+  /** Frames and signals per second that reached the peer. */
+  framesPerSec: number;
+  signalsPerSec: number;
+  bytesPerSec: number;
+  subject: Window;
+  peer: Window;
+  /** The feed was stopped because output piled up in memory (no backpressure). */
+  overflowed: boolean;
+  backgroundPercent: number;
+}
+
+export interface LatencyRow extends LatencySummary {
+  variant: 'ws' | 'node' | 'diy';
+  cycleMs: number | null;
+  thinkMaxMs: number;
+  completed: boolean;
+  seconds: number;
+  /** CPU the whole machine used during the round trips, % of one core (the echo itself is mostly idle). */
+  backgroundPercent: number;
+}
+
+export interface FanoutRow {
+  clients: number;
+  signals: number;
+  distinctSubscriptions: number;
+  groups: number;
+  cyclesPerSec: number;
+  encodesPerCycle: number;
+  framesPerCycle: number;
+  bytesPerCycle: number;
+  bytesPerSec: number;
+  cpuMsPerCycle: number;
+  cpuPercent: number;
+  receivedBytesPerSec: number;
+  peerCpuPercent: number;
+  backgroundPercent: number;
+}
+
+export interface MemoryResult {
+  signals: number;
+  heapUsedBefore: number;
+  heapUsed: number;
+  rss: number;
+  rssBefore: number;
+  external: number;
+  nameValueBytes: number;
+  bytesPerSignal: number;
+  /** Added per signal once a client subscribed to everything (its group remembers what it was sent). */
+  bytesPerSignalWithClient: number | null;
+  idleClients: number;
+  heapPerClient: number;
+  rssPerClient: number;
+}
+
+export interface Target {
+  id: string;
+  text: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+export interface Failure {
+  case: string;
+  error: string;
+}
+
+export interface Results {
+  version: 1;
+  date: string;
+  mode: 'full' | 'quick';
+  seconds: number;
+  machine: Machine;
+  settings: Settings;
+  ingest: IngestRow[];
+  emit: EmitRow[];
+  latency: LatencyRow[];
+  fanout: FanoutRow[];
+  memory: MemoryResult | null;
+  targets: Target[];
+  failures: Failure[];
+}
+
+export const VARIANT_NAMES: Record<string, string> = {
+  ws: 'L: raw ws',
+  engine: 'engine',
+  node: 'node',
+  diy: 'DIY flow',
+};
+
+function table(header: string[], rows: string[][], align: Array<'l' | 'r'>): string {
+  const widths = header.map((title, column) => Math.max(title.length, 3, ...rows.map((row) => row[column].length)));
+  const cell = (text: string, column: number): string => (align[column] === 'r' ? text.padStart(widths[column]) : text.padEnd(widths[column]));
+  const line = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (align[column] === 'r' ? `${'-'.repeat(width + 1)}:` : `:${'-'.repeat(width + 1)}`)).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  return a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
+}
+
+function rate(messages: number | undefined, signals: number | undefined): string {
+  return messages === undefined ? '–' : `${si(messages)} / ${si(signals ?? NaN)}`;
+}
+
+export function renderMachine(results: Results): string {
+  const m = results.machine;
+  return [
+    `${m.cpu}, ${m.cores} cores, ${bytes(m.memoryBytes)} RAM, ${m.platform}; Node.js ${m.node}, Node-RED ${m.nodeRed}, ws ${m.ws}; ` +
+      `node-red-contrib-realvirtual ${m.package}${m.commit ? ` (${m.commit})` : ''}; ${results.date.slice(0, 10)}, ${results.mode} run (${Math.round(results.seconds)} s).`,
+  ].join('\n');
+}
+
+export function renderIngest(results: Results): string {
+  const sizes = [...new Set(results.ingest.map((row) => row.size))].sort((a, b) => a - b);
+  const find = (variant: string, size: number): IngestRow | undefined => results.ingest.find((row) => row.variant === variant && row.size === size);
+  const rows = sizes.map((size) => {
+    const [l, engine, diy, node] = ['ws', 'engine', 'diy', 'node'].map((variant) => find(variant, size));
+    return [
+      String(size),
+      rate(l?.messagesPerSec, l?.signalsPerSec),
+      rate(engine?.messagesPerSec, engine?.signalsPerSec),
+      ratio(engine?.messagesPerSec, l?.messagesPerSec),
+      rate(diy?.messagesPerSec, diy?.signalsPerSec),
+      rate(node?.messagesPerSec, node?.signalsPerSec),
+      ratio(node?.messagesPerSec, diy?.messagesPerSec),
+    ];
+  });
+  return table(['signals/msg', 'L: raw ws + JSON.parse', 'engine', 'engine/L', 'DIY flow', 'realvirtual-in', 'in/DIY'], rows, ['r', 'r', 'r', 'r', 'r', 'r', 'r']);
+}
+
+export function renderEmit(results: Results): string {
+  const sizes = [...new Set(results.emit.map((row) => row.size))].sort((a, b) => a - b);
+  const find = (variant: string, size: number, cycleMs: number | null): EmitRow | undefined =>
+    results.emit.find((row) => row.variant === variant && row.size === size && row.cycleMs === cycleMs);
+  const delivered = (row: EmitRow | undefined): string => (row ? `${si(row.signalsPerSec)}${row.overflowed ? ' (overflowed)' : ''}` : '–');
+  const rows = sizes.map((size) => {
+    const l = find('ws', size, null);
+    const e0 = find('engine', size, 0);
+    const e10 = find('engine', size, 10);
+    const diy = find('diy', size, null);
+    const o0 = find('node', size, 0);
+    const o10 = find('node', size, 10);
+    return [
+      String(size),
+      delivered(l),
+      delivered(e0),
+      delivered(e10),
+      delivered(diy),
+      delivered(o0),
+      ratio(o0?.signalsPerSec, diy?.signalsPerSec),
+      delivered(o10),
+      o10 ? `${si(o10.writtenSignalsPerSec)} → ${si(o10.signalsPerSec)}` : '–',
+    ];
+  });
+  return table(
+    ['signals/msg', 'L: raw ws', 'engine 0 ms', 'engine 10 ms', 'DIY flow', 'out 0 ms', 'out 0 ms/DIY', 'out 10 ms', 'out 10 ms: written → sent'],
+    rows,
+    ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+export function renderLatency(results: Results): string {
+  const name = (row: LatencyRow): string =>
+    row.variant === 'ws' ? 'raw ws echo' : row.variant === 'diy' ? 'DIY flow' : `realvirtual-in → out, cycleMs ${row.cycleMs}`;
+  const rows = results.latency.map((row) => [
+    name(row),
+    row.thinkMaxMs > 0 ? `0–${row.thinkMaxMs} ms` : 'none',
+    `${row.n}${row.completed ? '' : ' (cut short)'}`,
+    ms(row.p50),
+    ms(row.p99),
+    ms(row.max),
+  ]);
+  return table(['round trip', 'pause before ping', 'n', 'p50', 'p99', 'max'], rows, ['l', 'r', 'r', 'r', 'r', 'r']);
+}
+
+export function renderFanout(results: Results): string {
+  const rows = results.fanout.map((row) => [
+    String(row.clients),
+    String(row.distinctSubscriptions),
+    row.encodesPerCycle.toFixed(2),
+    row.framesPerCycle.toFixed(1),
+    ms(row.cpuMsPerCycle),
+    `${row.cpuPercent.toFixed(1)} %`,
+    bytes(row.bytesPerCycle),
+    `${bytes(row.bytesPerSec)}/s`,
+    row.cyclesPerSec.toFixed(0),
+  ]);
+  return table(
+    ['clients', 'distinct subscriptions', 'encodes/cycle', 'frames/cycle', 'CPU/cycle', 'CPU (one core)', 'bytes/cycle', 'sent', 'cycles/s'],
+    rows,
+    ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+export function renderMemory(results: Results): string {
+  const m = results.memory;
+  if (!m) return '(not run)';
+  const rows = [
+    [`${si(m.signals)} declared signals: heap used / RSS`, `${bytes(m.heapUsed)} / ${bytes(m.rss)}`],
+    ['per signal, beyond its name and value', `${m.bytesPerSignal.toFixed(0)} B`],
+    ['per signal, added by a client that receives all', m.bytesPerSignalWithClient === null ? '–' : `${m.bytesPerSignalWithClient.toFixed(0)} B`],
+    [`per idle client (${m.idleClients} clients): heap+external / RSS`, `${bytes(m.heapPerClient)} / ${bytes(m.rssPerClient)}`],
+  ];
+  return table(['memory', 'measured'], rows, ['l', 'r']);
+}
+
+export function renderTargets(results: Results): string {
+  const judged = results.mode === 'full';
+  const rows = results.targets.map((target) => [
+    target.pass === null ? 'n/a' : !judged ? (target.pass ? '(pass)' : '(miss)') : target.pass ? 'PASS' : 'MISS',
+    target.text,
+    target.measured,
+  ]);
+  return table(['', 'target', 'measured'], rows, ['l', 'l', 'l']);
+}
+
+export function renderAll(results: Results): string {
+  const parts = [
+    renderMachine(results),
+    '',
+    '**Ingest** — messages/s / signals/s received, every signal changed in every message',
+    '',
+    renderIngest(results),
+    '',
+    '**Emit** — signals/s that reached the peer (cycleMs 0: a frame per write; 10: one frame per cycle)',
+    '',
+    renderEmit(results),
+    '',
+    '**Latency** — peer changes Ping, the flow echoes it as Pong',
+    '',
+    renderLatency(results),
+    '',
+    '**Fan-out** — 1,000 signals written at 100 Hz; half the clients subscribe to all, half to 10 (5 distinct sets)',
+    '',
+    renderFanout(results),
+    '',
+    '**Memory**',
+    '',
+    renderMemory(results),
+    '',
+    `**Targets**${results.mode === 'quick' ? ' (quick run: indicative only, never judged)' : ''}`,
+    '',
+    renderTargets(results),
+  ];
+  if (results.failures.length > 0) {
+    parts.push('', '**Broken scenarios**', '', ...results.failures.map((failure) => `- ${failure.case}: ${failure.error.split('\n')[0]}`));
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,298 @@
+/**
+ * realvirtual-connection's access control and TLS in Node-RED: the secret is a
+ * credential (kept out of the flow), the server refuses clients without it, the client
+ * sends it; allowed origins, max clients and the slow-peer timeout come from the node's
+ * properties; wss:// in both modes with certificates made by openssl at test time; and
+ * the edit dialog warns about 0.0.0.0.
+ */
+import assert from 'assert/strict';
+import fs from 'fs';
+import path from 'path';
+import vm from 'vm';
+import { RealvirtualClient, RealvirtualServer } from '../../engine';
+import { RawClient, Resources } from '../helpers/events';
+import { upgradeAnswer } from '../helpers/faults';
+import { makeTlsMaterial, TlsMaterial } from '../helpers/tls';
+import {
+  connection,
+  coreModules,
+  deploy,
+  errorsOf,
+  FlowNode,
+  freePort,
+  helper,
+  helperNode,
+  Inbox,
+  load,
+  node,
+  nodesDir,
+  statuses,
+  TAB,
+  unload,
+  until,
+  user,
+  waitForStatus,
+  within,
+} from './harness';
+
+const SECRET = 'correct horse battery staple';
+
+describe('nodes: realvirtual-connection security', function () {
+  const resources = new Resources();
+
+  afterEach(async function () {
+    await unload();
+    await resources.closeAll();
+  });
+
+  describe('a shared secret (a credential)', function () {
+    it('server mode: refuses clients without the secret (401), accepts it as a Bearer header or the last path segment', async function () {
+      const port = await freePort();
+      await load([TAB, connection({ port, path: '/rv', cycleMs: 0 }), user('in', 'in', {}, ['h']), helperNode('h')], {}, [], { conn: { secret: SECRET } });
+      await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
+      assert.equal((await upgradeAnswer(port, '/rv')).status, 401);
+      assert.equal((await upgradeAnswer(port, '/rv/not-it')).status, 401);
+
+      const stranger = resources.add(new RealvirtualClient({ port, path: '/rv', autoReconnect: false }));
+      const refused = await stranger.connect().then(() => null, (error: Error & { cause?: Error & { code?: string } }) => error);
+      assert.equal(refused?.cause?.code, 'ERR_UNAUTHORIZED');
+
+      const inbox = new Inbox('h');
+      const trusted = resources.add(new RealvirtualClient({ port, path: '/rv', secret: SECRET, clientName: 'Trusted', cycleMs: 0, autoReconnect: false }));
+      await within(trusted.connect(), 'a client with the secret to connect');
+      trusted.write('A', 1);
+      const [msg] = await inbox.next(1);
+      assert.deepEqual(msg.payload, { A: 1 });
+      // realvirtual's client can only set a path: the secret as its last segment.
+      const unity = resources.add(await RawClient.connect(`ws://127.0.0.1:${port}/rv/${encodeURIComponent(SECRET)}`));
+      unity.init('Unity');
+      unity.send({ type: 'data', signals: { B: 2 } });
+      await inbox.find((m) => m.payload.B === 2 && m.rv.peer.name === 'Unity', 'B from the path-segment client');
+      // The refusals were logged once, without the secret.
+      const lines = errorsOf(node('conn')).concat((node('conn').warn.getCalls() as Array<{ thisValue: unknown; args: unknown[] }>).filter((c) => c.thisValue === node('conn')).map((c) => String(c.args[0])));
+      assert.equal(lines.filter((line) => /HTTP 401/.test(line)).length, 1, JSON.stringify(lines));
+      assert.ok(lines.every((line) => !line.includes(SECRET)));
+    });
+
+    it('client mode: sends the secret, so it can connect to a server that requires one; without it the status says why', async function () {
+      const server = resources.add(new RealvirtualServer({ port: 0, path: '/rv', secret: SECRET, cycleMs: 0 }));
+      await server.listen();
+      await load([TAB, connection({ mode: 'client', port: server.port, path: '/rv', cycleMs: 0, reconnectInterval: 0.05 }), user('in', 'in', {}, ['h']), helperNode('h')], {}, [], { conn: { secret: SECRET } });
+      await waitForStatus(node('in'), (status) => status.fill === 'green' && status.shape === 'dot', 'connected');
+      const inbox = new Inbox('h');
+      server.write('FromServer', 5);
+      await inbox.find((msg) => msg.payload.FromServer === 5, 'the server value');
+
+      // A full deploy that forgets the secret (an empty credential removes it): refused, and the status says so.
+      await deploy([TAB, { ...connection({ mode: 'client', port: server.port, path: '/rv', cycleMs: 0, reconnectInterval: 0.05 }), credentials: { secret: '' } }, user('in', 'in', {}, ['h']), helperNode('h')], 'full');
+      const red = await waitForStatus(node('in'), (status) => status.fill === 'red', 'red ring');
+      assert.equal(red.text, 'disconnected: ERR_UNAUTHORIZED');
+      await until(() => server.status.clients === 0, 'no client at the server');
+    });
+
+    it('is a credential: the deployed flow holds no secret, the runtime does; the editor declares it a password', async function () {
+      const port = await freePort();
+      await load([TAB, connection({ port })], {}, [], {});
+      await deploy([TAB, { ...connection({ port, name: 'with secret' }), credentials: { secret: SECRET } }, user('in', 'in')], 'full');
+      await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
+      assert.equal(node('conn').credentials.secret, SECRET);
+      const flows = (helper as any)._redNodes.getFlows();
+      const text = JSON.stringify(flows);
+      assert.ok(!text.includes(SECRET), 'the flow configuration (what is exported) contains the secret');
+      assert.ok(text.includes('with secret'), 'the flow configuration is the deployed one');
+      assert.equal((await upgradeAnswer(port, '/')).status, 401);
+
+      // The editor: credentials {secret: password}, and a password input for it.
+      const html = fs.readFileSync(path.join(nodesDir, 'realvirtual-connection.html'), 'utf8');
+      const registered = editorRegistration(html);
+      assert.deepEqual(registered.credentials, { secret: { type: 'password' } });
+      assert.ok(!('secret' in registered.defaults), 'the secret is no property');
+      assert.match(html, /<input type="password" id="node-config-input-secret"/);
+    });
+  });
+
+  describe('the edit dialog\'s Test connection with a secret', function () {
+    async function post(body: unknown): Promise<{ status: number; body: any }> {
+      const response = await within(Promise.resolve(helper.request().post('/realvirtual/test').send(body)), 'POST /realvirtual/test', 10000);
+      return { status: response.status, body: response.body };
+    }
+
+    it('uses the secret typed in the dialog, else (a stored password shows as __PWRD__) the deployed one', async function () {
+      const server = resources.add(new RealvirtualServer({ port: 0, secret: SECRET }));
+      await server.listen();
+      await load([TAB, connection({ mode: 'client', port: server.port }), user('in', 'in')], {}, [], { conn: { secret: SECRET } });
+      await waitForStatus(node('in'), (status) => status.fill === 'green' && status.shape === 'dot', 'the deployed connection connected');
+      const settings = { mode: 'client', host: '127.0.0.1', port: server.port };
+      const typed = await post({ id: 'conn', settings: { ...settings, secret: SECRET } });
+      assert.equal(typed.body.ok, true, JSON.stringify(typed.body));
+      const stored = await post({ id: 'conn', settings: { ...settings, secret: '__PWRD__' } });
+      assert.equal(stored.body.ok, true, JSON.stringify(stored.body));
+      const wrong = await post({ id: 'conn', settings: { ...settings, secret: 'not it' } });
+      assert.deepEqual([wrong.body.ok, wrong.body.code], [false, 'ERR_UNAUTHORIZED']);
+      assert.match(wrong.body.message, /HTTP 401/);
+      const none = await post({ id: 'other', settings });
+      assert.deepEqual([none.body.ok, none.body.code], [false, 'ERR_UNAUTHORIZED']);
+    });
+  });
+
+  describe('other server limits from the node properties', function () {
+    it('allowedOrigins, maxClients and slowPeerTimeout reach the engine', async function () {
+      const port = await freePort();
+      await load([TAB, connection({ port, allowedOrigins: 'https://hmi.example.com', maxClients: 1, slowPeerTimeout: 5 }), user('in', 'in')]);
+      await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
+      const settings = node('conn').connection.settings;
+      assert.equal(settings.server.slowPeerTimeoutMs, 5000);
+      assert.equal(settings.client.slowPeerTimeoutMs, 5000);
+      assert.equal((await upgradeAnswer(port, '/', { Origin: 'https://evil.example.com' })).status, 403);
+      resources.add(await RawClient.connect(`ws://127.0.0.1:${port}/`, { origin: 'https://hmi.example.com' }));
+      await waitForStatus(node('in'), (status) => status.text === '1 client(s)', '1 client');
+      assert.equal((await upgradeAnswer(port, '/')).status, 503);
+    });
+
+    it('rejects invalid values with a red status', async function () {
+      await load([TAB, connection({ maxClients: -2 }), user('in', 'in')]);
+      const red = await waitForStatus(node('in'), (status) => status.fill === 'red', 'red ring');
+      assert.match(red.text ?? '', /maxClients/);
+      await unload();
+      await load([TAB, connection({ slowPeerTimeout: 'soon' }), user('in', 'in')]);
+      assert.match((await waitForStatus(node('in'), (status) => status.fill === 'red', 'red ring')).text ?? '', /slowPeerTimeout/);
+    });
+  });
+
+  describe('TLS with certificates made by openssl at test time', function () {
+    let tls: TlsMaterial;
+    before(function () {
+      tls = makeTlsMaterial();
+    });
+    after(function () {
+      tls?.remove();
+    });
+
+    function tlsNode(props: Record<string, string | boolean>): FlowNode {
+      return { id: 'tls', type: 'tls-config', cert: '', key: '', ca: '', verifyservercert: true, servername: '', alpnprotocol: '', ...props };
+    }
+
+    it('server mode serves wss:// with the tls-config certificate and key, also with a secret', async function () {
+      const port = await freePort();
+      await load(
+        [TAB, tlsNode({ cert: tls.files.cert, key: tls.files.key }), connection({ port, cycleMs: 0, tls: 'tls' }), user('in', 'in', {}, ['h']), helperNode('h')],
+        {},
+        coreModules(['tls-config']),
+        { conn: { secret: SECRET } },
+      );
+      await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
+      const inbox = new Inbox('h');
+      const client = resources.add(new RealvirtualClient({ port, secret: SECRET, clientName: 'Secure', cycleMs: 0, autoReconnect: false, tls: { ca: tls.ca } }));
+      await within(client.connect(), 'a wss:// client that trusts the CA');
+      client.write('Secure', true);
+      assert.deepEqual((await inbox.next(1))[0].payload, { Secure: true });
+      const wrongCa = resources.add(new RealvirtualClient({ port, secret: SECRET, autoReconnect: false, tls: { ca: tls.otherCa } }));
+      const failure = await wrongCa.connect().then(() => null, (error: Error & { cause?: Error & { code?: string } }) => error);
+      assert.equal(failure?.cause?.code, 'ERR_TLS');
+    });
+
+    it('client mode verifies the server against the tls-config CA; with the wrong CA: a red status with the reason, and never plain text', async function () {
+      const server = resources.add(new RealvirtualServer({ port: 0, cycleMs: 0, tls: { cert: tls.cert, key: tls.key } }));
+      await within(server.listen(), 'our wss:// test server to listen');
+      await load([TAB, tlsNode({ ca: tls.files.ca }), connection({ mode: 'client', port: server.port, cycleMs: 0, tls: 'tls' }), user('in', 'in', {}, ['h']), helperNode('h')], {}, coreModules(['tls-config']));
+      await waitForStatus(node('in'), (status) => status.fill === 'green' && status.shape === 'dot', 'connected over wss://');
+      assert.match(node('conn').connection.url, /^wss:\/\//);
+
+      await deploy([TAB, tlsNode({ ca: tls.files.otherCa }), connection({ mode: 'client', port: server.port, cycleMs: 0, tls: 'tls', reconnectInterval: 0.05 }), user('in', 'in', {}, ['h']), helperNode('h')], 'full');
+      const red = await waitForStatus(node('in'), (status) => status.fill === 'red', 'red ring with the TLS reason');
+      assert.match(red.text ?? '', /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/);
+      assert.match(node('conn').connection.url, /^wss:\/\//, 'still wss://: no plain-text fallback');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // several retries
+      assert.equal(server.status.clients, 0);
+      const warnings = (node('conn').warn.getCalls() as Array<{ thisValue: unknown; args: unknown[] }>).filter((c) => c.thisValue === node('conn')).map((c) => String(c.args[0]));
+      assert.equal(warnings.filter((line) => /TLS/.test(line)).length, 1, `one warning while retrying: ${JSON.stringify(warnings)}`);
+      assert.ok(statuses(node('in')).filter((status) => status.fill === 'red').length <= 2);
+    });
+  });
+
+  describe('the edit dialog', function () {
+    it('warns when a server binds 0.0.0.0 (or ::), not for 127.0.0.1 or in client mode', function () {
+      const html = fs.readFileSync(path.join(nodesDir, 'realvirtual-connection.html'), 'utf8');
+      const dialog = openDialog(html, { mode: 'server', host: '0.0.0.0' });
+      assert.equal(dialog.shown('#rv-warning-all-interfaces'), true, 'server on 0.0.0.0');
+      dialog.set('host', '127.0.0.1');
+      assert.equal(dialog.shown('#rv-warning-all-interfaces'), false, 'server on 127.0.0.1');
+      dialog.set('host', '::');
+      assert.equal(dialog.shown('#rv-warning-all-interfaces'), true, 'server on ::');
+      dialog.set('mode', 'client');
+      assert.equal(dialog.shown('#rv-warning-all-interfaces'), false, 'client mode');
+      assert.equal(dialog.shown('.rv-server-only'), false, 'server-only fields hidden in client mode');
+      dialog.set('mode', 'server');
+      assert.equal(dialog.shown('.rv-server-only'), true, 'server-only fields shown in server mode');
+    });
+  });
+});
+
+type Registration = { defaults: Record<string, unknown>; credentials?: Record<string, unknown>; oneditprepare: () => void };
+
+/** The connection's editor registration, from its first script block run with a stub RED. */
+function editorRegistration(html: string, $: unknown = () => undefined): Registration {
+  const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
+  assert.ok(script);
+  let registration: Registration | null = null;
+  const RED = {
+    nodes: { registerType: (_type: string, definition: Registration) => (registration = definition) },
+    validators: { number: () => () => true, regex: () => () => true },
+    _: (key: string) => key,
+  };
+  vm.runInNewContext(script[1], { RED, $, window: {} });
+  assert.ok(registration);
+  return JSON.parse(JSON.stringify(registration, (key, value) => (typeof value === 'function' && key !== 'oneditprepare' ? undefined : value))) as Registration;
+}
+
+/**
+ * Runs the dialog's oneditprepare against a tiny stand-in for jQuery: inputs hold the
+ * given values, `toggle` is recorded per selector and change handlers can be fired.
+ */
+function openDialog(html: string, values: Record<string, string>): { set(field: string, value: string): void; shown(selector: string): boolean | undefined } {
+  const inputs: Record<string, string> = {};
+  for (const key of Object.keys(values)) inputs[`#node-config-input-${key}`] = values[key];
+  const shown: Record<string, boolean> = {};
+  const handlers: Record<string, Array<() => void>> = {};
+  const element = (selector: string): unknown => {
+    const self: Record<string, unknown> = {};
+    const chain = (): unknown => self;
+    for (const method of ['attr', 'css', 'append', 'appendTo', 'text', 'show', 'hide', 'empty', 'addClass', 'removeClass', 'prop', 'find', 'each', 'closest', 'insertAfter', 'data', 'html', 'typedInput', 'autocomplete']) self[method] = chain;
+    self.val = (value?: string) => {
+      if (value === undefined) return inputs[selector] ?? '';
+      inputs[selector] = value;
+      return self;
+    };
+    self.toggle = (state: boolean) => {
+      shown[selector] = state;
+      return self;
+    };
+    self.is = () => false;
+    self.on = (events: string, handler: () => void) => {
+      for (const event of events.split(' ')) (handlers[`${selector} ${event}`] ??= []).push(handler);
+      return self;
+    };
+    self.editableList = () => self;
+    return self;
+  };
+  const $ = Object.assign((selector: unknown) => element(String(selector)), { parseHTML: () => [] });
+  const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
+  assert.ok(script);
+  let registration: Registration | null = null;
+  const RED = {
+    nodes: { registerType: (_type: string, definition: Registration) => (registration = definition), getType: () => registration },
+    validators: { number: () => () => true, regex: () => () => true },
+    _: (key: string) => key,
+  };
+  vm.runInNewContext(script[1], { RED, $, window: {} });
+  assert.ok(registration);
+  (registration as Registration).oneditprepare.call({ signals: [], mode: values.mode, host: values.host });
+  return {
+    set(field, value) {
+      const selector = `#node-config-input-${field}`;
+      inputs[selector] = value;
+      for (const handler of [...(handlers[`${selector} change`] ?? []), ...(handlers[`${selector} input`] ?? [])]) handler();
+    },
+    shown: (selector) => shown[selector],
+  };
+}
