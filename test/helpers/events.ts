@@ -380,10 +380,11 @@ export class SilentServer extends EventEmitter {
 }
 
 /**
- * Opens a WebSocket connection by hand and then ignores everything: it answers no
- * ping and no close frame. Resolves with the socket once the server sent 101.
+ * Opens a WebSocket connection by hand on a raw TCP socket (for frames `ws` would refuse to
+ * send, or to play a peer that ignores everything). Resolves with the socket once the
+ * server sent 101; rejects with the status line when it refused the upgrade.
  */
-export function silentClient(port: number, path = '/', timeoutMs = WAIT_MS): Promise<net.Socket> {
+export function rawWebSocket(port: number, path = '/', headers: Record<string, string> = {}, timeoutMs = WAIT_MS): Promise<net.Socket> {
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
   const key = crypto.randomBytes(16).toString('base64');
@@ -398,19 +399,38 @@ export function silentClient(port: number, path = '/', timeoutMs = WAIT_MS): Pro
         reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
         return;
       }
-      socket.resume();
       resolve(socket);
     };
     socket.on('data', onData);
     socket.once('connect', () => {
+      const extra = Object.keys(headers).map((name) => `${name}: ${headers[name]}\r\n`).join('');
       socket.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
       );
     });
   });
-  return within(opened, `opening a WebSocket by hand on port ${port}`, timeoutMs).catch((error) => {
+  return within(opened, `opening a WebSocket by hand on port ${port}${path}`, timeoutMs).catch((error) => {
     socket.destroy();
     throw error;
+  });
+}
+
+/** A WebSocket client that ignores everything once open: it answers no ping and no close frame. */
+export async function silentClient(port: number, path = '/', timeoutMs = WAIT_MS): Promise<net.Socket> {
+  const socket = await rawWebSocket(port, path, {}, timeoutMs);
+  socket.resume();
+  return socket;
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port right now. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
 }

@@ -12,6 +12,7 @@ import v8 from 'v8';
 import vm from 'vm';
 import type { Logger } from '../../engine';
 import { within, WAIT_MS } from './events';
+export { rawWebSocket } from './events';
 
 /** One WebSocket frame (RFC 6455 §5.2). Clients must mask; `mask: false` builds the server's frames. */
 export function wsFrame(opcode: number, payload: Buffer | string, options: { fin?: boolean; mask?: boolean; rsv1?: boolean } = {}): Buffer {
@@ -75,38 +76,6 @@ export function upgradeAnswer(port: number, path = '/', headers: Record<string, 
   return within(answer, `an answer to an upgrade request on port ${port}${path}`);
 }
 
-/** A client side of a WebSocket opened by hand on a raw TCP socket (for frames `ws` would refuse to send). */
-export async function rawWebSocket(port: number, path = '/', headers: Record<string, string> = {}): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  const key = crypto.randomBytes(16).toString('base64');
-  const opened = new Promise<net.Socket>((resolve, reject) => {
-    let head = '';
-    const onData = (chunk: Buffer): void => {
-      head += chunk.toString('latin1');
-      if (!head.includes('\r\n\r\n')) return;
-      socket.removeListener('data', onData);
-      if (!head.startsWith('HTTP/1.1 101')) {
-        socket.destroy();
-        reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
-        return;
-      }
-      resolve(socket);
-    };
-    socket.on('data', onData);
-    socket.once('connect', () => {
-      const extra = Object.keys(headers).map((name) => `${name}: ${headers[name]}\r\n`).join('');
-      socket.write(
-        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
-      );
-    });
-  });
-  return within(opened, `a hand-made WebSocket on port ${port}`).catch((error) => {
-    socket.destroy();
-    throw error;
-  });
-}
 
 /**
  * A TCP server on 127.0.0.1 that completes each WebSocket upgrade by hand and then runs

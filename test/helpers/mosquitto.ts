@@ -5,10 +5,9 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
-import net from 'net';
 import os from 'os';
 import path from 'path';
-import { freePort } from './events';
+import { freePort, isListening } from './events';
 
 /** The mosquitto binary: Debian's /usr/sbin/mosquitto, else one on PATH; null if there is none. */
 export function findMosquitto(): string | null {
@@ -20,16 +19,6 @@ export function findMosquitto(): string | null {
   return onPath !== '' ? onPath : null;
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 export class Mosquitto {
   private output = '';
@@ -71,7 +60,7 @@ export class Mosquitto {
         broker.cleanup();
         throw new Error(`mosquitto exited before it listened on 127.0.0.1:${port}:\n${broker.output}`);
       }
-      if (await canConnect(port)) return broker;
+      if (await isListening(port)) return broker;
       if (Date.now() > deadline) {
         await broker.close();
         throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within ${timeoutMs} ms:\n${broker.output}`);

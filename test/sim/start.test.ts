@@ -8,22 +8,11 @@ import assert from 'assert/strict';
 import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import http from 'http';
-import net from 'net';
 import os from 'os';
 import path from 'path';
-import { freePort } from '../helpers/events';
+import { freePort, isListening } from '../helpers/events';
 import { repoRoot } from '../repo';
 
-function portTaken(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 function post(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -68,7 +57,7 @@ describe('sim: npm start runs the simulator with the demo', function () {
   }
 
   it('deploys the simulator demo, connects it to realvirtual-sim, and Ctrl+C stops both', async function () {
-    if (await portTaken(1234)) this.skip();
+    if (await isListening(1234)) this.skip();
     const root = repoRoot();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-start-'));
     fs.mkdirSync(path.join(dir, 'scripts'));
@@ -101,7 +90,7 @@ describe('sim: npm start runs the simulator with the demo', function () {
     const code = await Promise.race([exited, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 15000).unref())]);
     assert.equal(code, 0, `npm start exited with ${code}:\n${output}`);
     assert.match(output, /\[realvirtual-sim\] .*stopped/);
-    assert.equal(await portTaken(1234), false, 'the simulator released port 1234');
-    assert.equal(await portTaken(port), false, 'Node-RED released its port');
+    assert.equal(await isListening(1234), false, 'the simulator released port 1234');
+    assert.equal(await isListening(port), false, 'Node-RED released its port');
   });
 });
