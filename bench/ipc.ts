@@ -5,6 +5,7 @@
  */
 import { ChildProcess, fork } from 'child_process';
 import path from 'path';
+import { repoRoot } from '../test/repo';
 
 type Handler = (args: any) => unknown;
 
@@ -90,6 +91,8 @@ export class Child {
   /** Forks dist/bench/<script>.js and waits until it serves. */
   static async start(script: string, name: string, execArgv: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Child> {
     const proc = fork(path.join(__dirname, `${script}.js`), [], {
+      // node-red-node-test-helper looks for the runtime from the working directory.
+      cwd: repoRoot(),
       execArgv,
       env: { ...process.env, ...env },
       silent: true,

@@ -5,7 +5,7 @@
  */
 import { performance } from 'perf_hooks';
 import WebSocket from 'ws';
-import { countSignals, dataFrames, INIT_FRAME, openSocket, pumpFrames, PumpCounters, signalName, summarize, LatencySummary } from './common';
+import { countSignals, dataFrames, INIT_FRAME, openSocket, PumpCounters, signalName, summarize, LatencySummary } from './common';
 import { serve } from './ipc';
 
 export interface FloodArgs {
@@ -20,9 +20,10 @@ export interface SinkArgs {
 
 export interface PingArgs {
   url: string;
-  /** Measured round trips, after `warmup` unmeasured ones. */
+  /** Measured round trips, after unmeasured ones for at least `warmupMs` and at least `warmup` of them (the JIT settles). */
   count: number;
   warmup: number;
+  warmupMs: number;
   /** Each ping waits a random 0..thinkMaxMs first (0: at once), so that the pings sample every phase of the cycle. */
   thinkMaxMs: number;
   /** A round trip that takes longer fails the case. */
@@ -49,6 +50,8 @@ export interface IdleArgs {
 export interface PingResult extends LatencySummary {
   completed: boolean;
   seconds: number;
+  /** Unmeasured round trips before the measured ones. */
+  warmup: number;
 }
 
 const sockets = new Set<WebSocket>();
@@ -62,14 +65,67 @@ function track(socket: WebSocket): WebSocket {
   return socket;
 }
 
+/**
+ * Floods `data` frames. They are built once as masked WebSocket frames (a client must
+ * mask) and written straight to the TCP socket many at a time, so that sending costs
+ * the peer far less than receiving costs the measured process, whatever the frame size.
+ */
 async function flood({ url, size, maxMs }: FloodArgs): Promise<void> {
-  const frames = dataFrames(size);
+  const payloads = dataFrames(size);
   const socket = track(await openSocket(url));
   socket.send(INIT_FRAME);
+  const frames = payloads.map(maskedTextFrame);
+  // Batches of whole frames, about 64 KiB each (at least one frame). Frame after frame they run
+  // through the variants in order, also from one batch to the next, so that each changes every signal.
+  const perBatch = Math.max(1, Math.floor((64 * 1024) / frames[0].length));
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const batchCount = frames.length / gcd(perBatch, frames.length);
+  const batches = Array.from({ length: batchCount }, (_, b) => Buffer.concat(Array.from({ length: perBatch }, (_, i) => frames[(b * perBatch + i) % frames.length])));
   const pumped: PumpCounters = { frames: 0, bytes: 0 };
   counters = pumped as unknown as Record<string, number>;
-  const pump = pumpFrames(socket, frames, pumped, maxMs);
-  stopActive = () => pump.stop();
+  const tcp = (socket as unknown as { _socket: import('net').Socket })._socket;
+  const high = Math.max(1 << 20, 2 * batches[0].length);
+  let next = 0;
+  let running = true;
+  // Keeps `high` bytes queued; 'drain' (queue empty again) refills it.
+  const pump = (): void => {
+    if (!running || socket.readyState !== WebSocket.OPEN) return;
+    while (tcp.writableLength < high) {
+      const batch = batches[next];
+      next = next + 1 === batches.length ? 0 : next + 1;
+      pumped.frames += perBatch;
+      pumped.bytes += batch.length;
+      tcp.write(batch);
+    }
+    tcp.once('drain', pump);
+  };
+  const timer = setTimeout(() => (running = false), maxMs);
+  stopActive = () => {
+    running = false;
+    clearTimeout(timer);
+  };
+  pump();
+}
+
+/** A complete masked text frame (RFC 6455 5.2) for a payload. */
+function maskedTextFrame(payload: Buffer): Buffer {
+  const mask = [0x5a, 0x13, 0xc7, 0x2e];
+  const length = payload.length;
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.alloc(header + 4 + length);
+  frame[0] = 0x81;
+  if (length < 126) {
+    frame[1] = 0x80 | length;
+  } else if (length < 65536) {
+    frame[1] = 0x80 | 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 0x80 | 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  for (let i = 0; i < 4; i++) frame[header + i] = mask[i];
+  for (let i = 0; i < length; i++) frame[header + 4 + i] = payload[i] ^ mask[i & 3];
+  return frame;
 }
 
 /** Counts the signals that reach the wire; every 64th frame is parsed to check the count. */
@@ -96,8 +152,10 @@ async function ping(args: PingArgs): Promise<PingResult> {
   const socket = track(await openSocket(args.url));
   socket.send(INIT_FRAME);
   const samples = new Float64Array(args.count);
-  const total = args.count + args.warmup;
   const started = performance.now();
+  /** Round trips before the first measured one; -1 while warming up. */
+  let warmedAfter = -1;
+  let measured = 0;
   let done = 0;
   let value = 0;
   let sentAt = 0;
@@ -118,7 +176,7 @@ async function ping(args: PingArgs): Promise<PingResult> {
       watchdog = setTimeout(() => finish(new Error(`no echo of Ping=${value} within ${args.timeoutMs} ms (after ${done} round trips)`)), args.timeoutMs);
     };
     const next = (): void => {
-      if (done === total) {
+      if (measured === args.count) {
         completed = true;
         finish();
         return;
@@ -134,7 +192,8 @@ async function ping(args: PingArgs): Promise<PingResult> {
       const now = performance.now();
       const message = JSON.parse(data.toString());
       if (!message.signals || message.signals.Pong !== value || value === 0) return;
-      if (done >= args.warmup) samples[done - args.warmup] = now - sentAt;
+      if (warmedAfter >= 0) samples[measured++] = now - sentAt;
+      else if (done + 1 >= args.warmup && now - started >= args.warmupMs) warmedAfter = done + 1;
       done++;
       next();
     });
@@ -144,8 +203,7 @@ async function ping(args: PingArgs): Promise<PingResult> {
   });
   socket.removeAllListeners('close');
   socket.close();
-  const measured = Math.max(0, done - args.warmup);
-  return { ...summarize(samples.subarray(0, measured)), completed, seconds: (performance.now() - started) / 1000 };
+  return { ...summarize(samples.subarray(0, measured)), completed, seconds: (performance.now() - started) / 1000, warmup: Math.max(0, warmedAfter) };
 }
 
 async function fanout(args: FanoutArgs): Promise<Record<string, number>> {

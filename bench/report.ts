@@ -20,7 +20,9 @@ export interface Settings {
   warmupMs: number;
   windowMs: number;
   roundTrips: number;
+  /** Unmeasured round trips first: at least this many, for at least roundTripWarmupMs. */
   roundTripWarmup: number;
+  roundTripWarmupMs: number;
   fanoutWindowMs: number;
   memorySignals: number;
   idleClients: number;
@@ -69,6 +71,7 @@ export interface LatencyRow extends LatencySummary {
   thinkMaxMs: number;
   completed: boolean;
   seconds: number;
+  warmup: number;
   /** CPU the whole machine used during the round trips, % of one core (the echo itself is mostly idle). */
   backgroundPercent: number;
 }
@@ -153,8 +156,15 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
 }
 
-function rate(messages: number | undefined, signals: number | undefined): string {
-  return messages === undefined ? '–' : `${si(messages)} / ${si(signals ?? NaN)}`;
+/** Other processes of the machine using more than this (% of one core) during a window mark its figure with †. */
+export const BACKGROUND_LIMIT = 20;
+
+function mark(row: { backgroundPercent: number } | undefined): string {
+  return row && row.backgroundPercent > BACKGROUND_LIMIT ? ' †' : '';
+}
+
+function rate(row: IngestRow | undefined): string {
+  return row === undefined ? '–' : `${si(row.messagesPerSec)} / ${si(row.signalsPerSec)}${mark(row)}`;
 }
 
 export function renderMachine(results: Results): string {
@@ -172,11 +182,11 @@ export function renderIngest(results: Results): string {
     const [l, engine, diy, node] = ['ws', 'engine', 'diy', 'node'].map((variant) => find(variant, size));
     return [
       String(size),
-      rate(l?.messagesPerSec, l?.signalsPerSec),
-      rate(engine?.messagesPerSec, engine?.signalsPerSec),
+      rate(l),
+      rate(engine),
       ratio(engine?.messagesPerSec, l?.messagesPerSec),
-      rate(diy?.messagesPerSec, diy?.signalsPerSec),
-      rate(node?.messagesPerSec, node?.signalsPerSec),
+      rate(diy),
+      rate(node),
       ratio(node?.messagesPerSec, diy?.messagesPerSec),
     ];
   });
@@ -187,7 +197,7 @@ export function renderEmit(results: Results): string {
   const sizes = [...new Set(results.emit.map((row) => row.size))].sort((a, b) => a - b);
   const find = (variant: string, size: number, cycleMs: number | null): EmitRow | undefined =>
     results.emit.find((row) => row.variant === variant && row.size === size && row.cycleMs === cycleMs);
-  const delivered = (row: EmitRow | undefined): string => (row ? `${si(row.signalsPerSec)}${row.overflowed ? ' (overflowed)' : ''}` : '–');
+  const delivered = (row: EmitRow | undefined): string => (row ? `${si(row.signalsPerSec)}${row.overflowed ? ' (overflowed)' : ''}${mark(row)}` : '–');
   const rows = sizes.map((size) => {
     const l = find('ws', size, null);
     const e0 = find('engine', size, 0);
@@ -230,7 +240,7 @@ export function renderLatency(results: Results): string {
 
 export function renderFanout(results: Results): string {
   const rows = results.fanout.map((row) => [
-    String(row.clients),
+    `${row.clients}${mark(row)}`,
     String(row.distinctSubscriptions),
     row.encodesPerCycle.toFixed(2),
     row.framesPerCycle.toFixed(1),
@@ -297,6 +307,11 @@ export function renderAll(results: Results): string {
     '',
     renderTargets(results),
   ];
+  const disturbed = [...results.ingest, ...results.emit, ...results.fanout].some((row) => row.backgroundPercent > BACKGROUND_LIMIT);
+  if (disturbed) {
+    const kept = results.mode === 'full' ? ' (measured again, the least disturbed window was kept)' : '';
+    parts.push('', `† other processes of the machine used more than ${BACKGROUND_LIMIT} % of a core during that window${kept}.`);
+  }
   if (results.failures.length > 0) {
     parts.push('', '**Broken scenarios**', '', ...results.failures.map((failure) => `- ${failure.case}: ${failure.error.split('\n')[0]}`));
   }

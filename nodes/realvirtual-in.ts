@@ -1,6 +1,6 @@
 import { splitList } from '../engine/realvirtual/catalog';
 import { DataEvent } from '../engine/realvirtual/endpoint';
-import { signalNames, SignalRecord } from '../engine/realvirtual/messages';
+import { signalNames, SignalRecord, signalValueList } from '../engine/realvirtual/messages';
 import { setOwn } from '../engine/realvirtual/record';
 import { SignalValue } from '../engine/realvirtual/values';
 import { ConnectionUser } from './lib/connection';
@@ -29,6 +29,27 @@ export = function register(RED: NodeAPI): void {
     if (!connection) return;
     /** What this node last reported per signal: "changes" compares against it, so the first message reports all. */
     const lastKnown = new Map<string, SignalValue>();
+    /**
+     * While messages name the same signals in the same order (the engine then hands the
+     * same list of names, see signalNames), lastKnown is kept by position instead, in
+     * `shapeLast`: comparing by position needs no lookups. It is written back when the
+     * names change.
+     */
+    let shapeNames: readonly string[] | null = null;
+    let shapeLast: Array<SignalValue | undefined> = [];
+    let shapeWanted: boolean[] = [];
+    let previousNames: readonly string[] | null = null;
+
+    const leaveShape = (): void => {
+      if (shapeNames === null) return;
+      for (let i = 0; i < shapeNames.length; i++) {
+        const last = shapeLast[i];
+        if (last !== undefined) lastKnown.set(shapeNames[i], last);
+      }
+      shapeNames = null;
+      shapeLast = [];
+      shapeWanted = [];
+    };
 
     const user: ConnectionUser = {
       node,
@@ -42,11 +63,22 @@ export = function register(RED: NodeAPI): void {
         let touched = false;
         const values = event.values;
         const names = signalNames(values);
+        const list = signalValueList(values);
+        if (names !== shapeNames || list === undefined) leaveShape();
+        const byPosition = shapeNames !== null;
         for (let i = 0; i < names.length; i++) {
           const name = names[i];
-          const value = values[name];
+          const value = byPosition ? list![i] : values[name];
           let report = false;
-          if (!filter || filter.has(name)) {
+          if (byPosition) {
+            if (shapeWanted[i]) {
+              touched = true;
+              if (shapeLast[i] !== value) {
+                shapeLast[i] = value;
+                report = true;
+              }
+            }
+          } else if (!filter || filter.has(name)) {
             touched = true;
             if (lastKnown.get(name) !== value || !lastKnown.has(name)) {
               lastKnown.set(name, value);
@@ -61,6 +93,13 @@ export = function register(RED: NodeAPI): void {
             changed = copyFirst(values, names, i);
           }
         }
+        if (!byPosition && names === previousNames && list !== undefined) {
+          // The second message in a row with the engine's same list of names: keep by position from now on.
+          shapeNames = names;
+          shapeLast = names.map((name) => lastKnown.get(name));
+          shapeWanted = names.map((name) => !filter || filter.has(name));
+        }
+        previousNames = names;
         const rv = { type: event.type, peer: event.peer };
         if (output === 'state') {
           if (!touched) return;

@@ -22,7 +22,7 @@ import { EndpointOptions, ResolvedEndpointOptions, resolveEndpointOptions } from
 import { hasOwn, isPlainObject, setOwn } from './record';
 import { Peer, PeerInfo } from './session';
 import { isPlainName, readShapedFrame, SHAPE_MIN_SIGNALS } from './shape';
-import { NameCache, newNameCache, SignalDeclaration, SignalTable } from './signals';
+import { NameCache, newNameCache, SignalDeclaration, SignalTable, UNCHANGED } from './signals';
 import { SignalValue } from './values';
 
 export type EndpointState = 'idle' | 'listening' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
@@ -177,20 +177,30 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   writeMany(values: SignalRecord | Record<string, unknown> | Map<string, unknown> | Iterable<[string, unknown]>): WriteResult {
     const applied: string[] = [];
     const errors: SignalError[] = [];
-    const entries: Iterable<[string, unknown]> = isPlainObject(values)
-      ? Object.keys(values).map((name): [string, unknown] => [name, (values as Record<string, unknown>)[name]])
-      : (values as Iterable<[string, unknown]>);
-    for (const [name, value] of entries) {
-      const update = this.table.write(name, value);
-      if (update instanceof SignalError) {
-        errors.push(update);
-        continue;
-      }
-      applied.push(name);
-      if (update.changed) this.exchange.written(update);
+    if (isPlainObject(values)) {
+      const names = Object.keys(values);
+      for (let i = 0; i < names.length; i++) this.writeOne(names[i], values[names[i]], applied, errors);
+    } else {
+      for (const [name, value] of values as Iterable<[string, unknown]>) this.writeOne(name, value, applied, errors);
     }
     this.exchange.commit();
     return { applied, errors };
+  }
+
+  private writeOne(name: string, value: unknown, applied: string[], errors: SignalError[]): void {
+    const previous = this.table.writeExact(name, value);
+    if (previous !== undefined) {
+      applied.push(name);
+      if (previous !== UNCHANGED) this.exchange.writtenValue(name, value as SignalValue, previous);
+      return;
+    }
+    const update = this.table.write(name, value);
+    if (update instanceof SignalError) {
+      errors.push(update);
+      return;
+    }
+    applied.push(name);
+    if (update.changed) this.exchange.written(update);
   }
 
   /** The current value of every signal in one direction (default: the ones we receive). */
@@ -409,13 +419,15 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   private readShaped(peer: Peer, text: string): ParsedMessage | null {
     const cache = this.nameCaches.get(peer);
     if (cache === undefined || cache.shape === null) return null;
-    const { shape, values } = cache;
+    const shape = cache.shape;
+    const values: SignalValue[] = [];
     const type = readShapedFrame(text, shape, values);
     if (type === null) return null;
     const signals: SignalRecord = {};
     for (let i = 0; i < shape.length; i++) setOwn(signals, shape[i], values[i]);
-    rememberSignalNames(signals, shape);
+    rememberSignalNames(signals, shape, values);
     cache.pending = signals;
+    cache.values = values;
     return { kind: 'message', message: { type, signals }, rejected: [] };
   }
 
@@ -530,7 +542,7 @@ interface ReceiveCache extends NameCache {
   shape: readonly string[] | null;
   /** The names of its last message read the general way. */
   previous: readonly string[] | null;
-  /** The values readShaped read, aligned with `shape`. */
+  /** The values readShaped read last, aligned with `shape`. */
   values: SignalValue[];
   /** The record readShaped built from `values`, until receive() applies it. */
   pending: SignalRecord | null;
@@ -546,7 +558,6 @@ function noteShape(cache: ReceiveCache, names: readonly string[]): void {
   for (let i = 0; i < names.length; i++) if (previous[i] !== names[i]) return;
   for (let i = 0; i < names.length; i++) if (!isPlainName(names[i])) return;
   cache.shape = names;
-  cache.values = names.map(() => 0);
 }
 
 function copyFirst(signals: SignalRecord, names: readonly string[], count: number): SignalRecord {

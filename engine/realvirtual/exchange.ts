@@ -1,4 +1,4 @@
-import { encodeSignals, SignalRecord } from './messages';
+import { encodeSignalList, encodeSignals, SignalRecord } from './messages';
 import { setOwn } from './record';
 import { Peer, SubscriptionGroup, subscriptionKey } from './session';
 import { SignalTable, SignalUpdate } from './signals';
@@ -17,6 +17,12 @@ export interface ExchangeOptions {
   slowPeerBytes: number;
   /** A peer that stays over `slowPeerBytes` this long is disconnected; 0 = never. */
   slowPeerTimeoutMs: number;
+}
+
+/** Signals and their values in two lists, in order: what a cycle sends. */
+interface SignalList {
+  names: string[];
+  values: SignalValue[];
 }
 
 export interface ExchangeHooks {
@@ -126,15 +132,19 @@ export class Exchange {
 
   /** Records one applied local write (call only for writes that changed the value). */
   written(update: SignalUpdate): void {
+    this.writtenValue(update.signal.name, update.signal.value, update.previous);
+  }
+
+  /** written() by name: `value` replaced `previous` (undefined: the signal is new). */
+  writtenValue(name: string, value: SignalValue, previous: SignalValue | undefined): void {
     if (this.peerCount === 0) return;
-    const { name, value } = update.signal;
     this.writeVersion++;
-    if (this.options.preserveTransitions && update.previous !== undefined) {
+    if (this.options.preserveTransitions && previous !== undefined) {
       let queue = this.transitions.get(name);
       if (!queue) {
         if (this.dirty.has(name)) {
           // The value pending since the last flush is the first transition.
-          queue = [update.previous];
+          queue = [previous];
           this.transitions.set(name, queue);
         }
       }
@@ -212,24 +222,29 @@ export class Exchange {
   }
 
   /** The value each dirty signal contributes to this cycle: its oldest queued transition, else its current value. */
-  private takeCycleValues(): Array<[string, SignalValue]> {
-    const cycle: Array<[string, SignalValue]> = [];
+  private takeCycleValues(): SignalList {
+    const cycle: SignalList = { names: [], values: [] };
+    const transitions = this.transitions.size > 0;
     for (const name of this.dirty) {
-      const queue = this.transitions.get(name);
+      const queue = transitions ? this.transitions.get(name) : undefined;
       if (queue) {
-        cycle.push([name, queue.shift() as SignalValue]);
+        cycle.names.push(name);
+        cycle.values.push(queue.shift() as SignalValue);
         if (queue.length === 0) this.transitions.delete(name);
         continue;
       }
       const signal = this.table.get(name);
-      if (signal !== undefined && signal.direction === 'write') cycle.push([name, signal.value]);
+      if (signal !== undefined && signal.direction === 'write') {
+        cycle.names.push(name);
+        cycle.values.push(signal.value);
+      }
     }
     this.dirty.clear();
     for (const name of this.transitions.keys()) this.dirty.add(name);
     return cycle;
   }
 
-  private flushGroup(group: SubscriptionGroup, cycle: Array<[string, SignalValue]>): void {
+  private flushGroup(group: SubscriptionGroup, cycle: SignalList): void {
     const delta = this.changesFor(group, cycle);
     let deltaFrame: Buffer | null = null;
     const now = Date.now();
@@ -242,7 +257,7 @@ export class Exchange {
         peer.needsFullState = false;
       } else {
         if (delta === null) continue;
-        if (deltaFrame === null) deltaFrame = this.encode(delta);
+        if (deltaFrame === null) deltaFrame = this.encodeList(delta);
         frame = deltaFrame;
       }
       if (frame === null) continue;
@@ -265,23 +280,28 @@ export class Exchange {
     return true;
   }
 
-  private changesFor(group: SubscriptionGroup, cycle: Array<[string, SignalValue]>): SignalRecord | null {
-    let record: SignalRecord | null = null;
-    for (let i = 0; i < cycle.length; i++) {
-      const [name, value] = cycle[i];
-      if (!group.wants(name) || group.lastSent.get(name) === value) continue;
-      group.lastSent.set(name, value);
-      if (record === null) record = {};
-      setOwn(record, name, value);
+  private changesFor(group: SubscriptionGroup, cycle: SignalList): SignalList | null {
+    let delta: SignalList | null = null;
+    const { names, values } = cycle;
+    const { lastSent } = group;
+    const all = group.filter === null;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const value = values[i];
+      if ((!all && !group.wants(name)) || lastSent.get(name) === value) continue;
+      lastSent.set(name, value);
+      if (delta === null) delta = { names: [], values: [] };
+      delta.names.push(name);
+      delta.values.push(value);
     }
-    return record;
+    return delta;
   }
 
-  private fullFrame(group: SubscriptionGroup, delta: SignalRecord | null): Buffer | null {
+  private fullFrame(group: SubscriptionGroup, delta: SignalList | null): Buffer | null {
     const pendingTransitions = delta !== null && this.transitions.size > 0;
     if (!pendingTransitions && group.fullFrameVersion === this.writeVersion) return group.fullFrame;
     const record = this.table.values('write', group.filter);
-    if (pendingTransitions && delta) for (const name of Object.keys(delta)) setOwn(record, name, delta[name]);
+    if (pendingTransitions && delta) for (let i = 0; i < delta.names.length; i++) setOwn(record, delta.names[i], delta.values[i]);
     const frame = Object.keys(record).length === 0 ? null : this.encode(record);
     if (!pendingTransitions) {
       group.fullFrame = frame;
@@ -293,6 +313,11 @@ export class Exchange {
   private encode(record: SignalRecord): Buffer {
     this.stats.encodes++;
     return Buffer.from(encodeSignals('data', record));
+  }
+
+  private encodeList(list: SignalList): Buffer {
+    this.stats.encodes++;
+    return Buffer.from(encodeSignalList('data', list.names, list.values));
   }
 
   private join(peer: Peer, filter: ReadonlySet<string> | null): void {

@@ -12,8 +12,12 @@ export function isDirection(value: unknown): value is Direction {
 
 /** realvirtual's type string for a signal: we write PLCOutput<T>, we read PLCInput<T>. */
 export function realvirtualType(direction: Direction, valueType: ValueType): string {
-  return (direction === 'write' ? 'PLCOutput' : 'PLCInput') + valueType;
+  // One string per type for all signals (a concatenation would give each signal its own).
+  return (direction === 'write' ? RV_OUTPUT : RV_INPUT)[valueType];
 }
+
+const RV_OUTPUT: Record<ValueType, string> = { Bool: 'PLCOutputBool', Int: 'PLCOutputInt', Float: 'PLCOutputFloat', Text: 'PLCOutputText' };
+const RV_INPUT: Record<ValueType, string> = { Bool: 'PLCInputBool', Int: 'PLCInputInt', Float: 'PLCInputFloat', Text: 'PLCInputText' };
 
 export interface Signal {
   readonly name: string;
@@ -47,6 +51,9 @@ export interface NameCache {
 export function newNameCache(): NameCache {
   return { generation: -1, names: [], signals: [] };
 }
+
+/** What SignalTable.writeExact returns for a value equal to the one the signal held. */
+export const UNCHANGED: unique symbol = Symbol('unchanged');
 
 /** What a write or a receive did to one signal. */
 export interface SignalUpdate {
@@ -127,6 +134,20 @@ export class SignalTable {
   }
 
   /**
+   * The fast path of write(), for a known signal we write and a value already of its
+   * type: stores the value without allocating and returns the value it replaced, or
+   * UNCHANGED. Returns undefined when write() must decide.
+   */
+  writeExact(name: string, value: unknown): SignalValue | typeof UNCHANGED | undefined {
+    const signal = this.entries.get(name);
+    if (signal === undefined || signal.direction !== 'write' || !isExactValue(value, signal.valueType)) return undefined;
+    // Stored also when equal, as write() does (0 and -0 are equal).
+    const previous = signal.value;
+    signal.value = value as SignalValue;
+    return previous === value ? UNCHANGED : previous;
+  }
+
+  /**
    * A value received from a peer. Returns undefined when the signal is one we write:
    * our value stays authoritative and is not overwritten (nor relayed) by a peer.
    */
@@ -163,9 +184,10 @@ export class SignalTable {
       }
     }
     if (signal === undefined || signal.direction !== 'read' || !isExactValue(value, signal.valueType)) return undefined;
-    if (signal.value === value) return false;
+    // Stored also when equal, as receive() does (0 and -0 are equal).
+    const previous = signal.value;
     signal.value = value as SignalValue;
-    return true;
+    return previous !== value;
   }
 
   private update(name: string, value: unknown, direction: Direction): SignalUpdate | SignalError {

@@ -76,9 +76,20 @@ describe('nodes: realvirtual-in with large messages', function () {
 
     // Nothing changes: nothing is reported; the next change is the next message.
     client.send(frame(partly));
-    client.send(frame((i) => (i === 7 ? 'again' : partly(i))));
+    const again = (i: number): unknown => (i === 7 ? 'again' : partly(i));
+    client.send(frame(again));
     assert.deepEqual((await one.next(1, 5))[0].payload, { Signal7: 'again' });
-    assert.equal(one.messages.length, 6);
+    client.send(frame(again));
+
+    // Other names (one signal more), then the usual ones again: the node goes on from what it reported.
+    const more = JSON.parse(frame((i) => (i === 9 ? 'x9' : again(i))));
+    more.signals.Extra = 1;
+    client.send(JSON.stringify(more));
+    assert.deepEqual((await one.next(1, 6))[0].payload, { Signal9: 'x9', Extra: 1 });
+    client.send(frame((i) => (i === 9 ? 'x9' : i === 11 ? 'y' : again(i))));
+    assert.deepEqual((await one.next(1, 7))[0].payload, { Signal11: 'y' });
+    assert.deepEqual((await two.next(1, 7))[0].payload, { Signal11: 'y' });
+    assert.equal(one.messages.length, 8);
     assert.equal(some.messages.length, 5, 'the filtered node saw no change of Signal1 or Signal299');
   });
 });
