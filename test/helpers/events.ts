@@ -322,12 +322,12 @@ function acceptValue(key: string): string {
 }
 
 /**
- * A TCP server on 127.0.0.1 for peers that misbehave below the WebSocket layer:
- * 'upgrade' completes the opening handshake by hand and then ignores everything
- * (no pongs, no close handshake); 'hang' accepts TCP and never answers; 'reset'
- * destroys every connection at once.
+ * A TCP server on 127.0.0.1 that plays a WebSocket server by hand. With `upgrade` (the
+ * default) it completes each opening handshake and then runs `script(socket, index)` for
+ * connection number `index` (0-based): it can send frames, cut a frame in half, reset the
+ * connection, or ignore everything. Without, the script gets the bare TCP connection.
  */
-export class SilentServer extends EventEmitter {
+export class ScriptedServer extends EventEmitter {
   /** Connections accepted so far. */
   connections = 0;
   private readonly sockets = new Set<net.Socket>();
@@ -336,20 +336,19 @@ export class SilentServer extends EventEmitter {
     super();
   }
 
-  static async start(mode: 'upgrade' | 'hang' | 'reset', port = 0): Promise<SilentServer> {
+  static async start(script: (socket: net.Socket, index: number) => void, options: { upgrade?: boolean; port?: number } = {}): Promise<ScriptedServer> {
     const server = net.createServer();
-    const silent = new SilentServer(server);
+    const scripted = new ScriptedServer(server);
     server.on('connection', (socket) => {
-      silent.connections++;
-      silent.sockets.add(socket);
-      socket.on('close', () => silent.sockets.delete(socket));
+      const index = scripted.connections++;
+      scripted.sockets.add(socket);
+      socket.on('close', () => scripted.sockets.delete(socket));
       socket.on('error', () => undefined);
-      silent.emit('connection', socket);
-      if (mode === 'reset') {
-        socket.destroy();
+      scripted.emit('connection', socket);
+      if (options.upgrade === false) {
+        script(socket, index);
         return;
       }
-      if (mode === 'hang') return;
       let head = '';
       const onData = (chunk: Buffer): void => {
         head += chunk.toString('latin1');
@@ -357,16 +356,17 @@ export class SilentServer extends EventEmitter {
         socket.removeListener('data', onData);
         const key = /sec-websocket-key:\s*(\S+)/i.exec(head)?.[1] ?? '';
         socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptValue(key)}\r\n\r\n`);
-        socket.resume(); // read and ignore whatever comes next
-        silent.emit('upgraded', socket);
+        socket.resume(); // whatever the script does not read is read and ignored
+        scripted.emit('upgraded', socket, index);
+        script(socket, index);
       };
       socket.on('data', onData);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
-    return silent;
+    return scripted;
   }
 
   get port(): number {
@@ -378,6 +378,18 @@ export class SilentServer extends EventEmitter {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/**
+ * Peers that misbehave below the WebSocket layer: 'upgrade' completes the opening
+ * handshake and then ignores everything (no pongs, no close handshake); 'hang' accepts
+ * TCP and never answers; 'reset' destroys every connection at once.
+ */
+export const SilentServer = {
+  start(mode: 'upgrade' | 'hang' | 'reset', port = 0): Promise<ScriptedServer> {
+    const script = mode === 'reset' ? (socket: net.Socket) => socket.destroy() : () => undefined;
+    return ScriptedServer.start(script, { upgrade: mode === 'upgrade', port });
+  },
+};
 
 /**
  * Opens a WebSocket connection by hand on a raw TCP socket (for frames `ws` would refuse to

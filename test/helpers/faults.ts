@@ -5,14 +5,13 @@
  * network, a seeded PRNG, and measurements of handles and heap.
  */
 import crypto from 'crypto';
-import { EventEmitter } from 'events';
 import http from 'http';
-import net, { AddressInfo, LookupFunction } from 'net';
+import net, { LookupFunction } from 'net';
 import v8 from 'v8';
 import vm from 'vm';
 import type { Logger } from '../../engine';
 import { within, WAIT_MS } from './events';
-export { rawWebSocket } from './events';
+export { rawWebSocket, ScriptedServer } from './events';
 
 /** One WebSocket frame (RFC 6455 §5.2). Clients must mask; `mask: false` builds the server's frames. */
 export function wsFrame(opcode: number, payload: Buffer | string, options: { fin?: boolean; mask?: boolean; rsv1?: boolean } = {}): Buffer {
@@ -31,10 +30,6 @@ export function wsFrame(opcode: number, payload: Buffer | string, options: { fin
   const masked = Buffer.alloc(length);
   for (let i = 0; i < length; i++) masked[i] = data[i] ^ key[i & 3];
   return Buffer.concat([head, masked]);
-}
-
-function acceptValue(key: string): string {
-  return crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 }
 
 /** The answer to an upgrade request: 101 when the server accepted (the socket is then closed at once). */
@@ -74,58 +69,6 @@ export function upgradeAnswer(port: number, path = '/', headers: Record<string, 
     req.end();
   });
   return within(answer, `an answer to an upgrade request on port ${port}${path}`);
-}
-
-
-/**
- * A TCP server on 127.0.0.1 that completes each WebSocket upgrade by hand and then runs
- * `script(socket, index)` for connection number `index` (0-based): it can send frames,
- * cut a frame in half, reset the connection...
- */
-export class ScriptedServer extends EventEmitter {
-  connections = 0;
-  private readonly sockets = new Set<net.Socket>();
-
-  private constructor(private readonly server: net.Server) {
-    super();
-  }
-
-  static async start(script: (socket: net.Socket, index: number) => void): Promise<ScriptedServer> {
-    const server = net.createServer();
-    const scripted = new ScriptedServer(server);
-    server.on('connection', (socket) => {
-      const index = scripted.connections++;
-      scripted.sockets.add(socket);
-      socket.on('close', () => scripted.sockets.delete(socket));
-      socket.on('error', () => undefined);
-      let head = '';
-      const onData = (chunk: Buffer): void => {
-        head += chunk.toString('latin1');
-        if (!head.includes('\r\n\r\n')) return;
-        socket.removeListener('data', onData);
-        const key = /sec-websocket-key:\s*(\S+)/i.exec(head)?.[1] ?? '';
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptValue(key)}\r\n\r\n`);
-        socket.resume();
-        scripted.emit('upgraded', socket, index);
-        script(socket, index);
-      };
-      socket.on('data', onData);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    return scripted;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
 }
 
 /** Kills a TCP connection the hard way: RST, so the other side sees ECONNRESET. */
