@@ -27,7 +27,9 @@ export type ErrorCode =
   | 'ERR_UNAUTHORIZED'
   | 'ERR_FORBIDDEN_ORIGIN'
   | 'ERR_TOO_MANY_CLIENTS'
-  | 'ERR_TOO_MANY_SIGNALS';
+  | 'ERR_TOO_MANY_SIGNALS'
+  | 'ERR_MINVR_EVENT'
+  | 'ERR_MINVR_FRAME_TOO_LARGE';
 
 export class RealvirtualError extends Error {
   readonly code: ErrorCode;
