@@ -3,6 +3,7 @@ import { ProtocolError, SignalError } from '../../engine/errors';
 import { DirectionRules, importCatalog, ImportedSignal, splitList, toDeclarations } from '../../engine/realvirtual/catalog';
 import { ImportAnswerMessage, parseMessage, ParsedMessage } from '../../engine/realvirtual/messages';
 import { SignalTable } from '../../engine/realvirtual/signals';
+import { REFERENCE } from '../helpers/reference-examples';
 
 type Answer = Pick<ImportAnswerMessage, 'signals' | 'signalTypes'>;
 
@@ -48,20 +49,7 @@ describe('engine/realvirtual/catalog', () => {
     });
 
     it('imports the reference import_answer example', () => {
-      const result = parseMessage(`{
-  "type": "import_answer",
-  "version": 2,
-  "signals": {
-    "Sensor1": true,
-    "DriveSpeed": 0.0,
-    "Counter": 0
-  },
-  "signalTypes": {
-    "Sensor1": "PLCInputBool",
-    "DriveSpeed": "PLCInputFloat",
-    "Counter": "PLCOutputInt"
-  }
-}`);
+      const result = parseMessage(REFERENCE.import_answer);
       assert.ok(!(result instanceof ProtocolError) && result.kind === 'message');
       const message = (result as ParsedMessage).message as ImportAnswerMessage;
       const { signals, rejected } = importCatalog(message);

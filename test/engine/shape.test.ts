@@ -9,18 +9,8 @@ import { DataEvent, RealvirtualError, RealvirtualServer } from '../../engine';
 import { isPlainName, readShapedFrame, SHAPE_MIN_SIGNALS } from '../../engine/realvirtual/shape';
 import { SignalValue } from '../../engine/realvirtual/values';
 import { nextEvent, RawClient, Resources } from '../helpers/events';
+import { seededRandom } from '../helpers/faults';
 
-/** A small deterministic PRNG (mulberry32), so that every run checks the same frames. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Reads `text` by its shape and checks the result against JSON.parse; returns whether the fast path took it. */
 function agreesWithJson(text: string, shape: string[]): boolean {
@@ -69,7 +59,7 @@ describe('engine: reading frames by their shape', function () {
       '3.141592653589793', '0.1000000000000000055511151231257827', '100.0000', '0.0000000000000000000001', '2147483647', '-2147483648',
     ];
     for (const number of numbers) assert.ok(agreesWithJson(frame(['true', 'false', number, '""', '"x"', number]), SHAPE), number);
-    const next = random(1);
+    const next = seededRandom(1);
     for (let i = 0; i < 5000; i++) {
       const magnitude = 10 ** Math.floor(next() * 30 - 15);
       const value = (next() - 0.5) * magnitude;
@@ -114,7 +104,7 @@ describe('engine: reading frames by their shape', function () {
   });
 
   it('never reads a frame JSON.parse would read differently: 20,000 random corruptions of valid frames', function () {
-    const next = random(7);
+    const next = seededRandom(7);
     const alphabet = ' \t\n{}[]:,"\\-+.0123456789eEtrufalsn_Ab\u00fc';
     const base = [frame(['true', 'false', '12.25', '"text"', '"ü"', '-3']), frame(['false', 'true', '-0.5e2', '""', '"a b"', '0'], { space: ' ' })];
     let taken = 0;

@@ -28,30 +28,7 @@ export function nextEvent<E extends keyof EndpointEvents>(
 ): Promise<Parameters<EndpointEvents[E]>>;
 export function nextEvent(emitter: EventEmitter, name: string, predicate?: Predicate, timeoutMs?: number): Promise<any[]>;
 export function nextEvent(emitter: EventEmitter, name: string, predicate?: Predicate, timeoutMs = WAIT_MS): Promise<any[]> {
-  const promise = new Promise<any[]>((resolve, reject) => {
-    const listener = (...args: any[]): void => {
-      let pass = true;
-      try {
-        pass = predicate ? Boolean(predicate(...args)) : true;
-      } catch (error) {
-        cleanup();
-        reject(error);
-        return;
-      }
-      if (!pass) return;
-      cleanup();
-      resolve(args);
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for event "${name}"${predicate ? ' (matching the predicate)' : ''}`));
-    }, timeoutMs);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      emitter.removeListener(name, listener);
-    };
-    emitter.on(name, listener);
-  });
+  const promise = collectEvents(emitter, name, 1, predicate, timeoutMs).then((seen) => seen[0]);
   // Marked handled so that a wait abandoned by a failing test is not an unhandled rejection.
   promise.catch(() => undefined);
   return promise;
@@ -70,7 +47,15 @@ export function collectEvents(emitter: EventEmitter, name: string, count: number
   const seen: any[][] = [];
   const promise = new Promise<any[][]>((resolve, reject) => {
     const listener = (...args: any[]): void => {
-      if (predicate && !predicate(...args)) return;
+      let pass = true;
+      try {
+        pass = predicate ? Boolean(predicate(...args)) : true;
+      } catch (error) {
+        cleanup();
+        reject(error);
+        return;
+      }
+      if (!pass) return;
       seen.push(args);
       if (seen.length < count) return;
       cleanup();
