@@ -178,3 +178,115 @@ export function ms(value: number): string {
   if (!Number.isFinite(value)) return '–';
   return value >= 10 ? `${value.toFixed(1)} ms` : value >= 1 ? `${value.toFixed(2)} ms` : `${(value * 1000).toFixed(0)} µs`;
 }
+
+// ---------------------------------------------------------------- MinVR3
+
+/** Distinct tracker events the MinVR3 scenario cycles through (each differs from the last in every value). */
+export const MINVR_VARIANTS = 64;
+
+const TRACKERS = ['Head', 'Hand/Left', 'Hand/Right', 'Tracker1'];
+
+export interface TrackerEvent {
+  name: string;
+  type: 'Vector3';
+  data: { x: number; y: number; z: number };
+}
+
+function micro(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}
+
+/** Names and positions (metres, six decimals, as a tracker reports them) of the tracker events, by variant. */
+export const TRACKER = (() => {
+  const names: string[] = [];
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const zs: number[] = [];
+  for (let k = 0; k < MINVR_VARIANTS; k++) {
+    const t = (2 * Math.PI * k) / MINVR_VARIANTS;
+    names.push(`${TRACKERS[k % TRACKERS.length]}/Position`);
+    xs.push(micro(0.4 * Math.cos(t) + 0.01 * k));
+    ys.push(micro(1.6 + 0.05 * Math.sin(3 * t)));
+    zs.push(micro(-0.4 * Math.sin(t) - 0.003 * k));
+  }
+  return { names, xs, ys, zs };
+})();
+
+/** A fresh Vector3 tracker event of variant `k`, as a flow would hand it to the engine. */
+export function trackerEvent(k: number): TrackerEvent {
+  return { name: TRACKER.names[k], type: 'Vector3', data: { x: TRACKER.xs[k], y: TRACKER.ys[k], z: TRACKER.zs[k] } };
+}
+
+/** The MinVR3 TCP frame of variant `k`, built by hand: little-endian uint32 length, then the ASCII JSON. */
+export function trackerFrame(k: number): Buffer {
+  const json = JSON.stringify({ m_Name: TRACKER.names[k], m_DataTypeName: 'Vector3', m_Data: { x: TRACKER.xs[k], y: TRACKER.ys[k], z: TRACKER.zs[k] } });
+  const frame = Buffer.alloc(4 + json.length);
+  frame.writeUInt32LE(json.length, 0);
+  frame.write(json, 4, 'latin1');
+  return frame;
+}
+
+export function trackerFrames(): Buffer[] {
+  return Array.from({ length: MINVR_VARIANTS }, (_, k) => trackerFrame(k));
+}
+
+/** True for the JSON of a tracker event (what a peer checks on a sample of the frames). */
+export function isTrackerJson(text: string): boolean {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  const data = parsed?.m_Data;
+  return parsed?.m_DataTypeName === 'Vector3' && TRACKER.names.includes(parsed.m_Name) && typeof data?.x === 'number' && typeof data.y === 'number' && typeof data.z === 'number';
+}
+
+/** A frame body larger than this is counted as wrong and the rest of the stream is ignored. */
+const COUNTER_MAX_FRAME = 1 << 20;
+
+/**
+ * Counts the length-prefixed frames of a MinVR3 TCP stream as its chunks arrive, reading only
+ * the prefixes; `onBody` (optional) sees each complete body as a range of a buffer.
+ */
+export class FrameCounter {
+  frames = 0;
+  bytes = 0;
+  wrong = 0;
+  private rest: Buffer | null = null;
+
+  constructor(private readonly onBody?: (buffer: Buffer, start: number, end: number) => void) {}
+
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.wrong > 0) return;
+    const buffer = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    this.rest = null;
+    const end = buffer.length;
+    let at = 0;
+    while (end - at >= 4) {
+      const length = buffer.readUInt32LE(at);
+      if (length > COUNTER_MAX_FRAME) {
+        this.wrong++;
+        return;
+      }
+      if (end - at - 4 < length) break;
+      if (this.onBody) this.onBody(buffer, at + 4, at + 4 + length);
+      this.frames++;
+      at += 4 + length;
+    }
+    if (at < end) this.rest = buffer.subarray(at);
+  }
+}
+
+/**
+ * Batches of whole frames, about `batchBytes` each (at least one frame). Frame after frame they run
+ * through the variants in order, also from one batch to the next.
+ */
+export function batchesOf(frames: Buffer[], batchBytes = 64 * 1024): { batches: Buffer[]; perBatch: number } {
+  const perBatch = Math.max(1, Math.floor(batchBytes / frames[0].length));
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const batchCount = frames.length / gcd(perBatch, frames.length);
+  const batches = Array.from({ length: batchCount }, (_, b) => Buffer.concat(Array.from({ length: perBatch }, (_, i) => frames[(b * perBatch + i) % frames.length])));
+  return { batches, perBatch };
+}

@@ -1,11 +1,26 @@
 /**
  * The load generator, in its own process so that it never shares the measured event
- * loop: flooding peers, a counting sink, the echo pinger, fan-out and idle clients.
+ * loop: flooding peers, a counting sink, the echo pinger, fan-out and idle clients, and
+ * the same over MinVR3's TCP JSON framing (a flooding peer and a counting sink).
  * Every loop is bounded in count and time and stops by itself.
  */
+import net from 'net';
 import { performance } from 'perf_hooks';
 import WebSocket from 'ws';
-import { countSignals, dataFrames, INIT_FRAME, openSocket, PumpCounters, signalName, summarize, LatencySummary } from './common';
+import {
+  batchesOf,
+  countSignals,
+  dataFrames,
+  FrameCounter,
+  INIT_FRAME,
+  isTrackerJson,
+  openSocket,
+  PumpCounters,
+  signalName,
+  summarize,
+  LatencySummary,
+  trackerFrames,
+} from './common';
 import { serve } from './ipc';
 
 export interface FloodArgs {
@@ -47,6 +62,16 @@ export interface IdleArgs {
   clients: number;
 }
 
+/** A MinVR3 TCP endpoint of the measured process: tcp://127.0.0.1:port. */
+export interface MinVRSinkArgs {
+  url: string;
+}
+
+export interface MinVRFloodArgs {
+  url: string;
+  maxMs: number;
+}
+
 export interface PingResult extends LatencySummary {
   completed: boolean;
   seconds: number;
@@ -55,6 +80,7 @@ export interface PingResult extends LatencySummary {
 }
 
 const sockets = new Set<WebSocket>();
+const tcpSockets = new Set<net.Socket>();
 let counters: Record<string, number> = {};
 let stopActive: (() => void) | null = null;
 
@@ -74,22 +100,23 @@ async function flood({ url, size, maxMs }: FloodArgs): Promise<void> {
   const payloads = dataFrames(size);
   const socket = track(await openSocket(url));
   socket.send(INIT_FRAME);
-  const frames = payloads.map(maskedTextFrame);
-  // Batches of whole frames, about 64 KiB each (at least one frame). Frame after frame they run
-  // through the variants in order, also from one batch to the next, so that each changes every signal.
-  const perBatch = Math.max(1, Math.floor((64 * 1024) / frames[0].length));
-  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-  const batchCount = frames.length / gcd(perBatch, frames.length);
-  const batches = Array.from({ length: batchCount }, (_, b) => Buffer.concat(Array.from({ length: perBatch }, (_, i) => frames[(b * perBatch + i) % frames.length])));
+  const { batches, perBatch } = batchesOf(payloads.map(maskedTextFrame));
+  const tcp = (socket as unknown as { _socket: net.Socket })._socket;
+  pumpBatches(tcp, batches, perBatch, maxMs, () => socket.readyState === WebSocket.OPEN);
+}
+
+/**
+ * Keeps about 1 MiB (at least two batches) queued on a TCP socket, batch after batch; 'drain'
+ * (queue empty again) refills it. Runs until stop() or `maxMs`, or until `open` says no.
+ */
+function pumpBatches(tcp: net.Socket, batches: Buffer[], perBatch: number, maxMs: number, open: () => boolean): void {
   const pumped: PumpCounters = { frames: 0, bytes: 0 };
   counters = pumped as unknown as Record<string, number>;
-  const tcp = (socket as unknown as { _socket: import('net').Socket })._socket;
   const high = Math.max(1 << 20, 2 * batches[0].length);
   let next = 0;
   let running = true;
-  // Keeps `high` bytes queued; 'drain' (queue empty again) refills it.
   const pump = (): void => {
-    if (!running || socket.readyState !== WebSocket.OPEN) return;
+    if (!running || !open()) return;
     while (tcp.writableLength < high) {
       const batch = batches[next];
       next = next + 1 === batches.length ? 0 : next + 1;
@@ -267,11 +294,61 @@ async function idle(args: IdleArgs): Promise<void> {
   );
 }
 
+// ---------------------------------------------------------------- MinVR3 over TCP
+
+function connectTcp(url: string, timeoutMs = 5000): Promise<net.Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no connection to ${url} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot connect to ${url}: ${error.message}`));
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.on('error', () => undefined);
+      tcpSockets.add(socket);
+      socket.on('close', () => tcpSockets.delete(socket));
+      resolve(socket);
+    });
+  });
+}
+
+/** Counts the complete frames that arrive (by their length prefixes); every 64th is parsed to check it is a tracker event. */
+async function minvrSink({ url }: MinVRSinkArgs): Promise<void> {
+  const socket = await connectTcp(url);
+  const count = { frames: 0, bytes: 0, wrong: 0 };
+  counters = count;
+  let badSamples = 0;
+  const counter = new FrameCounter((buffer, start, end) => {
+    if ((counter.frames & 63) === 0 && !isTrackerJson(buffer.toString('latin1', start, end))) badSamples++;
+  });
+  socket.on('data', (chunk: Buffer) => {
+    counter.push(chunk);
+    count.frames = counter.frames;
+    count.bytes = counter.bytes;
+    count.wrong = badSamples + counter.wrong;
+  });
+}
+
+/** Floods pre-encoded tracker frames, about 64 KiB per write. */
+async function minvrFlood({ url, maxMs }: MinVRFloodArgs): Promise<void> {
+  const socket = await connectTcp(url);
+  const { batches, perBatch } = batchesOf(trackerFrames());
+  pumpBatches(socket, batches, perBatch, maxMs, () => !socket.destroyed);
+}
+
 function stop(): Record<string, number> {
   if (stopActive) stopActive();
   stopActive = null;
   for (const socket of sockets) socket.terminate();
   sockets.clear();
+  for (const socket of tcpSockets) socket.destroy();
+  tcpSockets.clear();
   return counters;
 }
 
@@ -282,6 +359,8 @@ serve(
     ping: (args: PingArgs) => ping(args),
     fanout: (args: FanoutArgs) => fanout(args),
     idle: (args: IdleArgs) => idle(args),
+    minvrSink: (args: MinVRSinkArgs) => minvrSink(args),
+    minvrFlood: (args: MinVRFloodArgs) => minvrFlood(args),
     mark: () => ({ t: performance.now(), cpu: process.cpuUsage(), counters: { ...counters } }),
     stop: () => stop(),
   },

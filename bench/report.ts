@@ -109,10 +109,28 @@ export interface MemoryResult {
   rssPerClient: number;
 }
 
+export interface MinVRRow {
+  /** send: the measured process sends, the peer counts complete frames; receive: the peer floods, the measured process counts. */
+  direction: 'send' | 'receive';
+  /** raw: a net.Socket that writes pre-encoded frames or reads only the length prefixes; corked: that writer corked per turn; json: that reader plus JSON.parse of each body; engine: MinVRServer. */
+  variant: 'raw' | 'corked' | 'json' | 'engine';
+  /** Events per second: complete frames at the peer (send) or events counted in the measured process (receive). */
+  eventsPerSec: number;
+  bytesPerSec: number;
+  /** Average bytes of a frame on the wire, its 4-byte length included. */
+  frameBytes: number;
+  subject: Window;
+  peer: Window;
+  /** Events per second handed to the socket by the sender (the measured process when sending, the peer when receiving). */
+  writtenPerSec: number;
+  backgroundPercent: number;
+}
+
 export interface Target {
   id: string;
   text: string;
   measured: string;
+  /** null: a figure printed beside the targets for information, never judged. */
   pass: boolean | null;
 }
 
@@ -133,6 +151,8 @@ export interface Results {
   latency: LatencyRow[];
   fanout: FanoutRow[];
   memory: MemoryResult | null;
+  /** Absent in results written before the MinVR3 scenario existed. */
+  minvr?: MinVRRow[];
   targets: Target[];
   failures: Failure[];
 }
@@ -269,10 +289,45 @@ export function renderMemory(results: Results): string {
   return table(['memory', 'measured'], rows, ['l', 'r']);
 }
 
+export const MINVR_VARIANT_NAMES: Record<MinVRRow['variant'], string> = {
+  raw: 'raw net.Socket',
+  corked: 'raw, corked per turn',
+  json: 'raw + JSON.parse',
+  engine: 'engine',
+};
+
+export function renderMinVR(results: Results): string {
+  const rows = results.minvr ?? [];
+  if (rows.length === 0) return '(not run)';
+  const find = (direction: string, variant: string): MinVRRow | undefined => rows.find((row) => row.direction === direction && row.variant === variant);
+  const rate = (row: MinVRRow | undefined): string => (row ? `${si(row.eventsPerSec)}${mark(row)}` : '–');
+  const lines = (['send', 'receive'] as const)
+    .filter((direction) => rows.some((row) => row.direction === direction))
+    .map((direction) => {
+      const [raw, corked, json, engine] = (['raw', 'corked', 'json', 'engine'] as const).map((variant) => find(direction, variant));
+      // The second baseline does what the engine does besides the protocol: corks each turn (send), parses JSON (receive).
+      const second = direction === 'send' ? corked : json;
+      return [
+        direction === 'send' ? 'send (engine encodes each event)' : 'receive (engine decodes and emits)',
+        rate(raw),
+        rate(second),
+        rate(engine),
+        ratio(engine?.eventsPerSec, raw?.eventsPerSec),
+        ratio(engine?.eventsPerSec, second?.eventsPerSec),
+        engine ? `${engine.subject.cpuPercent.toFixed(0)} %` : '–',
+      ];
+    });
+  return table(
+    ['direction', 'raw net.Socket', 'raw, corked per turn (send) / + JSON.parse (receive)', 'engine', 'engine/raw', 'engine/second', 'engine CPU'],
+    lines,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
 export function renderTargets(results: Results): string {
   const judged = results.mode === 'full';
   const rows = results.targets.map((target) => [
-    target.pass === null ? 'n/a' : !judged ? (target.pass ? '(pass)' : '(miss)') : target.pass ? 'PASS' : 'MISS',
+    target.pass === null ? 'info' : !judged ? (target.pass ? '(pass)' : '(miss)') : target.pass ? 'PASS' : 'MISS',
     target.text,
     target.measured,
   ]);
@@ -303,11 +358,21 @@ export function renderAll(results: Results): string {
     '',
     renderMemory(results),
     '',
+    ...((results.minvr ?? []).length > 0
+      ? [
+          `**MinVR3** — Vector3 tracker events/s over TCP JSON (${minvrFrameBytes(results)}-byte frames), MinVRServer against a raw net.Socket. ` +
+            'Send: the peer counts complete frames; the engine encodes every event and corks its socket for each turn of the event loop; the raw socket writes pre-encoded frames one write each, or corked per turn as the engine. ' +
+            'Receive: the peer floods pre-encoded frames; raw reads only the length prefixes',
+          '',
+          renderMinVR(results),
+          '',
+        ]
+      : []),
     `**Targets**${results.mode === 'quick' ? ' (quick run: indicative only, never judged)' : ''}`,
     '',
     renderTargets(results),
   ];
-  const disturbed = [...results.ingest, ...results.emit, ...results.fanout].some((row) => row.backgroundPercent > BACKGROUND_LIMIT);
+  const disturbed = [...results.ingest, ...results.emit, ...results.fanout, ...(results.minvr ?? [])].some((row) => row.backgroundPercent > BACKGROUND_LIMIT);
   if (disturbed) {
     const kept = results.mode === 'full' ? ' (measured again, the least disturbed window was kept)' : '';
     parts.push('', `† other processes of the machine used more than ${BACKGROUND_LIMIT} % of a core during that window${kept}.`);
@@ -316,4 +381,9 @@ export function renderAll(results: Results): string {
     parts.push('', '**Broken scenarios**', '', ...results.failures.map((failure) => `- ${failure.case}: ${failure.error.split('\n')[0]}`));
   }
   return parts.join('\n');
+}
+
+function minvrFrameBytes(results: Results): string {
+  const sizes = (results.minvr ?? []).map((row) => row.frameBytes).filter((size) => size > 0);
+  return sizes.length === 0 ? '?' : String(Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length));
 }

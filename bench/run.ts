@@ -1,10 +1,13 @@
 /**
  * `npm run bench` — throughput, latency, fan-out and memory of the engine and the
  * nodes, each measured next to its baselines in the same run: raw `ws` + JSON (L) and
- * a flow of Node-RED core nodes that speaks the protocol by hand (DIY, bench/flows/diy.json).
+ * a flow of Node-RED core nodes that speaks the protocol by hand (DIY, bench/flows/diy.json);
+ * and MinVR3 VREvents/s over TCP JSON, the engine against a raw `net.Socket`.
  *
- *   node dist/bench/run.js [--quick] [--only=ingest,emit,latency,fanout,memory] [--sizes=10,1000]
+ *   node dist/bench/run.js [--quick] [--only=ingest,emit,latency,fanout,memory,minvr] [--sizes=10,1000]
  *                          [--variants=ws,engine,node,diy] [--cpu-prof[=dir]] [--report]
+ *
+ * --variants also picks the MinVR3 cases: ws = its raw net.Socket baselines, engine = the engine.
  *
  * --cpu-prof writes a CPU profile of every measured process (summarize one with
  * `node dist/bench/profile.js <file>`); --report prints the tables of bench/results.json.
@@ -22,7 +25,7 @@ import path from 'path';
 import { repoRoot } from '../test/repo';
 import { delay, si, SIZES } from './common';
 import { Child } from './ipc';
-import type { FanoutArgs, PingArgs, PingResult } from './peer';
+import type { FanoutArgs, MinVRFloodArgs, MinVRSinkArgs, PingArgs, PingResult } from './peer';
 import {
   BACKGROUND_LIMIT,
   EmitRow,
@@ -31,6 +34,8 @@ import {
   LatencyRow,
   Machine,
   MemoryResult,
+  MINVR_VARIANT_NAMES,
+  MinVRRow,
   renderAll,
   Results,
   Settings,
@@ -38,9 +43,9 @@ import {
   VARIANT_NAMES,
   Window,
 } from './report';
-import type { CaseSpec, Mark, SetupResult, Variant } from './subject';
+import type { CaseSpec, Mark, MinVRVariant, SetupResult, Variant } from './subject';
 
-const SCENARIOS = ['ingest', 'emit', 'latency', 'fanout', 'memory'] as const;
+const SCENARIOS = ['ingest', 'emit', 'latency', 'fanout', 'memory', 'minvr'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Options {
@@ -48,7 +53,7 @@ interface Options {
   only: Set<Scenario>;
   /** Signals per message of ingest and emit: all of SIZES, or the smallest and largest in a quick run. */
   sizes: number[];
-  /** Only these variants (ws, engine, node, diy) of ingest, emit and latency; null = all. */
+  /** Only these variants (ws, engine, node, diy) of ingest, emit, latency and minvr (ws: its raw baselines); null = all. */
   variants: Set<string> | null;
   cpuProf: string | null;
   reportOnly: boolean;
@@ -89,6 +94,8 @@ const MAX_RETRIES = 40;
 const FANOUT_SIGNALS = 1000;
 const FANOUT_HZ = 100;
 const CYCLE_MS = 10;
+/** MinVR3: the engine's send rate must reach this share of a raw net.Socket writing pre-encoded frames. */
+const MINVR_SEND_TARGET = 0.7;
 
 // ---------------------------------------------------------------- machine
 
@@ -453,6 +460,62 @@ async function memoryCase(run: Run): Promise<MemoryResult | null> {
   return result;
 }
 
+async function minvrCase(run: Run, direction: 'send' | 'receive', variant: MinVRVariant): Promise<MinVRRow | null> {
+  if (!run.wants(variant === 'engine' ? 'engine' : 'ws')) return null;
+  const label = `minvr ${direction} ${MINVR_VARIANT_NAMES[variant]}`;
+  return run.withProcesses(label, async (subject, peer) => {
+    let w: Measured;
+    let eventsPerSec: number;
+    let frameBytes: number;
+    let writtenPerSec: number;
+    if (direction === 'send') {
+      if (variant === 'json') throw new Error('no JSON.parse variant of sending');
+      const spec: CaseSpec = { scenario: 'minvr-send', variant };
+      const { url } = await subject.call<SetupResult>('setup', spec, 60000);
+      await peer.call('minvrSink', { url } satisfies MinVRSinkArgs);
+      await subject.call('start', undefined, 10000);
+      await waitFor(peer, (c) => c.frames > 0, 'the first frames at the peer');
+      w = await run.window(subject, peer);
+      await subject.call('stop');
+      expect(w.peer.counters.frames > 0, 'no frame reached the peer in the measured window');
+      expect(w.peer.counters.wrong === 0, `${w.peer.counters.wrong} sampled frame(s) were not the tracker events sent`);
+      eventsPerSec = w.peer.counters.frames / w.peer.seconds;
+      frameBytes = w.peer.counters.bytes / w.peer.counters.frames;
+      writtenPerSec = w.subject.counters.written / w.subject.seconds;
+    } else {
+      if (variant === 'corked') throw new Error('no corked variant of receiving');
+      const spec: CaseSpec = { scenario: 'minvr-receive', variant };
+      const { url } = await subject.call<SetupResult>('setup', spec, 60000);
+      await peer.call('minvrFlood', { url, maxMs: run.settings.warmupMs + run.settings.windowMs + 60000 } satisfies MinVRFloodArgs);
+      await waitFor(subject, (c) => c.events > 0, 'the first event to be received');
+      w = await run.window(subject, peer);
+      expect(w.subject.counters.events > 0, 'nothing was received in the measured window');
+      expect(w.subject.counters.wrong === 0, `${w.subject.counters.wrong} frame(s) were not Vector3 events`);
+      eventsPerSec = w.subject.counters.events / w.subject.seconds;
+      frameBytes = w.peer.counters.bytes / w.peer.counters.frames;
+      // What the peer wrote; the receiver's backlog is bounded by the socket.
+      writtenPerSec = w.peer.counters.frames / w.peer.seconds;
+    }
+    const row: MinVRRow = {
+      direction,
+      variant,
+      eventsPerSec: round(eventsPerSec),
+      bytesPerSec: round(eventsPerSec * frameBytes),
+      frameBytes: round(frameBytes, 1),
+      subject: windowOf(w.subject),
+      peer: windowOf(w.peer),
+      writtenPerSec: round(writtenPerSec),
+      backgroundPercent: w.backgroundPercent,
+    };
+    // How often the sender found SEND_HIGH bytes waiting and paused (0: it was never ahead of the socket).
+    const paused = direction === 'send' && w.subject.counters.waits > 0 ? `, paused ${w.subject.counters.waits}×` : '';
+    console.log(
+      `  ${label.padEnd(34)} ${si(row.eventsPerSec).padStart(8)} events/s ${direction === 'send' ? 'delivered' : 'received'} (${si(row.writtenPerSec)} written/s${paused}, ${si(row.eventsPerSec / (row.subject.cpuPercent / 100))} per CPU-s)  cpu ${row.subject.cpuPercent}% (peer ${row.peer.cpuPercent}%, other ${row.backgroundPercent}%)`,
+    );
+    return row;
+  });
+}
+
 // ---------------------------------------------------------------- targets
 
 function targets(results: Results): Target[] {
@@ -504,6 +567,42 @@ function targets(results: Results): Target[] {
     const worst = Math.max(m.heapPerClient, m.rssPerClient);
     list.push({ id: 'memory-client', text: 'memory ≤ 64 KiB per idle client (the larger of heap+external and RSS)', measured: `${(m.heapPerClient / 1024).toFixed(1)} KiB heap+external, ${(m.rssPerClient / 1024).toFixed(1)} KiB RSS`, pass: worst <= 64 * 1024 });
   }
+  const minvr = (direction: string, variant: string): MinVRRow | undefined => (results.minvr ?? []).find((row) => row.direction === direction && row.variant === variant);
+  const sendRaw = minvr('send', 'raw');
+  const sendEngine = minvr('send', 'engine');
+  if (sendRaw && sendEngine) {
+    const r = sendEngine.eventsPerSec / sendRaw.eventsPerSec;
+    list.push({
+      id: 'minvr-send',
+      text: `MinVR3 send ≥ ${MINVR_SEND_TARGET} × raw net.Socket writing pre-encoded frames (events/s over TCP JSON)`,
+      measured: `${r.toFixed(2)} × (${si(sendEngine.eventsPerSec)} vs ${si(sendRaw.eventsPerSec)} events/s)`,
+      pass: r >= MINVR_SEND_TARGET,
+    });
+  }
+  // The engine coalesces the writes of one turn; this says what is left once the baseline does so too.
+  const sendCorked = minvr('send', 'corked');
+  if (sendCorked && sendEngine) {
+    list.push({
+      id: 'minvr-send-corked',
+      text: 'MinVR3 send against a raw net.Socket that also corks each turn (no target)',
+      measured: `${(sendEngine.eventsPerSec / sendCorked.eventsPerSec).toFixed(2)} × (${si(sendEngine.eventsPerSec)} vs ${si(sendCorked.eventsPerSec)} events/s)`,
+      pass: null,
+    });
+  }
+  // Receiving has no target: the engine parses and checks every event, which the raw socket does not.
+  const receiveEngine = minvr('receive', 'engine');
+  const receiveBaselines = [minvr('receive', 'raw'), minvr('receive', 'json')].filter((row): row is MinVRRow => row !== undefined);
+  if (receiveEngine && receiveBaselines.length > 0) {
+    list.push({
+      id: 'minvr-receive',
+      text: 'MinVR3 receive against a raw net.Socket (no target)',
+      measured: receiveBaselines
+        .map((row) => `${(receiveEngine.eventsPerSec / row.eventsPerSec).toFixed(2)} × ${MINVR_VARIANT_NAMES[row.variant]} (${si(row.eventsPerSec)})`)
+        .join(', ')
+        .concat(`; engine ${si(receiveEngine.eventsPerSec)} events/s`),
+      pass: null,
+    });
+  }
   return list;
 }
 
@@ -534,6 +633,7 @@ async function main(): Promise<void> {
     latency: [],
     fanout: [],
     memory: null,
+    minvr: [],
     targets: [],
     failures: run.failures,
   };
@@ -572,6 +672,11 @@ async function main(): Promise<void> {
   if (options.only.has('memory')) {
     console.log('\n5. memory');
     results.memory = await memoryCase(run);
+  }
+  if (options.only.has('minvr')) {
+    console.log('\n6. MinVR3 (TCP JSON)');
+    for (const variant of ['raw', 'corked', 'engine'] as const) keep(results.minvr!, await minvrCase(run, 'send', variant));
+    for (const variant of ['raw', 'json', 'engine'] as const) keep(results.minvr!, await minvrCase(run, 'receive', variant));
   }
 
   results.seconds = (Date.now() - started) / 1000;

@@ -1,22 +1,44 @@
 /**
- * The measured process: it runs one case at a time (a raw `ws` baseline, the engine,
- * or a real Node-RED runtime with our flow or the hand-built one) and reports its
+ * The measured process: it runs one case at a time (a raw `ws` or `net.Socket` baseline,
+ * the engine, or a real Node-RED runtime with our flow or the hand-built one) and reports its
  * counters, CPU time and memory when the runner marks the start and end of a window.
  * Load comes from the peer process (peer.ts), never from this event loop.
  */
 import fs from 'fs';
+import net from 'net';
 import path from 'path';
 import { performance } from 'perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
-import { RealvirtualServer } from '../engine';
+import { encodeFrame, MinVRServer, RealvirtualServer } from '../engine';
 import type { SignalDeclaration } from '../engine';
 import { repoRoot } from '../test/repo';
 import type * as Harness from '../test/nodes/harness';
-import { dataFrames, EMIT_VARIANTS, pumpFrames, PumpCounters, signalName, signalRecords, signalValue, valueType } from './common';
+import {
+  dataFrames,
+  delay,
+  EMIT_VARIANTS,
+  FrameCounter,
+  MINVR_VARIANTS,
+  pumpFrames,
+  PumpCounters,
+  signalName,
+  signalRecords,
+  signalValue,
+  trackerEvent,
+  trackerFrames,
+  valueType,
+} from './common';
 import { serve } from './ipc';
 import * as benchNodes from './nodes';
 
 export type Variant = 'ws' | 'engine' | 'node' | 'diy';
+
+/**
+ * MinVR3: raw, a net.Socket that writes pre-encoded frames or reads only the length prefixes;
+ * corked, the same writer corking each turn of the event loop as the engine does; json, the
+ * reader plus JSON.parse of each body; engine, MinVRServer.
+ */
+export type MinVRVariant = 'raw' | 'corked' | 'json' | 'engine';
 
 export type CaseSpec =
   | { scenario: 'ingest'; variant: Variant; size: number }
@@ -24,7 +46,9 @@ export type CaseSpec =
   | { scenario: 'echo'; variant: 'ws' | 'node' | 'diy'; cycleMs: number }
   | { scenario: 'fanout'; signals: number; cycleMs: number; writeHz: number }
   | { scenario: 'memory-signals'; count: number }
-  | { scenario: 'memory-clients'; signals: number };
+  | { scenario: 'memory-clients'; signals: number }
+  | { scenario: 'minvr-send'; variant: 'raw' | 'corked' | 'engine' }
+  | { scenario: 'minvr-receive'; variant: MinVRVariant };
 
 export interface Mark {
   /** performance.now() of this process, ms. */
@@ -44,7 +68,7 @@ interface Running {
   url: string;
   info?: Record<string, unknown>;
   counters(): Record<string, number>;
-  start?(): void;
+  start?(): void | Promise<void>;
   stop?(): void;
   close(): Promise<void>;
 }
@@ -421,6 +445,174 @@ async function memoryClients(signals: number): Promise<Running> {
   };
 }
 
+// ---------------------------------------------------------------- MinVR3 over TCP
+
+/** Events written per turn of the event loop by a MinVR3 sender. */
+const SEND_BURST = 1000;
+/** A MinVR3 sender writes only while fewer bytes than this wait in its socket (its only pacing: the same for both variants). */
+const SEND_HIGH = 1 << 20;
+/** A sender stops by itself after this long. */
+const SEND_MAX_MS = 10 * 60 * 1000;
+
+/** A plain TCP server on 127.0.0.1, for the raw baselines. */
+async function listenTcp(onConnection: (socket: net.Socket) => void): Promise<{ url: string; sockets: Set<net.Socket>; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, HOST, () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `tcp://${HOST}:${port}`,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function until(test: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(10);
+  }
+}
+
+/**
+ * Writes events in bursts of SEND_BURST, one turn of the event loop each, while fewer than
+ * SEND_HIGH bytes wait in the socket; otherwise looks again 1 ms later. `sendOne(k)` sends
+ * tracker variant k.
+ */
+function pacedSender(sendOne: (k: number) => void, buffered: () => number, connected: () => boolean): Pick<Running, 'counters' | 'start' | 'stop'> {
+  let written = 0;
+  let waits = 0;
+  let next = 0;
+  let running = false;
+  let deadline = 0;
+  const loop = (): void => {
+    if (!running) return;
+    if (Date.now() > deadline) {
+      running = false;
+      return;
+    }
+    if (buffered() >= SEND_HIGH) {
+      waits++;
+      setTimeout(loop, 1);
+      return;
+    }
+    for (let i = 0; i < SEND_BURST; i++) {
+      sendOne(next);
+      next = next + 1 === MINVR_VARIANTS ? 0 : next + 1;
+    }
+    written += SEND_BURST;
+    setImmediate(loop);
+  };
+  return {
+    counters: () => ({ written, waits }),
+    start: async () => {
+      await until(connected, 'the peer to connect');
+      running = true;
+      deadline = Date.now() + SEND_MAX_MS;
+      setImmediate(loop);
+    },
+    stop: () => {
+      running = false;
+    },
+  };
+}
+
+async function minvrSend(variant: 'raw' | 'corked' | 'engine'): Promise<Running> {
+  const frames = trackerFrames();
+  if (variant !== 'engine') {
+    let socket: net.Socket | null = null;
+    const server = await listenTcp((accepted) => {
+      // As the engine's TCP link does.
+      accepted.setNoDelay(true);
+      socket ??= accepted;
+    });
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      socket!.uncork();
+    };
+    const sender = pacedSender(
+      variant === 'raw'
+        ? (k) => socket!.write(frames[k])
+        : (k) => {
+            if (!corked) {
+              corked = true;
+              socket!.cork();
+              process.nextTick(uncork);
+            }
+            socket!.write(frames[k]);
+          },
+      () => socket!.writableLength,
+      () => socket !== null,
+    );
+    return { url: server.url, ...sender, close: server.close };
+  }
+  // The engine must put the very bytes of the baseline on the wire.
+  for (let k = 0; k < MINVR_VARIANTS; k++) {
+    if (!encodeFrame(trackerEvent(k)).equals(frames[k])) throw new Error(`the engine encodes tracker event ${k} differently from the baseline's frame`);
+  }
+  const server = new MinVRServer({ host: HOST, port: 0 });
+  await server.listen();
+  const sender = pacedSender(
+    (k) => server.send(trackerEvent(k)),
+    () => server.bufferedBytes,
+    () => server.clients.length > 0,
+  );
+  return {
+    url: `tcp://${HOST}:${server.port}`,
+    ...sender,
+    counters: () => ({ ...sender.counters(), sent: server.stats.eventsSent }),
+    close: () => server.close(),
+  };
+}
+
+async function minvrReceive(variant: MinVRVariant): Promise<Running> {
+  let events = 0;
+  let wrong = 0;
+  if (variant === 'engine') {
+    const server = new MinVRServer({ host: HOST, port: 0 });
+    server.on('event', (event) => {
+      events++;
+      if (event.type !== 'Vector3') wrong++;
+    });
+    server.on('problem', () => wrong++);
+    await server.listen();
+    return { url: `tcp://${HOST}:${server.port}`, counters: () => ({ events, wrong }), close: () => server.close() };
+  }
+  const counters: FrameCounter[] = [];
+  const server = await listenTcp((socket) => {
+    const counter =
+      variant === 'raw'
+        ? new FrameCounter()
+        : new FrameCounter((buffer, start, end) => {
+            try {
+              const parsed = JSON.parse(buffer.toString('utf8', start, end));
+              if (parsed.m_DataTypeName !== 'Vector3') wrong++;
+              lastParsed = parsed;
+            } catch {
+              wrong++;
+            }
+          });
+    counters.push(counter);
+    socket.on('data', (chunk: Buffer) => counter.push(chunk));
+  });
+  const sum = (key: 'frames' | 'wrong'): number => counters.reduce((total, counter) => total + counter[key], 0);
+  return { url: server.url, counters: () => ({ events: sum('frames'), wrong: wrong + sum('wrong') }), close: server.close };
+}
+
 async function closeNodeRed(): Promise<void> {
   benchNodes.stopSources();
   if (harness) await harness.unload();
@@ -450,6 +642,12 @@ async function setup(spec: CaseSpec): Promise<SetupResult> {
       break;
     case 'memory-clients':
       current = await memoryClients(spec.signals);
+      break;
+    case 'minvr-send':
+      current = await minvrSend(spec.variant);
+      break;
+    case 'minvr-receive':
+      current = await minvrReceive(spec.variant);
       break;
   }
   return { url: current.url, info: current.info ?? {} };

@@ -29,7 +29,8 @@ export type ErrorCode =
   | 'ERR_TOO_MANY_CLIENTS'
   | 'ERR_TOO_MANY_SIGNALS'
   | 'ERR_MINVR_EVENT'
-  | 'ERR_MINVR_FRAME_TOO_LARGE';
+  | 'ERR_MINVR_FRAME_TOO_LARGE'
+  | 'ERR_MINVR_FRAME_TIMEOUT';
 
 export class RealvirtualError extends Error {
   readonly code: ErrorCode;

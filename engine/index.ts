@@ -1,6 +1,7 @@
 /**
- * The protocol engine of node-red-contrib-realvirtual: realvirtual's WebSocket
- * Realtime Interface (wire protocol v2) in both roles, usable from any Node.js program.
+ * The protocol engines of node-red-contrib-realvirtual, usable from any Node.js program:
+ * realvirtual's WebSocket Realtime Interface (wire protocol v2) and MinVR3's VREvent
+ * connections (TCP JSON and WebSocket), each in both roles.
  */
 export { RealvirtualServer, ServerOptions, ServerTlsOptions } from './realvirtual/server';
 export { RealvirtualClient, ClientOptions } from './realvirtual/client';
@@ -46,3 +47,24 @@ export {
   ErrorCode,
 } from './errors';
 export { Logger, silentLogger } from './logger';
+export { MinVRClient, MinVRClientOptions } from './minvr/client';
+export { MinVRServer, MinVRServerOptions } from './minvr/server';
+export { MinVREndpoint, MinVREvents, MinVRPeerInfo, MinVRState, MinVRStatus, MinVRStats } from './minvr/endpoint';
+export { MinVROptions, MinVRTransport, MINVR_DEFAULTS, MINVR_TRANSPORTS } from './minvr/options';
+export {
+  VREvent,
+  KnownEvent,
+  UnknownEvent,
+  KnownType,
+  KNOWN_TYPES,
+  Vector2,
+  Vector3,
+  Vector4,
+  Quaternion,
+  GameObjectRef,
+  decodeEvent,
+  encodeEvent,
+  isKnownType,
+  isUnknownEvent,
+} from './minvr/events';
+export { DEFAULT_MAX_FRAME, FrameDecoder, FrameResult, OutgoingEvent, encodeFrame, frameJson } from './minvr/framing';

@@ -272,3 +272,39 @@ export class Heartbeat {
     this.ping();
   }
 }
+
+interface StatusSource<S extends { state: string; error?: RealvirtualError }> {
+  readonly status: S;
+  on(event: 'status', listener: () => void): unknown;
+  off(event: 'status', listener: () => void): unknown;
+}
+
+/**
+ * The promise of `connect()` / `listen()`: calls `start`, then resolves once the source's state
+ * is `goal`, or rejects once it is `failed` or `closed` (with the status error). Its rejection
+ * is never unhandled, so a caller may ignore it.
+ */
+export function untilState<S extends { state: string; error?: RealvirtualError }>(source: StatusSource<S>, goal: S['state'], start: () => void): Promise<void> {
+  const result = new Promise<void>((resolve, reject) => {
+    const check = (): boolean => {
+      const { state, error } = source.status;
+      if (state === goal) resolve();
+      else if (state === 'failed' || state === 'closed') reject(error ?? new ConnectionError('ERR_CLOSED', `closed before it was ${goal}`));
+      else return false;
+      source.off('status', check);
+      return true;
+    };
+    source.on('status', check);
+    start();
+    check();
+  });
+  result.catch(() => undefined);
+  return result;
+}
+
+/** A rejected promise whose rejection is never unhandled (for APIs whose promise may be ignored). */
+export function rejected(error: RealvirtualError): Promise<never> {
+  const result = Promise.reject(error);
+  result.catch(() => undefined);
+  return result;
+}

@@ -32,18 +32,10 @@ export = function register(RED: NodeAPI): void {
         errors.fail(new Error(reason), done);
         return;
       }
-      try {
+      errors.attempt(done, () => {
         const result = connection.write(values);
-        if (result.errors.length > 0) {
-          errors.fail(combineSignalErrors(result.errors), done);
-          return;
-        }
-      } catch (error) {
-        errors.fail(error as Error, done);
-        return;
-      }
-      errors.succeeded();
-      done();
+        if (result.errors.length > 0) throw combineSignalErrors(result.errors);
+      });
     });
     connection.register(user);
     node.on('close', (removed: boolean, done: () => void) => connection.deregister(user, removed, done));

@@ -164,10 +164,11 @@ function isInt32(value: unknown): value is number {
  * Checks `data` against a known type; returns the data to keep (a fresh object holding only
  * the type's components, for the structured types) or a message saying what is wrong.
  */
-function checkData(type: KnownType, data: unknown): { ok: true; data: unknown } | { ok: false; message: string } {
+function checkData(type: KnownType, data: unknown, received: boolean): { ok: true; data: unknown } | { ok: false; message: string } {
   switch (type) {
     case '':
-      if (data === undefined || data === null) return { ok: true, data: undefined };
+      // Unity reads such an event as a plain VREvent and ignores any data it carries.
+      if (data === undefined || data === null || received) return { ok: true, data: undefined };
       return { ok: false, message: `an event without data type must have no m_Data, got ${describe(data)}` };
     case 'Single':
       if (typeof data === 'number' && Number.isFinite(data)) return { ok: true, data };
@@ -180,10 +181,11 @@ function checkData(type: KnownType, data: unknown): { ok: true; data: unknown } 
       return { ok: false, message: `m_Data of a String must be a string, got ${describe(data)}` };
     default: {
       const keys = COMPONENTS[type];
-      const shape = `{${keys.map((key) => `"${key}"`).join(',')}}`;
-      if (!isPlainObject(data)) return { ok: false, message: `m_Data of a ${type} must be an object ${shape}, got ${describe(data)}` };
-      for (const key of Object.keys(data)) {
-        if (!keys.includes(key)) return { ok: false, message: `m_Data of a ${type} has an unexpected field ${JSON.stringify(key)}` };
+      if (!isPlainObject(data)) return { ok: false, message: `m_Data of a ${type} must be an object {${keys.map((key) => `"${key}"`).join(',')}}, got ${describe(data)}` };
+      // Received extra fields are ignored, as Unity's JsonUtility does; sent ones are a mistake.
+      if (!received) {
+        const extra = Object.keys(data).find((key) => !keys.includes(key));
+        if (extra !== undefined) return { ok: false, message: `m_Data of a ${type} has an unexpected field ${JSON.stringify(extra)}` };
       }
       const out: Record<string, number> = {};
       for (const key of keys) {
@@ -202,8 +204,11 @@ function checkData(type: KnownType, data: unknown): { ok: true; data: unknown } 
 
 /**
  * Decodes one VREvent from its JSON text. Throws a ProtocolError: ERR_INVALID_JSON for text that
- * is not JSON, ERR_MINVR_EVENT for JSON that is not a valid VREvent (not an object, m_Name or
- * m_DataTypeName missing or not strings, m_Data that does not fit its known type).
+ * is not JSON, ERR_MINVR_EVENT for JSON that is not a valid VREvent (not an object, m_Name missing
+ * or not a string, m_DataTypeName not a string, m_Data that does not fit its known type).
+ * Lenient where Unity is: a missing or null m_DataTypeName is a plain event, data on a plain
+ * event and extra fields of a structured type are ignored. A data type without data is an error
+ * (Unity would make up zeros, which a flow could not tell from real values).
  */
 export function decodeEvent(json: string): VREvent {
   let parsed: unknown;
@@ -215,7 +220,8 @@ export function decodeEvent(json: string): VREvent {
   if (!isPlainObject(parsed)) throw eventError(undefined, `expected a JSON object, got ${describe(parsed)}`);
   const name = hasOwn(parsed, 'm_Name') ? parsed.m_Name : undefined;
   if (typeof name !== 'string') throw eventError(undefined, `m_Name must be a string, got ${describe(name)}`);
-  const type = hasOwn(parsed, 'm_DataTypeName') ? parsed.m_DataTypeName : undefined;
+  // Without m_DataTypeName Unity sees a plain event (no data).
+  const type = hasOwn(parsed, 'm_DataTypeName') && parsed.m_DataTypeName !== null ? parsed.m_DataTypeName : '';
   if (typeof type !== 'string') throw eventError(name, `m_DataTypeName must be a string, got ${describe(type)}`);
   const raw = hasOwn(parsed, 'm_Data') ? parsed.m_Data : undefined;
   if (!isKnownType(type)) {
@@ -223,7 +229,7 @@ export function decodeEvent(json: string): VREvent {
     if (raw !== undefined) event.data = raw;
     return event;
   }
-  const checked = checkData(type, raw);
+  const checked = checkData(type, raw, true);
   if (!checked.ok) throw eventError(name, checked.message);
   if (type === '') return { name, type };
   return { name, type, data: checked.data } as KnownEvent;
@@ -232,6 +238,31 @@ export function decodeEvent(json: string): VREvent {
 /** JSON.stringify, then every character >= U+0080 as \uXXXX (a surrogate pair gives two escapes). */
 function asciiJson(value: unknown): string {
   return JSON.stringify(value).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Escaped JSON of recent event names: a flow sends the same few names over and over. */
+const nameJsonCache = new Map<string, string>();
+const NAME_CACHE_SIZE = 1024;
+
+function nameJson(name: string): string {
+  let json = nameJsonCache.get(name);
+  if (json === undefined) {
+    if (nameJsonCache.size >= NAME_CACHE_SIZE) nameJsonCache.clear();
+    json = asciiJson(name);
+    nameJsonCache.set(name, json);
+  }
+  return json;
+}
+
+/** JSON of checked data of a known type: a finite number, a string, or an object of the type's finite-number components. */
+function knownDataJson(type: KnownType, data: unknown): string {
+  if (typeof data === 'number') return String(data);
+  if (typeof data === 'string') return asciiJson(data);
+  const keys = COMPONENTS[type];
+  const values = data as Record<string, number>;
+  let json = `{"${keys[0]}":${String(values[keys[0]])}`;
+  for (let i = 1; i < keys.length; i++) json += `,"${keys[i]}":${String(values[keys[i]])}`;
+  return `${json}}`;
 }
 
 /** Checks raw data of an unknown event: plain JSON with finite numbers only. */
@@ -271,10 +302,11 @@ export function encodeEvent(event: VREvent): string {
   const data = hasOwn(event, 'data') ? (event as { data?: unknown }).data : undefined;
   if (isKnownType(type)) {
     if (type === 'GameObject') throw eventError(name, 'a GameObject event refers to an object of the app that sent it and cannot be sent');
-    const checked = checkData(type, data);
+    const checked = checkData(type, data, false);
     if (!checked.ok) throw eventError(name, checked.message.replace(/m_Data/g, 'data'));
-    if (type === '') return asciiJson({ m_Name: name, m_DataTypeName: type });
-    return asciiJson({ m_Name: name, m_DataTypeName: type, m_Data: checked.data });
+    // Built by hand (the same text JSON.stringify gives): events are sent at tracker rates.
+    const head = `{"m_Name":${nameJson(name)},"m_DataTypeName":"${type}"`;
+    return type === '' ? `${head}}` : `${head},"m_Data":${knownDataJson(type, checked.data)}}`;
   }
   if (data === undefined) return asciiJson({ m_Name: name, m_DataTypeName: type });
   const problem = checkRaw(data, 'data', 0);

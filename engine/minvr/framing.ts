@@ -5,6 +5,7 @@
  * Pure: the decoder takes the bytes a socket delivers, in chunks of any size, and returns the
  * events (and per-frame errors) they complete, in order.
  */
+import buffer from 'buffer';
 import { ConnectionError, OptionError, ProtocolError, RealvirtualError } from '../errors';
 import { decodeEvent, encodeEvent, VREvent } from './events';
 
@@ -13,6 +14,7 @@ export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 
 const HEADER_BYTES = 4;
 const MAX_UINT32 = 0xffffffff;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Frames an event: 4-byte little-endian length, then the event's ASCII JSON. */
 export function encodeFrame(event: VREvent): Buffer {
@@ -21,14 +23,46 @@ export function encodeFrame(event: VREvent): Buffer {
 
 /** Frames JSON text that is already ASCII-only (as encodeEvent produces). */
 export function frameJson(json: string): Buffer {
-  const body = Buffer.from(json, 'latin1');
-  if (body.length !== json.length || /[^\x00-\x7f]/.test(json)) {
+  if (NON_ASCII.test(json)) {
     throw new ProtocolError('ERR_MINVR_EVENT', 'MinVR3 frame JSON must be ASCII-only (escape other characters as \\uXXXX)');
   }
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  frame.writeUInt32LE(body.length, 0);
-  body.copy(frame, HEADER_BYTES);
+  return frameAscii(json);
+}
+
+function frameAscii(json: string): Buffer {
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + json.length);
+  frame.writeUInt32LE(json.length, 0);
+  frame.write(json, HEADER_BYTES, 'latin1');
   return frame;
+}
+
+/**
+ * An event encoded once for every peer it goes to: its ASCII JSON, the bytes of that JSON
+ * (a WebSocket text message) and, made on first use, the length-prefixed frame (TCP).
+ */
+export class OutgoingEvent {
+  private framed: Buffer | undefined;
+  private bytes: Buffer | undefined;
+
+  /** `json` must be ASCII-only; `checked` says it is known to be (encodeEvent's output). */
+  constructor(
+    readonly json: string,
+    private readonly checked = false,
+  ) {}
+
+  static of(event: VREvent): OutgoingEvent {
+    return new OutgoingEvent(encodeEvent(event), true);
+  }
+
+  get frame(): Buffer {
+    if (!this.framed) this.framed = this.checked ? frameAscii(this.json) : frameJson(this.json);
+    return this.framed;
+  }
+
+  get text(): Buffer {
+    if (!this.bytes) this.bytes = this.framed ? this.framed.subarray(HEADER_BYTES) : Buffer.from(this.json, 'utf8');
+    return this.bytes;
+  }
 }
 
 export interface FrameDecoderOptions {
@@ -87,7 +121,7 @@ export class FrameDecoder {
     for (;;) {
       if (this.need < 0) {
         if (this.size < HEADER_BYTES) break;
-        const length = this.take(HEADER_BYTES).readUInt32LE(0);
+        const length = this.takeLength();
         if (length > this.maxFrame) {
           this.fatal = new ConnectionError(
             'ERR_MINVR_FRAME_TOO_LARGE',
@@ -106,6 +140,17 @@ export class FrameDecoder {
       out.push(decodeBody(body));
     }
     return out;
+  }
+
+  /** Removes the 4-byte length header and returns its value, read in place when it lies in one chunk. */
+  private takeLength(): number {
+    const first = this.chunks[0];
+    if (first.length < HEADER_BYTES) return this.take(HEADER_BYTES).readUInt32LE(0);
+    const length = first.readUInt32LE(0);
+    this.size -= HEADER_BYTES;
+    if (first.length === HEADER_BYTES) this.chunks.shift();
+    else this.chunks[0] = first.subarray(HEADER_BYTES);
+    return length;
   }
 
   /** Removes and returns the first n buffered bytes (a view when they lie in one chunk). */
@@ -132,10 +177,13 @@ export class FrameDecoder {
   }
 }
 
+/** Node >= 18.15 tells ASCII apart natively; ASCII (what MinVR3 sends) then decodes as latin1, much faster. */
+const isAscii: ((input: Buffer) => boolean) | undefined = (buffer as { isAscii?: (input: Buffer) => boolean }).isAscii;
+
 function decodeBody(body: Buffer): VREvent | ProtocolError {
   let text: string;
   try {
-    text = utf8.decode(body);
+    text = isAscii && isAscii(body) ? body.toString('latin1') : utf8.decode(body);
   } catch (error) {
     return new ProtocolError('ERR_INVALID_UTF8', 'MinVR3 frame is not ASCII (nor UTF-8) text', { cause: error });
   }

@@ -2,13 +2,14 @@ import { LookupFunction } from 'net';
 import { ConnectionOptions } from 'tls';
 import WebSocket from 'ws';
 import { ConnectionError, OptionError, RealvirtualError } from '../errors';
-import { Attempt, AttemptHandle, ConnectionLifecycle, Heartbeat, LinkStatus } from '../lifecycle';
+import { Attempt, AttemptHandle, ConnectionLifecycle, Heartbeat, LinkStatus, rejected, untilState } from '../lifecycle';
 import { ConfigOptions, ConfigResult, Endpoint, ImportResult } from './endpoint';
 import { ConfigObject, encode } from './messages';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
 import { isPlainObject } from './record';
 import { Peer } from './session';
-import { closeSocket, describeSocketError, socketLink } from './socket';
+import { closeSocket, describeSocketError } from '../sockets';
+import { socketLink } from './socket';
 
 /** How long close() waits for the server to answer the close handshake. */
 const CLOSE_GRACE_MS = 300;
@@ -123,22 +124,8 @@ export class RealvirtualClient extends Endpoint {
    * promise is safe: its rejection is never unhandled.
    */
   connect(): Promise<void> {
-    const result = new Promise<void>((resolve, reject) => {
-      if (this.server) return resolve();
-      if (this.closed) return reject(new ConnectionError('ERR_CLOSED', 'this client was closed: create a new one'));
-      const onStatus = (): void => {
-        const { state, error } = this.status;
-        if (state === 'connected') done(), resolve();
-        else if (state === 'failed' || state === 'closed') done(), reject(error ?? new ConnectionError('ERR_CLOSED', 'client closed before it connected'));
-      };
-      const done = (): void => {
-        this.off('status', onStatus);
-      };
-      this.on('status', onStatus);
-      this.lifecycle.start();
-    });
-    result.catch(() => undefined);
-    return result;
+    if (this.closed) return rejected(new ConnectionError('ERR_CLOSED', 'this client was closed: create a new one'));
+    return untilState(this, 'connected', () => this.lifecycle.start());
   }
 
   /**

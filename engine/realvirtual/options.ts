@@ -74,17 +74,9 @@ export const DEFAULTS = {
   keepAliveMs: 25000,
 };
 
-export function checkNumber(name: string, value: number, min: number, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new OptionError(`${name} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
+import { checkNumber } from '../checks';
 
-export function checkPort(port: number): number {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new OptionError(`port must be a whole number from 0 to 65535, got ${JSON.stringify(port)}`);
-  return port;
-}
+export { checkNumber, checkPort } from '../checks';
 
 export function resolveEndpointOptions(options: EndpointOptions): ResolvedEndpointOptions {
   const defaultDirection = options.defaultDirection ?? DEFAULTS.defaultDirection;

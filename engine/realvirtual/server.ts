@@ -8,7 +8,8 @@ import { ConfigOptions, Endpoint, ImportResult } from './endpoint';
 import { splitList } from './catalog';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
 import { Peer } from './session';
-import { closeSocket, describeSocketError, socketLink } from './socket';
+import { closeSocket, describeSocketError } from '../sockets';
+import { socketLink } from './socket';
 
 export interface ServerTlsOptions {
   cert: string | Buffer;

@@ -1,3 +1,4 @@
+import { MinVRStatus } from '../../engine/minvr/endpoint';
 import { EndpointStatus } from '../../engine/realvirtual/endpoint';
 import { NodeStatus } from './red';
 
@@ -9,27 +10,31 @@ export function shorten(text: string): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
 }
 
-/** Maps the engine's status to a node status: green when usable, yellow while connecting, red when not. */
-export function nodeStatusFor(status: EndpointStatus, _: Translate): NodeStatus {
+/**
+ * Maps an engine's status to a node status: green when usable, yellow while connecting, red
+ * when not. `catalog` is the connection node type whose `status.*` messages are used.
+ */
+export function nodeStatusFor(status: EndpointStatus | MinVRStatus, _: Translate, catalog = 'realvirtual-connection'): NodeStatus {
+  const t = (key: string, substitutions?: Record<string, unknown>): string => _(`${catalog}.status.${key}`, substitutions);
   switch (status.state) {
     case 'listening':
-      if (status.clients === 0) return { fill: 'green', shape: 'ring', text: _('realvirtual-connection.status.listening') };
-      return { fill: 'green', shape: 'dot', text: _('realvirtual-connection.status.clients', { count: status.clients }) };
+      if (status.clients === 0) return { fill: 'green', shape: 'ring', text: t('listening') };
+      return { fill: 'green', shape: 'dot', text: t('clients', { count: status.clients }) };
     case 'connected':
-      return { fill: 'green', shape: 'dot', text: _('realvirtual-connection.status.connected', { peer: status.peerName ?? '' }) };
+      return { fill: 'green', shape: 'dot', text: t('connected', { peer: status.peerName ?? '' }) };
     case 'idle':
     case 'connecting':
-      return { fill: 'yellow', shape: 'ring', text: _('realvirtual-connection.status.connecting') };
+      return { fill: 'yellow', shape: 'ring', text: t('connecting') };
     case 'reconnecting':
       return {
         fill: 'red',
         shape: 'ring',
-        text: shorten(_('realvirtual-connection.status.disconnected', { reason: status.error ? shortReason(status.error) : '' })),
+        text: shorten(t('disconnected', { reason: status.error ? shortReason(status.error) : '' })),
       };
     case 'failed':
-      return { fill: 'red', shape: 'ring', text: shorten(status.error ? status.error.message : _('realvirtual-connection.status.failed')) };
+      return { fill: 'red', shape: 'ring', text: shorten(status.error ? status.error.message : t('failed')) };
     case 'closed':
-      return { fill: 'red', shape: 'ring', text: _('realvirtual-connection.status.closed') };
+      return { fill: 'red', shape: 'ring', text: t('closed') };
   }
 }
 

@@ -3,11 +3,19 @@ import fs from 'fs';
 import path from 'path';
 import vm from 'vm';
 import { CONNECTION_DEFAULTS } from '../../nodes/lib/connection-settings';
+import { MINVR_CONNECTION_DEFAULTS, SENDABLE_TYPES } from '../../nodes/lib/minvr-settings';
 import { repoRoot } from '../repo';
 
 const root = repoRoot();
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const types: string[] = Object.keys(pkg['node-red'].nodes);
+/** The config node types: one per node family (realvirtual-*, minvr-*). */
+const CONFIG_TYPES = ['realvirtual-connection', 'minvr-connection'];
+
+/** The config node type a node's `connection` property refers to. */
+function connectionTypeOf(type: string): string {
+  return type.startsWith('minvr-') ? 'minvr-connection' : 'realvirtual-connection';
+}
 
 interface Registration {
   type: string;
@@ -44,11 +52,11 @@ describe('editor', () => {
     for (const type of types) {
       const registration = registrationOf(type);
       assert.equal(registration.type, type);
-      const expected = type === 'realvirtual-connection' ? 'config' : 'realvirtual';
+      const expected = CONFIG_TYPES.includes(type) ? 'config' : 'realvirtual';
       assert.equal(registration.definition.category, expected, `${type} category`);
-      if (type !== 'realvirtual-connection') {
+      if (!CONFIG_TYPES.includes(type)) {
         assert.ok(fs.existsSync(path.join(root, 'icons', registration.definition.icon)), `${type} icon exists`);
-        assert.equal((registration.definition.defaults.connection as { type: string }).type, 'realvirtual-connection');
+        assert.equal((registration.definition.defaults.connection as { type: string }).type, connectionTypeOf(type), `${type} connection type`);
       }
     }
   });
@@ -56,6 +64,20 @@ describe('editor', () => {
   it("gives realvirtual-connection exactly the runtime's property defaults", () => {
     const editor = JSON.parse(JSON.stringify(defaultsOf(registrationOf('realvirtual-connection'))));
     assert.deepEqual(editor, { ...CONNECTION_DEFAULTS });
+  });
+
+  it("gives minvr-connection exactly the runtime's property defaults", () => {
+    const editor = JSON.parse(JSON.stringify(defaultsOf(registrationOf('minvr-connection'))));
+    assert.deepEqual(editor, { ...MINVR_CONNECTION_DEFAULTS });
+  });
+
+  it("offers minvr-out's data types: inference, then exactly the runtime's sendable types", () => {
+    const html = fs.readFileSync(path.join(root, 'nodes', 'minvr-out.html'), 'utf8');
+    const select = /<select id="node-input-dataType"[^>]*>([\s\S]*?)<\/select>/.exec(html);
+    assert.ok(select, 'minvr-out.html has a dataType select');
+    const values = [...select[1].matchAll(/<option value="([^"]*)"/g)].map((match) => match[1]);
+    assert.deepEqual(values, ['', ...SENDABLE_TYPES]);
+    assert.equal(defaultsOf(registrationOf('minvr-out')).dataType, '');
   });
 
   it('has help with Inputs/Outputs/Details and labels for every node in en-US', () => {
@@ -84,16 +106,41 @@ describe('editor', () => {
 
   it('uses only message keys that exist in the catalogs, at run time too', () => {
     const catalogs: Record<string, any> = {};
-    for (const type of types) catalogs[type] = JSON.parse(fs.readFileSync(path.join(root, 'locales', 'en-US', `${type}.json`), 'utf8'));
+    for (const file of fs.readdirSync(path.join(root, 'locales', 'en-US')).filter((name) => name.endsWith('.json'))) {
+      catalogs[path.basename(file, '.json')] = JSON.parse(fs.readFileSync(path.join(root, 'locales', 'en-US', file), 'utf8'));
+    }
     const sources = fs.readdirSync(path.join(root, 'nodes')).filter((file) => file.endsWith('.ts'));
     sources.push(...fs.readdirSync(path.join(root, 'nodes', 'lib')).map((file) => path.join('lib', file)));
+    // The namespaces of shared messages, e.g. CONNECTION_NAMESPACE = 'node-red-contrib-realvirtual/realvirtual-connection'.
+    const namespaces = new Map<string, string>();
     for (const file of sources) {
       const text = fs.readFileSync(path.join(root, 'nodes', file), 'utf8');
-      for (const match of text.matchAll(/_\(\s*[`'"](?:\$\{CONNECTION_NAMESPACE\}:)?(realvirtual-[a-z]+)\.([a-zA-Z.-]+)[`'"]/g)) {
-        const [, owner, rest] = match;
+      for (const match of text.matchAll(/export const ([A-Z_]*CONNECTION_NAMESPACE) = '([^']+)'/g)) namespaces.set(match[1], match[2]);
+    }
+    // `_('owner.key')`, `_(`${CONNECTION_NAMESPACE}:owner.key`)`, and a `${MINVR_CONNECTION_NAMESPACE}:owner.key` handed on to be translated.
+    const keyPattern = /(?:_\(\s*[`'"](?:\$\{([A-Z_]*CONNECTION_NAMESPACE)\}:)?|`\$\{([A-Z_]*CONNECTION_NAMESPACE)\}:)((?:realvirtual|minvr)-[a-z]+)\.([a-zA-Z.-]+)[`'"]/g;
+    let checked = 0;
+    for (const file of sources) {
+      const text = fs.readFileSync(path.join(root, 'nodes', file), 'utf8');
+      for (const match of text.matchAll(keyPattern)) {
+        const [, calledWith, handedOn, owner, rest] = match;
+        const namespace = calledWith ?? handedOn;
+        if (namespace) assert.equal(namespaces.get(namespace), `${pkg.name}/${owner}`, `${file}: ${namespace} is not the namespace of ${owner}`);
         const value = rest.split('.').reduce<any>((node, part) => (node === undefined ? undefined : node[part]), catalogs[owner]?.[owner]);
         assert.equal(typeof value, 'string', `${file}: ${owner}.${rest} is missing from locales/en-US/${owner}.json`);
+        checked++;
       }
+    }
+    assert.ok(checked > 10, `only ${checked} message keys found in nodes/`);
+  });
+
+  it("gives every connection node the status messages the runtime's status mapping uses", () => {
+    const text = fs.readFileSync(path.join(root, 'nodes', 'lib', 'status.ts'), 'utf8');
+    const keys = [...new Set([...text.matchAll(/\bt\('([a-zA-Z-]+)'/g)].map((match) => match[1]))];
+    assert.ok(keys.length >= 5, `status.ts uses ${JSON.stringify(keys)}`);
+    for (const type of CONFIG_TYPES.filter((config) => types.includes(config))) {
+      const catalog = JSON.parse(fs.readFileSync(path.join(root, 'locales', 'en-US', `${type}.json`), 'utf8'));
+      for (const key of keys) assert.equal(typeof catalog[type].status?.[key], 'string', `${type}.status.${key} is missing from locales/en-US/${type}.json`);
     }
   });
 });

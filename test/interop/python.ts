@@ -2,7 +2,7 @@
  * Runs the Python examples of realvirtual's WebSocket Realtime Interface reference
  * (vendored verbatim in test/interop/peers/) as real peers of our engine. The only
  * change made to them is their host and port, by exact textual substitution in a
- * temporary copy.
+ * temporary copy. Our own peer scripts in that folder run as they are (PythonPeer.run).
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
@@ -84,25 +84,27 @@ export interface OutputLine {
   text: string;
 }
 
-/** One running reference peer: its output lines, waits on them, and cleanup. */
+/** One running Python peer: its output lines, waits on them, and cleanup. */
 export class PythonPeer {
   readonly lines: OutputLine[] = [];
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
   private exited = false;
+  /** The process has exited and its output streams have closed: every line is in. */
+  private finished = false;
   private readonly waiters = new Set<() => void>();
   private readonly child: ChildProcess;
 
   private constructor(
-    readonly peer: ReferencePeer,
-    readonly port: number,
-    private readonly dir: string,
+    /** Names the peer in failure messages, e.g. "reference client". */
+    readonly label: string,
+    argv: string[],
+    /** A temporary folder of this peer, removed by stop(). */
+    private readonly dir: string | null,
     interpreter: string,
   ) {
-    const script = path.join(dir, PEER_FILES[peer]);
-    fs.writeFileSync(script, prepareSource(peer, port));
-    this.child = spawn(interpreter, [script], {
-      cwd: dir,
+    this.child = spawn(interpreter, argv, {
+      cwd: dir ?? os.tmpdir(),
       env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -115,17 +117,28 @@ export class PythonPeer {
       this.exitSignal = signal;
       this.notify();
     });
+    this.child.on('close', () => {
+      this.finished = true;
+      this.notify();
+    });
   }
 
   /** Starts the reference example `peer`, talking to (client) or listening on (server) `port`. */
   static start(peer: ReferencePeer, port: number, interpreter = findPython()): PythonPeer {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `rv-interop-${peer}-`));
     try {
-      return new PythonPeer(peer, port, dir, interpreter);
+      const script = path.join(dir, PEER_FILES[peer]);
+      fs.writeFileSync(script, prepareSource(peer, port));
+      return new PythonPeer(`reference ${peer}`, [script], dir, interpreter);
     } catch (error) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** Runs `script` (a path) with `args` as it is, e.g. one of our own peers in peersDir(). */
+  static run(script: string, args: string[], label = path.basename(script), interpreter = findPython()): PythonPeer {
+    return new PythonPeer(label, [script, ...args], null, interpreter);
   }
 
   get running(): boolean {
@@ -155,7 +168,7 @@ export class PythonPeer {
           if (line.stream === 'stdout' && pattern.test(line.text)) return finish(null, { text: line.text, index: i });
         }
         if (this.exited) {
-          finish(new Error(`reference ${this.peer} exited (code ${this.exitCode}, signal ${this.exitSignal}) without printing a line matching ${pattern}; its output:\n${this.transcript()}`));
+          finish(new Error(`${this.label} exited (code ${this.exitCode}, signal ${this.exitSignal}) without printing a line matching ${pattern}; its output:\n${this.transcript()}`));
         }
       };
       const finish = (error: Error | null, found?: { text: string; index: number }): void => {
@@ -165,7 +178,7 @@ export class PythonPeer {
         else resolve(found as { text: string; index: number });
       };
       timer = setTimeout(
-        () => finish(new Error(`reference ${this.peer} printed no line matching ${pattern} within ${timeoutMs} ms; its output:\n${this.transcript()}`)),
+        () => finish(new Error(`${this.label} printed no line matching ${pattern} within ${timeoutMs} ms; its output:\n${this.transcript()}`)),
         timeoutMs,
       );
       this.waiters.add(check);
@@ -173,7 +186,25 @@ export class PythonPeer {
     });
   }
 
-  /** Stops the process (SIGTERM, then SIGKILL) by its own handle and removes the temp dir. */
+  /** Resolves with the exit code and signal once the process has exited and all its output is in; rejects after `timeoutMs`. */
+  waitForExit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!this.finished) return;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        resolve({ code: this.exitCode, signal: this.exitSignal });
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`${this.label} did not exit within ${timeoutMs} ms; its output:\n${this.transcript()}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Stops the process (SIGTERM, then SIGKILL) by its own handle and removes its temp dir. */
   async stop(timeoutMs = 3000): Promise<void> {
     if (!this.exited) {
       const exited = new Promise<void>((resolve) => {
@@ -194,7 +225,7 @@ export class PythonPeer {
     }
     this.child.stdout?.destroy();
     this.child.stderr?.destroy();
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   private collect(stream: 'stdout' | 'stderr'): void {

@@ -1,13 +1,13 @@
 /**
  * Every example flow in examples/ deploys into the runtime, with the core nodes it
- * uses (inject, debug, function, mqtt…), and runs without an error. Ports are moved to
- * free ones; a client-mode connection with no server in its own flow gets our engine
- * as its server.
+ * uses (inject, debug, function, mqtt, tcp…), and runs without an error. Ports are moved to
+ * free ones; a client-mode connection (realvirtual or MinVR3) with no server in its own
+ * flow gets our engine as its server.
  */
 import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
-import { RealvirtualServer } from '../../engine';
+import { MinVRServer, RealvirtualServer } from '../../engine';
 import { Resources } from '../helpers/events';
 import { repoRoot } from '../repo';
 import { coreModules, errorsOf, FlowNode, freePort, helper, load, node, RedNode, sentBy, unload, until, waitForStatus, within } from './harness';
@@ -15,7 +15,23 @@ import { coreModules, errorsOf, FlowNode, freePort, helper, load, node, RedNode,
 const examplesDir = path.join(repoRoot(), 'examples');
 const exampleFiles = fs.existsSync(examplesDir) ? fs.readdirSync(examplesDir).filter((file) => file.endsWith('.json')).sort() : [];
 
-const USER_TYPES = new Set(['realvirtual-in', 'realvirtual-out', 'realvirtual-import', 'realvirtual-config']);
+const USER_TYPES = new Set(['realvirtual-in', 'realvirtual-out', 'realvirtual-import', 'realvirtual-config', 'minvr-in', 'minvr-out']);
+
+/** What listens on or connects to a port, so that its port moves to a free one: the key keeps apart ports of different kinds. */
+function portKind(n: FlowNode): string | null {
+  switch (n.type) {
+    case 'realvirtual-connection':
+      return 'rv';
+    case 'minvr-connection':
+      return 'minvr';
+    case 'mqtt-broker':
+      return 'mqtt';
+    case 'tcp in':
+      return n.server === 'server' ? 'tcp' : null;
+    default:
+      return null;
+  }
+}
 
 describe('nodes: example flows', function () {
   const resources = new Resources();
@@ -36,13 +52,15 @@ describe('nodes: example flows', function () {
       const flow = JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as FlowNode[];
       assert.ok(Array.isArray(flow) && flow.length > 0, `${file} is not a flow (an array of nodes)`);
 
-      // No fixed ports: every distinct port of the flow's connections and brokers moves to a free one.
+      // No fixed ports: every distinct port of the flow's connections, brokers and TCP servers moves
+      // to a free one (kept a string where the flow has one, as the mqtt and tcp nodes do).
       const ports = new Map<string, number>();
       for (const n of flow) {
-        if (n.type !== 'realvirtual-connection' && n.type !== 'mqtt-broker') continue;
-        const key = `${n.type === 'mqtt-broker' ? 'mqtt' : 'rv'}:${n.port}`;
+        const kind = portKind(n);
+        if (!kind) continue;
+        const key = `${kind}:${n.port}`;
         if (!ports.has(key)) ports.set(key, await freePort());
-        n.port = n.type === 'mqtt-broker' ? String(ports.get(key)) : ports.get(key);
+        n.port = typeof n.port === 'string' ? String(ports.get(key)) : ports.get(key);
       }
       const connections = flow.filter((n) => n.type === 'realvirtual-connection');
       for (const client of connections.filter((n) => n.mode === 'client')) {
@@ -50,6 +68,16 @@ describe('nodes: example flows', function () {
         if (served) continue;
         const server = resources.add(new RealvirtualServer({ port: client.port as number, signals: [{ name: 'Example', type: 'Int', direction: 'write', value: 1 }] }));
         await within(server.listen(), `a server for ${client.id}`);
+      }
+      const minvrConnections = flow.filter((n) => n.type === 'minvr-connection');
+      const transportOf = (n: FlowNode): string => (typeof n.transport === 'string' && n.transport !== '' ? n.transport : 'tcp');
+      for (const client of minvrConnections.filter((n) => n.mode === 'client')) {
+        const served = minvrConnections.some((n) => n.mode !== 'client' && n.port === client.port && transportOf(n) === transportOf(client));
+        if (served) continue;
+        const transport = transportOf(client) === 'websocket' ? 'websocket' : 'tcp';
+        const urlPath = typeof client.path === 'string' && client.path !== '' ? client.path : undefined;
+        const server = resources.add(new MinVRServer({ transport, host: '127.0.0.1', port: Number(client.port), path: urlPath }));
+        await within(server.listen(), `a MinVR3 server for ${client.id}`);
       }
 
       await load(flow, {}, coreModules(new Set(flow.map((n) => n.type))));
@@ -62,7 +90,7 @@ describe('nodes: example flows', function () {
       );
       const nodes = running as RedNode[];
 
-      // Every realvirtual node shows its connection up: listening, or connected to its server.
+      // Every realvirtual and MinVR3 node shows its connection up: listening, or connected to its server.
       for (const user of nodes.filter((n) => USER_TYPES.has(n.type))) {
         await waitForStatus(user, (status) => status.fill === 'green', 'green (listening or connected)', 0, 8000);
       }

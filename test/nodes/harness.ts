@@ -1,5 +1,5 @@
 /**
- * node-red-node-test-helper around the five compiled nodes (dist/nodes), with bounded
+ * node-red-node-test-helper around the compiled nodes (dist/nodes), with bounded
  * waits for messages and statuses, real deploys through the runtime, and cleanup.
  *
  * The runtime is the one at NODE_RED_PATH (so that CI can run these tests against
@@ -66,7 +66,16 @@ export const helper: TestHelper = require('node-red-node-test-helper');
 helper.init(runtimePath);
 
 const PACKAGE = 'node-red-contrib-realvirtual';
-export const NODE_TYPES = ['realvirtual-connection', 'realvirtual-in', 'realvirtual-out', 'realvirtual-import', 'realvirtual-config'];
+export const NODE_TYPES = [
+  'realvirtual-connection',
+  'realvirtual-in',
+  'realvirtual-out',
+  'realvirtual-import',
+  'realvirtual-config',
+  'minvr-connection',
+  'minvr-in',
+  'minvr-out',
+];
 export const nodesDir = path.join(repoRoot(), 'dist', 'nodes');
 
 /*
@@ -119,7 +128,7 @@ export function coreModules(types: Iterable<string>): Array<(RED: any) => unknow
   return [...files].map((file) => require(file) as (RED: any) => unknown);
 }
 
-/** Loads `flow` with the five node types (helper, catch and complete nodes come with the helper) and `extra` modules. */
+/** Loads `flow` with the package's node types (helper, catch and complete nodes come with the helper) and `extra` modules. */
 /** `credentials`: node id → that node's credentials (e.g. a connection's secret), stored apart from the flow as Node-RED does. */
 export async function load(
   flow: FlowNode[],

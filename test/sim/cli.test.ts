@@ -139,14 +139,14 @@ describe('sim: realvirtual-sim command', function () {
       await sim.waitFor(/PLC set DriveSpeed = 1500/);
       await until(
         () => {
-          const counts = valuesOf(events, 'Counter') as number[];
-          const sensor = valuesOf(events, 'Sensor1');
+          const counts = valuesOf(sinceSnapshot(), 'Counter') as number[];
+          const sensor = valuesOf(sinceSnapshot(), 'Sensor1');
           return counts.length >= 4 && sensor.includes(true) && sensor.includes(false);
         },
         () => `Counter to count 4 parts and Sensor1 to toggle (Counter ${JSON.stringify(valuesOf(events, 'Counter'))}, Sensor1 ${JSON.stringify(valuesOf(events, 'Sensor1'))})`,
         5000,
       );
-      const counts = valuesOf(events, 'Counter') as number[];
+      const counts = valuesOf(sinceSnapshot(), 'Counter') as number[];
       assert.ok(counts.every((c, i) => i === 0 || c > counts[i - 1]), `Counter increases: ${counts}`);
 
       // Motor off: Status "Stopped", the belt stands still.

@@ -1,0 +1,131 @@
+import { LookupFunction } from 'net';
+import WebSocket from 'ws';
+import { ConnectionError, OptionError, RealvirtualError } from '../errors';
+import { Attempt, AttemptHandle, ConnectionLifecycle, LinkStatus, rejected, untilState } from '../lifecycle';
+import { describeSocketError } from '../sockets';
+import { MinVREndpoint, MinVRPeerInfo } from './endpoint';
+import { PeerLink } from './link';
+import { MinVROptions } from './options';
+import { dialTcp, tcpLink } from './tcp';
+import { webSocketLink } from './websocket';
+
+export interface MinVRClientOptions extends MinVROptions {
+  /** Host name resolution (as net.connect's `lookup`); default: the system resolver. */
+  lookup?: LookupFunction;
+}
+
+/**
+ * Connects to a MinVR3 app (a TcpJsonVREventConnection acting as server, or a WebSocket
+ * endpoint) and reconnects as configured, through the lifecycle the realvirtual client uses.
+ */
+export class MinVRClient extends MinVREndpoint {
+  private readonly lifecycle: ConnectionLifecycle;
+  private readonly lookup: LookupFunction | undefined;
+  private hadFailure = false;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: MinVRClientOptions = {}) {
+    super(options, 'client');
+    if (options.lookup !== undefined && typeof options.lookup !== 'function') throw new OptionError('lookup must be a function');
+    this.lookup = options.lookup;
+    this.lifecycle = new ConnectionLifecycle(this.settings.reconnect, (handle) => this.dial(handle));
+    this.lifecycle.on('state', (status) => this.onLinkState(status));
+    this.lifecycle.on('attemptFailed', (error, attempt) => this.logger.debug(`attempt ${attempt} to ${this.url} failed: ${error.message}`));
+  }
+
+  get port(): number {
+    return this.settings.port;
+  }
+
+  /** "host:port" of the server. */
+  get peerName(): string {
+    const { host, port } = this.settings;
+    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  get connected(): boolean {
+    return this.peers.size > 0;
+  }
+
+  /**
+   * Starts connecting (and reconnecting, as configured). Resolves at the first connection;
+   * rejects if the client gives up or is closed first. Ignoring the promise is safe.
+   */
+  connect(): Promise<void> {
+    if (this.closed) return rejected(new ConnectionError('ERR_CLOSED', 'this client was closed: create a new one'));
+    return untilState(this, 'connected', () => this.lifecycle.start());
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.closing = this.lifecycle.close().then(() => this.setStatus({ state: 'closed', clients: 0 }));
+    return this.closing;
+  }
+
+  private onLinkState(status: LinkStatus): void {
+    if (status.state === 'connected' && this.hadFailure) this.logger.info(`connected to ${this.url} again`);
+    if (status.state === 'reconnecting') this.logger.warn(`${this.url}: ${status.error?.message ?? 'disconnected'}; retrying`);
+    if (status.state === 'failed') this.logger.error(status.error?.message ?? `gave up connecting to ${this.url}`);
+    if (status.state === 'connected') this.hadFailure = false;
+    if (status.state === 'reconnecting' || status.state === 'failed') this.hadFailure = true;
+    this.followLink(status, 'connected', this.peerName);
+  }
+
+  private dial(handle: AttemptHandle): Attempt {
+    const info: MinVRPeerInfo = { id: 'server', name: this.peerName };
+    let link: PeerLink | null = null;
+    const handlers = this.handlersFor(info, (error) => {
+      link = null;
+      handle.closed(error ?? new ConnectionError('ERR_CONNECTION', `${this.url} closed the connection`));
+    });
+    const opened = (made: PeerLink): void => {
+      if (handle.stale) {
+        made.end();
+        return;
+      }
+      link = made;
+      this.addPeer(info, made);
+      handle.opened();
+    };
+    if (this.transport === 'tcp') {
+      const abort = dialTcp(
+        { host: this.settings.host, port: this.settings.port, connectTimeoutMs: this.settings.connectTimeoutMs, lookup: this.lookup },
+        (socket) => opened(tcpLink(socket, this.settings, handlers)),
+        (error) => handle.closed(error),
+      );
+      return { abort: () => (link ? link.fail(new ConnectionError('ERR_CONNECTION', 'connection dropped')) : abort()), end: () => (link ? link.end() : abort()) };
+    }
+    return this.dialWebSocket(info, handlers, opened, handle);
+  }
+
+  private dialWebSocket(info: MinVRPeerInfo, handlers: ReturnType<MinVREndpoint['handlersFor']>, opened: (link: PeerLink) => void, handle: AttemptHandle): Attempt {
+    const socket = new WebSocket(this.url, {
+      handshakeTimeout: this.settings.connectTimeoutMs,
+      maxPayload: this.settings.maxFrame,
+      perMessageDeflate: false,
+      followRedirects: false,
+      ...(this.lookup ? { lookup: this.lookup } : {}),
+    });
+    let link: PeerLink | null = null;
+    let failure: RealvirtualError | undefined;
+    const beforeOpen = {
+      error: (error: Error) => {
+        failure = describeSocketError(`cannot connect to ${this.url}`, error);
+      },
+      close: () => handle.closed(failure ?? new ConnectionError('ERR_CONNECTION', `cannot connect to ${this.url}: closed`)),
+    };
+    socket.on('error', beforeOpen.error);
+    socket.once('close', beforeOpen.close);
+    socket.once('open', () => {
+      socket.off('error', beforeOpen.error);
+      socket.off('close', beforeOpen.close);
+      link = webSocketLink(socket, info.name, this.settings, handlers);
+      opened(link);
+    });
+    return {
+      abort: () => (link ? link.fail(new ConnectionError('ERR_CONNECTION', 'connection dropped')) : socket.terminate()),
+      end: () => (link ? link.end() : socket.terminate()),
+    };
+  }
+}

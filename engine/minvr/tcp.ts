@@ -1,0 +1,154 @@
+/**
+ * MinVR3's TCP JSON connection over a net.Socket: length-prefixed ASCII JSON frames both ways,
+ * no handshake, no heartbeat (TCP keep-alive finds dead peers), no close message.
+ */
+import net from 'net';
+import { ConnectionError, RealvirtualError } from '../errors';
+import { describeSocketError } from '../sockets';
+import { FrameDecoder, OutgoingEvent } from './framing';
+import { CLOSE_GRACE_MS, LinkHandlers, PeerLink, remoteOf } from './link';
+
+/** Idle time before TCP keep-alive probes start: a vanished peer is found within about a minute. */
+const KEEPALIVE_DELAY_MS = 10000;
+
+export interface TcpLinkSettings {
+  maxFrame: number;
+  /** A frame not complete this long after it started drops the peer; 0 = never. */
+  frameTimeoutMs: number;
+}
+
+/** Wraps a connected socket. Bytes are decoded as they come; a fatal frame or timeout drops the peer. */
+export function tcpLink(socket: net.Socket, settings: TcpLinkSettings, handlers: LinkHandlers): PeerLink {
+  const remote = remoteOf(socket.remoteAddress, socket.remotePort);
+  const decoder = new FrameDecoder({ maxFrame: settings.maxFrame });
+  let failure: RealvirtualError | undefined;
+  let frameTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
+
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
+
+  const fail = (error: RealvirtualError): void => {
+    if (failure || closed) return;
+    failure = error;
+    socket.destroy();
+  };
+
+  const watchFrame = (completedOne: boolean): void => {
+    if (!decoder.inFrame || settings.frameTimeoutMs <= 0) {
+      if (frameTimer) clearTimeout(frameTimer);
+      frameTimer = null;
+      return;
+    }
+    if (frameTimer) {
+      if (completedOne) frameTimer.refresh();
+      return;
+    }
+    frameTimer = setTimeout(() => {
+      frameTimer = null;
+      fail(
+        new ConnectionError(
+          'ERR_MINVR_FRAME_TIMEOUT',
+          `${remote} sent part of a frame (${decoder.buffered} bytes) and not the rest within ${settings.frameTimeoutMs} ms: peer dropped`,
+        ),
+      );
+    }, settings.frameTimeoutMs);
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    if (failure) return;
+    const results = decoder.push(chunk);
+    for (const result of results) {
+      if (failure || closed) return;
+      if (!(result instanceof RealvirtualError)) handlers.event(result);
+      else if (result === decoder.failed) fail(result);
+      else handlers.problem(result);
+    }
+    if (!failure) watchFrame(results.length > 0);
+  });
+  socket.on('error', (error) => {
+    if (!failure) failure = describeSocketError(`connection with ${remote}`, error);
+  });
+  socket.on('close', () => {
+    if (frameTimer) clearTimeout(frameTimer);
+    frameTimer = null;
+    if (closed) return;
+    closed = true;
+    handlers.closed(failure);
+  });
+
+  return {
+    remote,
+    send(event: OutgoingEvent): void {
+      if (!socket.writable) return;
+      // Events sent in one turn of the event loop leave in one system call (no added delay).
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
+      socket.write(event.frame);
+    },
+    get bufferedBytes(): number {
+      return socket.writableLength;
+    },
+    end(): void {
+      if (socket.destroyed) return;
+      socket.end();
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    },
+    fail,
+  };
+}
+
+export interface TcpDialOptions {
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+  lookup?: net.LookupFunction;
+}
+
+/**
+ * Opens a TCP connection; calls `connected` with the socket once it is up, or `failed` with
+ * a ConnectionError that says why (refused, not found, timed out). Returns an abort function.
+ */
+export function dialTcp(options: TcpDialOptions, connected: (socket: net.Socket) => void, failed: (error: RealvirtualError) => void): () => void {
+  const target = `tcp://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  const socket = net.connect({ host: options.host, port: options.port, ...(options.lookup ? { lookup: options.lookup } : {}) });
+  let settled = false;
+  const settle = (error?: RealvirtualError): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.removeListener('error', onError);
+    socket.removeListener('close', onClose);
+    if (error) {
+      socket.destroy();
+      failed(error);
+    } else {
+      connected(socket);
+    }
+  };
+  const onError = (error: Error): void => settle(describeSocketError(`cannot connect to ${target}`, error));
+  const onClose = (): void => settle(new ConnectionError('ERR_CONNECTION', `cannot connect to ${target}: closed`));
+  const timer = setTimeout(
+    () => settle(new ConnectionError('ERR_CONNECTION', `cannot connect to ${target}: no answer within ${options.connectTimeoutMs} ms`)),
+    options.connectTimeoutMs,
+  );
+  socket.once('connect', () => settle());
+  socket.on('error', onError);
+  socket.on('close', onClose);
+  return () => {
+    if (!settled) {
+      settled = true;
+      clearTimeout(timer);
+    }
+    socket.destroy();
+  };
+}

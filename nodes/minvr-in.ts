@@ -1,0 +1,36 @@
+import { isUnknownEvent, VREvent } from '../engine/minvr/events';
+import { MinVRPeerInfo } from '../engine/minvr/endpoint';
+import { EventFilter } from './lib/event-filter';
+import { MinVRConnection, MinVRUser } from './lib/minvr-connection';
+import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
+import { MINVR_CONNECTION_NAMESPACE, sharedConnectionOf } from './lib/user';
+
+/** Each node gets its own copy of structured data, so that one flow cannot change what another sees. */
+function payloadOf(event: VREvent): unknown {
+  const data = (event as { data?: unknown }).data;
+  if (data === undefined || data === null) return null;
+  return typeof data === 'object' ? structuredClone(data) : data;
+}
+
+export = function register(RED: NodeAPI): void {
+  function MinVRInNode(this: Node, definition: NodeDefinition): void {
+    RED.nodes.createNode(this, definition);
+    const node = this;
+    const connection = sharedConnectionOf<MinVRConnection>(RED, node, definition, 'minvr-connection', `${MINVR_CONNECTION_NAMESPACE}:minvr-connection.errors.no-connection`);
+    if (!connection) return;
+    const filter = new EventFilter(typeof definition.events === 'string' ? definition.events : '');
+    const user: MinVRUser = {
+      node,
+      onEvent(event: VREvent, peer: MinVRPeerInfo): void {
+        if (!filter.matches(event.name)) return;
+        const minvr: Record<string, unknown> = { dataType: event.type, peer: { ...peer } };
+        if (isUnknownEvent(event)) minvr.unknownType = true;
+        const msg: NodeMessage = { topic: event.name, payload: payloadOf(event), minvr };
+        node.send(msg);
+      },
+    };
+    connection.register(user);
+    node.on('close', (removed: boolean, done: () => void) => connection.deregister(user, removed, done));
+  }
+  RED.nodes.registerType('minvr-in', MinVRInNode);
+};
