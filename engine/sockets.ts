@@ -23,6 +23,12 @@ export function closeSocket(socket: WebSocket, code: number, reason: string, gra
   socket.once('close', () => clearTimeout(timer));
 }
 
+/** True for an address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase();
+  return h === 'localhost' || h === '::1' || h.startsWith('127.') || h.startsWith('::ffff:127.');
+}
+
 const SYSTEM_ERRORS: Record<string, string> = {
   ECONNREFUSED: 'connection refused: is the server running and listening on that port?',
   ENOTFOUND: 'host name not found',

@@ -15,6 +15,7 @@ const CURATED = {
   'editor-flow.png': '11-deployed.png',
   'connection-import.png': '03-connection-client-import.png',
   'signal-picker.png': '04-realvirtual-in-picker.png',
+  'minvr-flow.png': 'minvr-03-deployed.png',
 };
 
 const started = Date.now();

@@ -3,7 +3,7 @@ import net, { AddressInfo } from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ConnectionError, RealvirtualError } from '../errors';
 import { Attempt, AttemptHandle, ConnectionLifecycle, LinkStatus, rejected, untilState } from '../lifecycle';
-import { describeSocketError } from '../sockets';
+import { describeSocketError, isLoopback } from '../sockets';
 import { MinVREndpoint, MinVRPeerInfo } from './endpoint';
 import { remoteOf } from './link';
 import { MinVROptions } from './options';
@@ -57,7 +57,12 @@ export class MinVRServer extends MinVREndpoint {
   }
 
   private onLinkState(status: LinkStatus): void {
-    if (status.state === 'connected') this.logger.info(`listening on ${this.url}`);
+    if (status.state === 'connected') {
+      this.logger.info(`listening on ${this.url}`);
+      if (!isLoopback(this.settings.host)) {
+        this.logger.warn(`listening on ${this.settings.host}, reachable from other machines: MinVR3 connections have no authentication, so anyone who can reach port ${this.port} can send and read events`);
+      }
+    }
     if (status.state === 'reconnecting') this.logger.warn(`${status.error?.message ?? 'cannot listen'}; retrying`);
     if (status.state === 'failed') this.logger.error(status.error?.message ?? `cannot listen on ${this.url}`);
     this.followLink(status, 'listening');

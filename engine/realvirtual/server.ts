@@ -8,7 +8,7 @@ import { ConfigOptions, Endpoint, ImportResult } from './endpoint';
 import { splitList } from './catalog';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
 import { Peer } from './session';
-import { closeSocket, describeSocketError } from '../sockets';
+import { closeSocket, describeSocketError, isLoopback } from '../sockets';
 import { socketLink } from './socket';
 
 export interface ServerTlsOptions {
@@ -57,11 +57,6 @@ interface Refusal {
 
 /** Refusals logged once per kind and remote address; this many are remembered. */
 const MAX_REMEMBERED_REFUSALS = 1000;
-
-function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase();
-  return h === 'localhost' || h === '::1' || h.startsWith('127.') || h.startsWith('::ffff:127.');
-}
 
 /** "https://HMI.example.com/" → "https://hmi.example.com": origins compare by scheme, host and port. */
 function normalizeOrigin(origin: string): string {
