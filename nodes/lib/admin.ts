@@ -112,7 +112,8 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
     }
     const connection = deployed(body.id);
     if (connection && connection.mode === 'server' && connection.listening) {
-      return { ok: true, message: `listening on ${connection.url}: ${connection.clientCount} client(s)`, clients: connection.clientCount };
+      const clients = RED._('realvirtual-connection.status.clients', { count: connection.clientCount });
+      return { ok: true, message: `listening on ${connection.url}: ${clients}`, clients: connection.clientCount };
     }
     return probePort(settings.server.host ?? '127.0.0.1', settings.server.port ?? 1234);
   };

@@ -102,7 +102,7 @@ describe('nodes: admin routes of the edit dialog', function () {
 
       const client = resources.add(new RealvirtualClient({ port, clientName: 'Twin', signals: [{ name: 'Sensor', type: 'Bool', direction: 'write', value: true }] }));
       await within(client.connect(), 'the client to connect');
-      await waitForStatus(node('out'), (status) => status.text === '1 client(s)', 'one client');
+      await waitForStatus(node('out'), (status) => status.text === '1 client', 'one client');
 
       const test = await post('/realvirtual/test', { id: 'conn', settings });
       assert.equal(test.body.ok, true);

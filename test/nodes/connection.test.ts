@@ -279,7 +279,7 @@ describe('nodes: realvirtual-connection', function () {
       await reuseAndRelease(port);
     });
 
-    it('server mode: green ring with 0 clients, green dot "N client(s)" while clients are connected', async function () {
+    it('server mode: green ring with 0 clients, green dot "1 client" / "2 clients" while clients are connected', async function () {
       const port = await freePort();
       await load([TAB, connection({ port, cycleMs: 0 }), user('in', 'in'), user('out', 'out')]);
       const inNode = node('in');
@@ -289,15 +289,15 @@ describe('nodes: realvirtual-connection', function () {
 
       const first = resources.add(new RealvirtualClient({ port, clientName: 'One', autoReconnect: false }));
       await within(first.connect(), 'client One to connect');
-      await waitForStatus(inNode, (status) => isGreenDot(status) && status.text === '1 client(s)', 'green dot "1 client(s)"');
+      await waitForStatus(inNode, (status) => isGreenDot(status) && status.text === '1 client', 'green dot "1 client"');
       const second = resources.add(new RealvirtualClient({ port, clientName: 'Two', autoReconnect: false }));
       await within(second.connect(), 'client Two to connect');
-      await waitForStatus(inNode, (status) => isGreenDot(status) && status.text === '2 client(s)', 'green dot "2 client(s)"');
+      await waitForStatus(inNode, (status) => isGreenDot(status) && status.text === '2 clients', 'green dot "2 clients"');
       assert.deepEqual(statuses(node('out')).slice(-1)[0], statuses(inNode).slice(-1)[0], 'every node of the connection shows its status');
 
       let mark = statuses(inNode).length;
       await second.close();
-      await waitForStatus(inNode, (status) => isGreenDot(status) && status.text === '1 client(s)', 'back to "1 client(s)"', mark);
+      await waitForStatus(inNode, (status) => isGreenDot(status) && status.text === '1 client', 'back to "1 client"', mark);
       mark = statuses(inNode).length;
       await first.close();
       await waitForStatus(inNode, (status) => status.fill === 'green' && status.shape === 'ring' && status.text === 'listening: 0 clients', 'back to the green ring', mark);
@@ -362,8 +362,8 @@ describe('nodes: realvirtual-connection', function () {
         if (typeof event.values.Out === 'number') received.push(event.values.Out);
       });
       await within(client.connect(), 'the client to connect');
-      await waitForStatus(node('in'), (status) => isGreenDot(status) && status.text === '1 client(s)', '"1 client(s)"');
-      await waitForStatus(node('out'), (status) => isGreenDot(status) && status.text === '1 client(s)', '"1 client(s)"');
+      await waitForStatus(node('in'), (status) => isGreenDot(status) && status.text === '1 client', '"1 client"');
+      await waitForStatus(node('out'), (status) => isGreenDot(status) && status.text === '1 client', '"1 client"');
       const inbox = new Inbox('h');
       const before = { in: statuses(node('in')).length, out: statuses(node('out')).length };
 

@@ -45,7 +45,7 @@ describe('nodes: deploys', function () {
       if ('Y' in event.values) received.push(event.values.Y);
     });
     await within(client.connect(), 'the client to connect');
-    await waitForStatus(node('in'), (status) => status.text === '1 client(s)', '"1 client(s)"');
+    await waitForStatus(node('in'), (status) => status.text === '1 client', '"1 client"');
 
     const conn = node('conn');
     const endpoint = (conn.connection as any).endpoint;
@@ -62,7 +62,7 @@ describe('nodes: deploys', function () {
       assert.deepEqual(listenerCounts(conn), baseline, `deploy ${i}: endpoint listeners`);
       assert.equal(conn.connection.userCount, 2, `deploy ${i}: users`);
       assert.equal(endpoint.clients.length, 1, `deploy ${i}: the client stays connected`);
-      assert.deepEqual(statuses(inNode)[0], { fill: 'green', shape: 'dot', text: '1 client(s)' }, `deploy ${i}: a new node shows the current status at once`);
+      assert.deepEqual(statuses(inNode)[0], { fill: 'green', shape: 'dot', text: '1 client' }, `deploy ${i}: a new node shows the current status at once`);
     }
     assert.ok(client.connected);
 

@@ -114,7 +114,7 @@ describe('nodes: realvirtual-import', function () {
       const one = resources.add(new RealvirtualClient({ port, clientName: 'One', autoReconnect: false, signals: [{ name: 'Speed', type: 'Float', direction: 'write', value: 1.5 }] }));
       const two = resources.add(new RealvirtualClient({ port, clientName: 'Two', autoReconnect: false, signals: [{ name: 'Start', type: 'Bool', direction: 'read' }] }));
       await within(Promise.all([one.connect(), two.connect()]), 'both clients to connect');
-      await waitForStatus(node('import'), (status) => status.text === '2 client(s)', '"2 client(s)"');
+      await waitForStatus(node('import'), (status) => status.text === '2 clients', '"2 clients"');
       // Their init frames name them before we ask.
       await until(() => (node('conn').connection as any).endpoint.clients.map((peer: { name: string }) => peer.name).sort().join() === 'One,Two', 'both clients named');
 

@@ -229,7 +229,7 @@ describe('nodes: realvirtual-in', function () {
       assert.deepEqual(msg.payload, { MyOutput: true, SetSpeed: 100.5 });
       assert.equal(msg.rv.type, 'data');
       assert.equal(msg.rv.peer.name, 'PythonClient');
-      await waitForStatus(node('in'), (status) => status.fill === 'green' && status.text === '1 client(s)', '"1 client(s)"');
+      await waitForStatus(node('in'), (status) => status.fill === 'green' && status.text === '1 client', '"1 client"');
 
       const available = await py.waitForLine(/^Available signals: /, 8000);
       assert.deepEqual(parsePythonLiteral(available.text.slice('Available signals: '.length)), ['Sensor1', 'DriveSpeed']);

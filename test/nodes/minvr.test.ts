@@ -40,15 +40,22 @@ import {
  * Texts come from the catalogs (as RED._ answers: the key itself when a text is missing).
  */
 
-function catalogText(type: string, key: string, substitutions: Record<string, unknown> = {}): string {
-  let text: unknown;
+function catalogLookup(type: string, key: string): string | undefined {
   try {
     const catalog = JSON.parse(fs.readFileSync(path.join(nodesDir, 'locales', 'en-US', `${type}.json`), 'utf8'));
-    text = `${type}.${key}`.split('.').reduce((at: any, part) => (at === undefined || at === null ? undefined : at[part]), catalog);
+    const text = `${type}.${key}`.split('.').reduce((at: any, part) => (at === undefined || at === null ? undefined : at[part]), catalog);
+    return typeof text === 'string' ? text : undefined;
   } catch {
-    text = undefined;
+    return undefined;
   }
-  if (typeof text !== 'string') return `${type}.${key}`;
+}
+
+function catalogText(type: string, key: string, substitutions: Record<string, unknown> = {}): string {
+  // i18next's plural forms, as RED._ picks them for a count (English: one / other).
+  const count = substitutions.count;
+  const plural = typeof count === 'number' ? catalogLookup(type, `${key}_${count === 1 ? 'one' : 'other'}`) : undefined;
+  const text = plural ?? catalogLookup(type, key);
+  if (text === undefined) return `${type}.${key}`;
   return text.replace(/__(\w+)__/g, (_match, name: string) => String(substitutions[name] ?? ''));
 }
 
