@@ -1,7 +1,7 @@
 import { LookupFunction } from 'net';
 import WebSocket from 'ws';
 import { ConnectionError, OptionError, RealvirtualError } from '../errors';
-import { Attempt, AttemptHandle, ConnectionLifecycle, LinkStatus, rejected, untilState } from '../lifecycle';
+import { Attempt, AttemptHandle, LinkStatus } from '../lifecycle';
 import { describeSocketError } from '../sockets';
 import { MinVREndpoint, MinVRPeerInfo } from './endpoint';
 import { PeerLink } from './link';
@@ -19,17 +19,13 @@ export interface MinVRClientOptions extends MinVROptions {
  * endpoint) and reconnects as configured, through the lifecycle the realvirtual client uses.
  */
 export class MinVRClient extends MinVREndpoint {
-  private readonly lifecycle: ConnectionLifecycle;
   private readonly lookup: LookupFunction | undefined;
   private hadFailure = false;
-  private closing: Promise<void> | null = null;
 
   constructor(options: MinVRClientOptions = {}) {
     super(options, 'client');
     if (options.lookup !== undefined && typeof options.lookup !== 'function') throw new OptionError('lookup must be a function');
     this.lookup = options.lookup;
-    this.lifecycle = new ConnectionLifecycle(this.settings.reconnect, (handle) => this.dial(handle));
-    this.lifecycle.on('state', (status) => this.onLinkState(status));
     this.lifecycle.on('attemptFailed', (error, attempt) => this.logger.debug(`attempt ${attempt} to ${this.url} failed: ${error.message}`));
   }
 
@@ -52,18 +48,10 @@ export class MinVRClient extends MinVREndpoint {
    * rejects if the client gives up or is closed first. Ignoring the promise is safe.
    */
   connect(): Promise<void> {
-    if (this.closed) return rejected(new ConnectionError('ERR_CLOSED', 'this client was closed: create a new one'));
-    return untilState(this, 'connected', () => this.lifecycle.start());
+    return this.startUntil('connected');
   }
 
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    this.closing = this.lifecycle.close().then(() => this.setStatus({ state: 'closed', clients: 0 }));
-    return this.closing;
-  }
-
-  private onLinkState(status: LinkStatus): void {
+  protected onLinkState(status: LinkStatus): void {
     if (status.state === 'connected' && this.hadFailure) this.logger.info(`connected to ${this.url} again`);
     if (status.state === 'reconnecting') this.logger.warn(`${this.url}: ${status.error?.message ?? 'disconnected'}; retrying`);
     if (status.state === 'failed') this.logger.error(status.error?.message ?? `gave up connecting to ${this.url}`);
@@ -72,7 +60,7 @@ export class MinVRClient extends MinVREndpoint {
     this.followLink(status, 'connected', this.peerName);
   }
 
-  private dial(handle: AttemptHandle): Attempt {
+  protected attempt(handle: AttemptHandle): Attempt {
     const info: MinVRPeerInfo = { id: 'server', name: this.peerName };
     let link: PeerLink | null = null;
     const handlers = this.handlersFor(info, (error) => {

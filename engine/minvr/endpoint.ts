@@ -1,6 +1,6 @@
 import { TypedEmitter } from '../emitter';
 import { ConnectionError, RealvirtualError } from '../errors';
-import { LinkStatus } from '../lifecycle';
+import { Attempt, AttemptHandle, ConnectionLifecycle, LinkStatus, rejected, untilState } from '../lifecycle';
 import { clip, LogBudget } from '../log-budget';
 import { Logger } from '../logger';
 import { VREvent } from './events';
@@ -54,15 +54,18 @@ interface Peer {
 const LOG_LINES_PER_MINUTE = 20;
 
 /**
- * What the MinVR3 client and server share: their peers, sending one event to all of them
- * (encoded once), receiving, status and bounded problem logging. A server never relays
- * between its peers: what one sends is only emitted here.
+ * What the MinVR3 client and server share: their lifecycle (connect or listen, retry, close),
+ * their peers, sending one event to all of them (encoded once), receiving, status and bounded
+ * problem logging. A server never relays between its peers: what one sends is only emitted here.
  */
 export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
   readonly settings: ResolvedMinVROptions;
   protected readonly logger: Logger;
   protected readonly peers = new Map<string, Peer>();
   protected closed = false;
+  protected readonly lifecycle: ConnectionLifecycle;
+  private closing: Promise<void> | null = null;
+  private readonly role: 'client' | 'server';
   private statusValue: MinVRStatus = { state: 'idle', clients: 0 };
   private readonly logBudget = new LogBudget(LOG_LINES_PER_MINUTE, 60000);
   private readonly counters: MinVRStats = { eventsReceived: 0, eventsSent: 0, eventsUnsent: 0 };
@@ -71,7 +74,16 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
     super();
     this.settings = resolveMinVROptions(options, role);
     this.logger = this.settings.logger;
+    this.role = role;
+    this.lifecycle = new ConnectionLifecycle(this.settings.reconnect, (handle) => this.attempt(handle));
+    this.lifecycle.on('state', (status) => this.onLinkState(status));
   }
+
+  /** One attempt of the lifecycle: connect (client) or bind (server), reporting through `handle`. */
+  protected abstract attempt(handle: AttemptHandle): Attempt;
+
+  /** Logs a change of the lifecycle's state and follows it (followLink). */
+  protected abstract onLinkState(status: LinkStatus): void;
 
   get transport(): 'tcp' | 'websocket' {
     return this.settings.transport;
@@ -130,7 +142,22 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
     return sent;
   }
 
-  abstract close(): Promise<void>;
+  /** Stops for good: no further attempts; resolves once every socket is closed. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.closing = this.lifecycle.close().then(() => this.setStatus({ state: 'closed', clients: 0 }));
+    return this.closing;
+  }
+
+  /**
+   * Starts the lifecycle. Resolves once the state is `goal`; rejects once it is failed or
+   * closed. Ignoring the promise is safe.
+   */
+  protected startUntil(goal: 'connected' | 'listening'): Promise<void> {
+    if (this.closed) return rejected(new ConnectionError('ERR_CLOSED', `this ${this.role} was closed: create a new one`));
+    return untilState(this, goal, () => this.lifecycle.start());
+  }
 
   /** Handlers for a new link; the peer joins with `addPeer` once its link exists. */
   protected handlersFor(info: MinVRPeerInfo, onClosed: (error?: RealvirtualError) => void): LinkHandlers {

@@ -2,7 +2,7 @@ import http from 'http';
 import net, { AddressInfo } from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ConnectionError, RealvirtualError } from '../errors';
-import { Attempt, AttemptHandle, ConnectionLifecycle, LinkStatus, rejected, untilState } from '../lifecycle';
+import { Attempt, AttemptHandle, LinkStatus } from '../lifecycle';
 import { describeSocketError, isLoopback } from '../sockets';
 import { MinVREndpoint, MinVRPeerInfo } from './endpoint';
 import { remoteOf } from './link';
@@ -18,15 +18,11 @@ export type MinVRServerOptions = MinVROptions;
  * between peers. A busy port is retried like a client's reconnect (same lifecycle module).
  */
 export class MinVRServer extends MinVREndpoint {
-  private readonly lifecycle: ConnectionLifecycle;
   private bound: net.Server | http.Server | null = null;
   private nextPeerNumber = 1;
-  private closing: Promise<void> | null = null;
 
   constructor(options: MinVRServerOptions = {}) {
     super(options, 'server');
-    this.lifecycle = new ConnectionLifecycle(this.settings.reconnect, (handle) => this.bind(handle));
-    this.lifecycle.on('state', (status) => this.onLinkState(status));
   }
 
   /** The bound port (useful with port 0), or the configured one before listening. */
@@ -45,18 +41,10 @@ export class MinVRServer extends MinVREndpoint {
    * it gives up, at once when autoReconnect is off. Ignoring the promise is safe.
    */
   listen(): Promise<void> {
-    if (this.closed) return rejected(new ConnectionError('ERR_CLOSED', 'this server was closed: create a new one'));
-    return untilState(this, 'listening', () => this.lifecycle.start());
+    return this.startUntil('listening');
   }
 
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    this.closing = this.lifecycle.close().then(() => this.setStatus({ state: 'closed', clients: 0 }));
-    return this.closing;
-  }
-
-  private onLinkState(status: LinkStatus): void {
+  protected onLinkState(status: LinkStatus): void {
     if (status.state === 'connected') {
       this.logger.info(`listening on ${this.url}`);
       if (!isLoopback(this.settings.host)) {
@@ -69,7 +57,7 @@ export class MinVRServer extends MinVREndpoint {
   }
 
   /** One listening attempt: opened once bound; closed (with why) if binding fails or the server stops. */
-  private bind(handle: AttemptHandle): Attempt {
+  protected attempt(handle: AttemptHandle): Attempt {
     const server = this.transport === 'tcp' ? net.createServer((socket) => this.acceptTcp(socket)) : this.webSocketServer();
     let listening = false;
     let failure: RealvirtualError | undefined;

@@ -844,11 +844,13 @@ describe('MinVR3 transports over real sockets', function () {
         const bad: Array<[string | Buffer, ErrorCode]> = tcp ? [...BAD_BODIES, [Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'ERR_INVALID_UTF8']] : BAD_BODIES;
         const send = (peer: HandPeer, body: string | Buffer): void => (peer instanceof TcpPeer ? peer.sendBody(body) : peer.sendBody(body as string));
 
-        it('our server: each bad frame is a problem (ERR_INVALID_JSON / ERR_MINVR_EVENT) and the next frame still decodes', async function () {
-          const server = await newServer();
-          const { peer, info } = await handClient(server);
-          const problems = collect(server, 'problem', bad.length);
-          const events = record(server, 'event');
+        /**
+         * The hand-written peer sends every bad frame, each followed by a good one; resolves, once
+         * the good ones have arrived too, with the problems `endpoint` reported (their codes checked).
+         */
+        async function badThenGood(endpoint: MinVREndpoint, peer: HandPeer): Promise<Array<Args<'problem'>>> {
+          const problems = collect(endpoint, 'problem', bad.length);
+          const events = record(endpoint, 'event');
           for (const [body] of bad) {
             send(peer, body);
             send(peer, intJson('good', 1));
@@ -858,12 +860,18 @@ describe('MinVR3 transports over real sockets', function () {
             seen.map(([error]) => error.code),
             bad.map(([, code]) => code),
           );
-          for (const [error, from] of seen) {
+          await until(() => events.length >= bad.length, 'the good frames');
+          assert.equal(events.length, bad.length);
+          return seen;
+        }
+
+        it('our server: each bad frame is a problem (ERR_INVALID_JSON / ERR_MINVR_EVENT) and the next frame still decodes', async function () {
+          const server = await newServer();
+          const { peer, info } = await handClient(server);
+          for (const [error, from] of await badThenGood(server, peer)) {
             assert.ok(error.message.length > 0);
             assert.deepEqual(from, info);
           }
-          await until(() => events.length >= bad.length, 'the good frames');
-          assert.equal(events.length, bad.length);
           assert.equal(peer.isClosed, false);
           assert.deepEqual(server.clients, [info]);
           assert.equal(server.send({ name: 'Still', type: '' }), 1);
@@ -873,19 +881,7 @@ describe('MinVR3 transports over real sockets', function () {
         it('our client: each bad frame from its server is a problem and the connection goes on', async function () {
           const { client, peer } = await clientOfHand();
           const statuses = record(client, 'status');
-          const problems = collect(client, 'problem', bad.length);
-          const events = record(client, 'event');
-          for (const [body] of bad) {
-            send(peer, body);
-            send(peer, intJson('good', 1));
-          }
-          const seen = await problems;
-          assert.deepEqual(
-            seen.map(([error]) => error.code),
-            bad.map(([, code]) => code),
-          );
-          for (const [, from] of seen) assert.equal(from?.id, 'server');
-          await until(() => events.length >= bad.length, 'the good frames');
+          for (const [, from] of await badThenGood(client, peer)) assert.equal(from?.id, 'server');
           assert.equal(client.status.state, 'connected');
           assert.deepEqual(statuses, [], 'no status change: the connection went on');
         });

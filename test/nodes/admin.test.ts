@@ -4,8 +4,8 @@
  */
 import assert from 'assert/strict';
 import { RealvirtualClient, RealvirtualServer } from '../../engine';
-import { freePort, Resources, SilentServer } from '../helpers/events';
-import { connection, helper, HttpAnswer, load, node, TAB, unload, user, waitForStatus, within } from './harness';
+import { freePort, SilentServer } from '../helpers/events';
+import { connection, helper, HttpAnswer, load, node, TAB, runtimeResources, user, waitForStatus, within } from './harness';
 
 async function post(path: string, body: unknown): Promise<HttpAnswer> {
   const response = await within(Promise.resolve(helper.request().post(path).send(body)), `POST ${path}`, 10000);
@@ -19,12 +19,7 @@ async function get(path: string): Promise<HttpAnswer> {
 
 describe('nodes: admin routes of the edit dialog', function () {
   this.timeout(20000);
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   /** A flow with nothing realvirtual deployed, so that the routes exist but only the dialog's settings count. */
   const loadEmpty = (): Promise<void> => load([TAB, user('out', 'unused', { connection: 'missing' })]);

@@ -9,7 +9,7 @@ import path from 'path';
 import vm from 'vm';
 import WebSocket from 'ws';
 import { RealvirtualClient, RealvirtualServer } from '../../engine';
-import { RawServer, Resources } from '../helpers/events';
+import { RawServer } from '../helpers/events';
 import {
   catchNode,
   connection,
@@ -28,7 +28,7 @@ import {
   statuses,
   TAB,
   tempDir,
-  unload,
+  runtimeResources,
   until,
   user,
   waitForStatus,
@@ -99,12 +99,7 @@ const isGreenDot = (status: Status) => status.fill === 'green' && status.shape =
 const isRedRing = (status: Status) => status.fill === 'red' && status.shape === 'ring';
 
 describe('nodes: realvirtual-connection', function () {
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   describe('settings', function () {
     it('the editor registers the documented defaults', function () {

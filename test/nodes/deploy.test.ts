@@ -5,8 +5,8 @@
  */
 import assert from 'assert/strict';
 import { RealvirtualClient } from '../../engine';
-import { RawServer, Resources } from '../helpers/events';
-import { connection, deploy, errorsOf, FlowNode, freePort, helperNode, Inbox, load, node, RedNode, statuses, TAB, unload, until, user, waitForStatus, within } from './harness';
+import { RawServer } from '../helpers/events';
+import { connection, deploy, errorsOf, FlowNode, freePort, helperNode, Inbox, load, node, RedNode, statuses, TAB, runtimeResources, until, user, waitForStatus, within } from './harness';
 
 const ENDPOINT_EVENTS = ['status', 'data', 'configSet', 'connect', 'disconnect', 'init', 'subscribe', 'importAnswer', 'problem'];
 
@@ -20,12 +20,7 @@ function listenerCounts(conn: RedNode): Record<string, number> {
 }
 
 describe('nodes: deploys', function () {
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   it('server mode: 50 "nodes" deploys of the in/out nodes keep the session, its listeners and its clients; each message arrives once', async function () {
     this.timeout(60000);

@@ -8,9 +8,8 @@ import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
 import { MinVRServer, RealvirtualServer } from '../../engine';
-import { Resources } from '../helpers/events';
 import { repoRoot } from '../repo';
-import { coreModules, errorsOf, FlowNode, freePort, helper, load, node, RedNode, sentBy, unload, until, waitForStatus, within } from './harness';
+import { coreModules, errorsOf, FlowNode, freePort, helper, load, node, RedNode, sentBy, runtimeResources, until, waitForStatus, within } from './harness';
 
 const examplesDir = path.join(repoRoot(), 'examples');
 const exampleFiles = fs.existsSync(examplesDir) ? fs.readdirSync(examplesDir).filter((file) => file.endsWith('.json')).sort() : [];
@@ -34,12 +33,7 @@ function portKind(n: FlowNode): string | null {
 }
 
 describe('nodes: example flows', function () {
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   if (exampleFiles.length === 0) {
     it.skip('deploys every example flow (SKIPPED: no examples/*.json)');

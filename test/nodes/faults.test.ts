@@ -7,9 +7,9 @@
 import assert from 'assert/strict';
 import net from 'net';
 import { RealvirtualServer } from '../../engine';
-import { Resources, SilentServer, silentClient } from '../helpers/events';
+import { SilentServer, silentClient } from '../helpers/events';
 import { handleCounts } from '../helpers/faults';
-import { connection, errorsOf, FlowNode, freePort, load, node, RedNode, statuses, TAB, unload, until, user, waitForStatus } from './harness';
+import { connection, errorsOf, FlowNode, freePort, load, node, RedNode, statuses, TAB, runtimeResources, unload, until, user, waitForStatus } from './harness';
 
 function warningsOf(target: RedNode): string[] {
   return (target.warn.getCalls() as Array<{ thisValue: unknown; args: unknown[] }>).filter((call) => call.thisValue === target).map((call) => String(call.args[0]));
@@ -22,12 +22,7 @@ function openHandles(): { sockets: number; servers: number; timers: number } {
 }
 
 describe('nodes: faults', function () {
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   it('client mode, server down: over many attempts one red status and one warning; when it comes up, green and one info line', async function () {
     const port = await freePort();

@@ -10,7 +10,7 @@ import { EventEmitter } from 'events';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { freePort } from '../helpers/events';
+import { freePort, Resources } from '../helpers/events';
 import { repoRoot } from '../repo';
 
 export { freePort };
@@ -149,6 +149,19 @@ export async function load(
 export async function unload(): Promise<void> {
   await within(helper.unload(), 'stopping the flows', 10000);
   helper.settings({ userDir: undefined });
+}
+
+/**
+ * For a describe block: what its tests open (servers, clients) goes into the returned
+ * Resources; after each test the flows are stopped first, then those are closed.
+ */
+export function runtimeResources(): Resources {
+  const resources = new Resources();
+  afterEach(async function () {
+    await unload();
+    await resources.closeAll();
+  });
+  return resources;
 }
 
 /**

@@ -5,9 +5,9 @@
  */
 import assert from 'assert/strict';
 import { ImportedSignal, RealvirtualClient, RealvirtualServer } from '../../engine';
-import { RawClient, Resources } from '../helpers/events';
+import { RawClient } from '../helpers/events';
 import { usePythonPeers } from '../interop/python';
-import { catchNode, completeNode, connection, freePort, helperNode, Inbox, load, node, TAB, unload, until, user, waitForStatus, within } from './harness';
+import { catchNode, completeNode, connection, freePort, helperNode, Inbox, load, node, TAB, runtimeResources, until, user, waitForStatus, within } from './harness';
 
 const byName = (signals: ImportedSignal[]): ImportedSignal[] => [...signals].sort((a, b) => a.name.localeCompare(b.name));
 
@@ -27,12 +27,7 @@ function importFlow(props: Record<string, unknown>, declare = false) {
 }
 
 describe('nodes: realvirtual-import', function () {
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   describe('client mode', function () {
     it('any input asks the server; payload = {peer, signals:[{name, remoteType, localType, valueType, direction, value}]}', async function () {

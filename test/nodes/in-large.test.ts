@@ -5,8 +5,8 @@
  * "changes" semantics, the filter, and one payload object per node.
  */
 import assert from 'assert/strict';
-import { RawClient, Resources } from '../helpers/events';
-import { connection, freePort, helperNode, Inbox, load, node, TAB, unload, user, waitForStatus } from './harness';
+import { RawClient } from '../helpers/events';
+import { connection, freePort, helperNode, Inbox, load, node, TAB, runtimeResources, user, waitForStatus } from './harness';
 
 const NAMES = Array.from({ length: 300 }, (_, i) => `Signal${i}`);
 
@@ -23,12 +23,7 @@ function record(names: string[], value: (i: number) => unknown): Record<string, 
 }
 
 describe('nodes: realvirtual-in with large messages', function () {
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   it('reports what changed and only that, through every node, each with its own payload object', async function () {
     const port = await freePort();

@@ -6,7 +6,7 @@
 import assert from 'assert/strict';
 import { Frame, RawClient, RawServer, Resources } from '../helpers/events';
 import { parsePythonLiteral, usePythonPeers } from '../interop/python';
-import { connection, FlowNode, freePort, helperNode, Inbox, load, Msg, node, TAB, unload, user, waitForStatus } from './harness';
+import { connection, FlowNode, freePort, helperNode, Inbox, load, Msg, node, TAB, runtimeResources, user, waitForStatus } from './harness';
 
 /** Loads a server-mode flow on a free port and waits until it listens. */
 async function serverFlow(nodes: FlowNode[], props: Record<string, unknown> = {}): Promise<number> {
@@ -26,12 +26,7 @@ async function rawClient(resources: Resources, port: number, name: string): Prom
 const data = (signals: Record<string, unknown>) => ({ type: 'data', version: 2, signals });
 
 describe('nodes: realvirtual-in', function () {
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   describe('server mode (a raw ws client sends)', function () {
     it('"changes": one msg of the changed signals, topic "realvirtual", msg.rv naming the client by its init name; unchanged values are not reported again', async function () {

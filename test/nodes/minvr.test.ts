@@ -30,7 +30,7 @@ import {
   statuses,
   Status,
   TAB,
-  unload,
+  runtimeResources, unload,
   until,
   waitForStatus,
   within,
@@ -265,12 +265,7 @@ function minvrErrors(messages: Msg[], source: string): string[] {
 }
 
 describe('nodes: minvr', function () {
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   describe('minvr-in: the message of every data type', function () {
     it('client mode (TCP) to our MinVRServer: topic, payload, msg.minvr {dataType, peer}; an event without data has payload null', async function () {

@@ -6,7 +6,7 @@
 import assert from 'assert/strict';
 import { DataEvent, RealvirtualClient } from '../../engine';
 import { Frame, RawClient, RawServer, Resources } from '../helpers/events';
-import { catchNode, completeNode, connection, coreModules, FlowNode, freePort, helperNode, Inbox, load, node, statuses, TAB, unload, until, user, waitForStatus, within } from './harness';
+import { catchNode, completeNode, connection, coreModules, FlowNode, freePort, helperNode, Inbox, load, node, statuses, TAB, runtimeResources, until, user, waitForStatus, within } from './harness';
 
 /** Loads a server-mode flow on a free port and waits until it listens. */
 async function serverFlow(nodes: FlowNode[], props: Record<string, unknown> = {}): Promise<number> {
@@ -33,12 +33,7 @@ async function recordingClient(resources: Resources, port: number, name: string,
 const last = (seen: Map<string, unknown[]>, name: string): unknown => seen.get(name)?.[seen.get(name)!.length - 1];
 
 describe('nodes: realvirtual-out', function () {
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   it('an object payload sets those signals, msg.topic + a single value sets one; done() is called', async function () {
     const port = await serverFlow([user('out', 'out'), completeNode('done', ['out'], 'h-done'), helperNode('h-done')]);

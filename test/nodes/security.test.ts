@@ -10,7 +10,7 @@ import fs from 'fs';
 import path from 'path';
 import vm from 'vm';
 import { RealvirtualClient, RealvirtualServer } from '../../engine';
-import { RawClient, Resources } from '../helpers/events';
+import { RawClient } from '../helpers/events';
 import { upgradeAnswer } from '../helpers/faults';
 import { makeTlsMaterial, TlsMaterial } from '../helpers/tls';
 import {
@@ -28,7 +28,7 @@ import {
   nodesDir,
   statuses,
   TAB,
-  unload,
+  runtimeResources, unload,
   until,
   user,
   waitForStatus,
@@ -38,12 +38,7 @@ import {
 const SECRET = 'correct horse battery staple';
 
 describe('nodes: realvirtual-connection security', function () {
-  const resources = new Resources();
-
-  afterEach(async function () {
-    await unload();
-    await resources.closeAll();
-  });
+  const resources = runtimeResources();
 
   describe('a shared secret (a credential)', function () {
     it('server mode: refuses clients without the secret (401), accepts it as a Bearer header or the last path segment', async function () {
