@@ -209,7 +209,7 @@ export class RealvirtualServer extends Endpoint {
     this.heartbeatTimer = null;
     const server = this.httpServer;
     const wss = this.wss;
-    for (const peer of [...this.silent.keys()]) this.heardFrom(peer);
+    for (const peer of [...this.silent.keys()]) this.stopWaitingFor(peer);
     this.closing = new Promise<void>((resolve) => {
       for (const [peer, socket] of this.sockets) {
         closeSocket(socket, 1001, 'server closing', 200);
@@ -356,8 +356,8 @@ export class RealvirtualServer extends Endpoint {
     this.silent.set(peer, { address, timer });
   }
 
-  /** The client spoke (or left): it no longer counts as silent. */
-  private heardFrom(peer: Peer): void {
+  /** The client spoke (or left, or the server closes): it no longer counts as silent. */
+  private stopWaitingFor(peer: Peer): void {
     const waiting = this.silent.get(peer);
     if (!waiting) return;
     if (waiting.timer) clearTimeout(waiting.timer);
@@ -374,7 +374,7 @@ export class RealvirtualServer extends Endpoint {
   /** Closes a client that never spoke with 1008 "no init"; its place is free at once. */
   private closeSilent(peer: Peer, why: string): void {
     const address = this.silent.get(peer)?.address ?? 'unknown';
-    this.heardFrom(peer);
+    this.stopWaitingFor(peer);
     const socket = this.sockets.get(peer);
     if (!socket) return;
     this.sockets.delete(peer);
@@ -403,13 +403,13 @@ export class RealvirtualServer extends Endpoint {
     socket.on('message', (data, isBinary) => {
       if (!this.sockets.has(peer)) return; // closed for silence, still in its close handshake
       this.alive.add(socket);
-      this.heardFrom(peer);
+      this.stopWaitingFor(peer);
       this.handleFrame(peer, data as Buffer, isBinary);
     });
     socket.on('pong', () => this.alive.add(socket));
     socket.on('error', (error) => this.report(describeSocketError(`connection to ${peer.name}`, error, 'ERR_CONNECTION', this.settings), peer));
     socket.on('close', (code, reason) => {
-      this.heardFrom(peer);
+      this.stopWaitingFor(peer);
       this.sockets.delete(peer);
       const why = `code ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`;
       this.removePeer(peer, why);

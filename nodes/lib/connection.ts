@@ -48,6 +48,7 @@ export class Connection {
   private listenFailures = 0;
   private closing: Promise<void> | null = null;
   private readonly detach: Array<() => void> = [];
+  /** The tls-config node id ("" = none): part of the target the edit dialog compares with the deployed one. */
   readonly tlsConfigId: string;
 
   constructor(
