@@ -8,7 +8,7 @@ import { ConfigObject, encode } from './messages';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
 import { isPlainObject } from './record';
 import { Peer } from './session';
-import { closeSocket, describeSocketError } from '../sockets';
+import { closeSocket, describeSocketError, isLoopback } from '../sockets';
 import { socketLink } from './socket';
 
 /** How long close() waits for the server to answer the close handshake. */
@@ -65,6 +65,9 @@ export class RealvirtualClient extends Endpoint {
   private readonly keepAliveMs: number;
   private readonly secret: string;
   private readonly lookup: LookupFunction | undefined;
+  /** True when the secret goes over plain ws:// to another machine, where anyone on the way can read it. */
+  readonly sendsSecretInClearText: boolean;
+  private warnedAboutClearText = false;
   private hadFailure = false;
   private readonly lifecycle: ConnectionLifecycle;
   private subscription: string[] | null;
@@ -90,6 +93,7 @@ export class RealvirtualClient extends Endpoint {
     if (typeof this.secret !== 'string') throw new OptionError('secret must be a string');
     if (options.lookup !== undefined && typeof options.lookup !== 'function') throw new OptionError('lookup must be a function');
     this.lookup = options.lookup;
+    this.sendsSecretInClearText = this.secret !== '' && !secure && !isLoopback(this.host);
     this.lifecycle = new ConnectionLifecycle(
       {
         autoReconnect: options.autoReconnect ?? DEFAULTS.autoReconnect,
@@ -173,6 +177,15 @@ export class RealvirtualClient extends Endpoint {
     return this.closing;
   }
 
+  /** One warning, at the first attempt, when the secret would travel in clear text (as the server warns about its exposure). */
+  private warnAboutExposure(): void {
+    if (!this.sendsSecretInClearText || this.warnedAboutClearText) return;
+    this.warnedAboutClearText = true;
+    this.report(
+      new ConnectionError('ERR_INSECURE_SECRET', `the secret is sent to ${this.host} over plain ws://, in clear text: anyone on the network path can read it (use TLS, or connect through a TLS proxy)`),
+    );
+  }
+
   private notConnected(): RealvirtualError {
     return new ConnectionError('ERR_NOT_CONNECTED', `not connected to ${this.url}`);
   }
@@ -203,6 +216,7 @@ export class RealvirtualClient extends Endpoint {
   }
 
   private dial(handle: AttemptHandle): Attempt {
+    this.warnAboutExposure();
     const socket = new WebSocket(this.url, {
       ...(this.tlsOptions ?? {}),
       handshakeTimeout: this.handshakeTimeoutMs,

@@ -42,8 +42,17 @@ export interface ServerOptions extends EndpointOptions, ConfigOptions {
    * Clients that send no Origin header (realvirtual, PLC bridges) are not affected.
    */
   allowedOrigins?: string | readonly string[];
-  /** Most clients at once; further upgrades are refused with HTTP 503. 0 = unlimited (default). */
+  /**
+   * Most clients at once. At the limit, a new client takes the place of the oldest client
+   * that has sent nothing yet; if every client has spoken, it is refused with HTTP 503.
+   * 0 = unlimited (default).
+   */
   maxClients?: number;
+  /**
+   * A client that has sent no message (realvirtual sends `init` at once) this long after
+   * connecting is closed with code 1008 "no init", in ms. 0 = never. Default 10000.
+   */
+  initTimeoutMs?: number;
 }
 
 /** Why an upgrade is refused: the HTTP answer and the problem reported. */
@@ -93,6 +102,9 @@ export class RealvirtualServer extends Endpoint {
   private readonly secretDigest: Buffer | null;
   private readonly allowedOrigins: ReadonlySet<string>;
   readonly maxClients: number;
+  readonly initTimeoutMs: number;
+  /** Clients that have sent nothing yet, oldest first (the first to make room at maxClients), with their init timers. */
+  private readonly silent = new Map<Peer, { address: string; timer: NodeJS.Timeout | null }>();
   private readonly refusalsLogged = new Set<string>();
 
   constructor(options: ServerOptions = {}) {
@@ -108,6 +120,7 @@ export class RealvirtualServer extends Endpoint {
     this.secretDigest = secret === '' ? null : digest(secret);
     this.allowedOrigins = new Set(splitList(options.allowedOrigins).map(normalizeOrigin));
     this.maxClients = checkNumber('maxClients', options.maxClients ?? DEFAULTS.maxClients, 0, true);
+    this.initTimeoutMs = checkNumber('initTimeoutMs', options.initTimeoutMs ?? DEFAULTS.initTimeoutMs, 0);
   }
 
   /** True when clients must present the secret. */
@@ -196,6 +209,7 @@ export class RealvirtualServer extends Endpoint {
     this.heartbeatTimer = null;
     const server = this.httpServer;
     const wss = this.wss;
+    for (const peer of [...this.silent.keys()]) this.stopWaitingFor(peer);
     this.closing = new Promise<void>((resolve) => {
       for (const [peer, socket] of this.sockets) {
         closeSocket(socket, 1001, 'server closing', 200);
@@ -238,6 +252,7 @@ export class RealvirtualServer extends Endpoint {
       this.refuse(req, socket, refusal);
       return;
     }
+    if (this.full) this.makeRoom(req.socket.remoteAddress ?? 'unknown');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss?.emit('connection', ws, req));
   }
 
@@ -260,7 +275,12 @@ export class RealvirtualServer extends Endpoint {
     return { matches: false };
   }
 
-  /** The checks before an upgrade, in this order: secret (401), browser origin (403), client count (503). */
+  /** True when maxClients clients are connected. */
+  private get full(): boolean {
+    return this.maxClients > 0 && this.sockets.size >= this.maxClients;
+  }
+
+  /** The checks before an upgrade, in this order: secret (401), browser origin (403), client count (503; a place held by a silent client is freed instead). */
   private refusalFor(req: http.IncomingMessage, segment: string | undefined): Refusal | null {
     if (this.secretDigest && !this.presentsSecret(req, segment)) {
       return {
@@ -278,12 +298,12 @@ export class RealvirtualServer extends Endpoint {
         return { status: 403, statusText: 'Forbidden', code: 'ERR_FORBIDDEN_ORIGIN', reason: `origin ${JSON.stringify(value.slice(0, 100))} is not in allowedOrigins` };
       }
     }
-    if (this.maxClients > 0 && this.sockets.size >= this.maxClients) {
+    if (this.full && this.silent.size === 0) {
       return {
         status: 503,
         statusText: 'Service Unavailable',
         code: 'ERR_TOO_MANY_CLIENTS',
-        reason: `maxClients (${this.maxClients}) clients are connected`,
+        reason: `maxClients (${this.maxClients}) clients are connected, and all of them have sent messages`,
         headers: { 'Retry-After': '5' },
       };
     }
@@ -313,14 +333,54 @@ export class RealvirtualServer extends Endpoint {
   private refuse(req: http.IncomingMessage, socket: Socket, refusal: Refusal): void {
     rejectUpgrade(socket, refusal.status, refusal.statusText, refusal.headers, `${refusal.reason}\n`);
     const address = req.socket.remoteAddress ?? 'unknown';
-    const error = new ConnectionError(refusal.code, `refused a connection from ${address}: ${refusal.reason} (HTTP ${refusal.status})`);
-    const key = `${refusal.code}:${address}`;
+    this.reportOncePerAddress(new ConnectionError(refusal.code, `refused a connection from ${address}: ${refusal.reason} (HTTP ${refusal.status})`), address);
+  }
+
+  /** Reports a problem an address causes, logging it once per kind and address so that a flood of connections cannot flood the log. */
+  private reportOncePerAddress(error: ConnectionError, address: string): void {
+    const key = `${error.code}:${address}`;
     if (this.refusalsLogged.has(key)) {
       if (this.listenerCount('problem') > 0) this.emit('problem', error, undefined);
       return;
     }
     if (this.refusalsLogged.size < MAX_REMEMBERED_REFUSALS) this.refusalsLogged.add(key);
     this.report(error);
+  }
+
+  /** Starts waiting for a new client's first message; it is closed if none arrives within initTimeoutMs. */
+  private awaitFirstMessage(peer: Peer, address: string): void {
+    const timer =
+      this.initTimeoutMs > 0
+        ? setTimeout(() => this.closeSilent(peer, `sent nothing within ${this.initTimeoutMs / 1000} s of connecting (initTimeout)`), this.initTimeoutMs)
+        : null;
+    this.silent.set(peer, { address, timer });
+  }
+
+  /** The client spoke (or left, or the server closes): it no longer counts as silent. */
+  private stopWaitingFor(peer: Peer): void {
+    const waiting = this.silent.get(peer);
+    if (!waiting) return;
+    if (waiting.timer) clearTimeout(waiting.timer);
+    this.silent.delete(peer);
+  }
+
+  /** At maxClients: the oldest client that has sent nothing yet gives its place to a newcomer. */
+  private makeRoom(newcomer: string): void {
+    const oldest = this.silent.keys().next();
+    if (oldest.done) return;
+    this.closeSilent(oldest.value, `had sent nothing when ${newcomer} connected at maxClients (${this.maxClients}): closed to make room`);
+  }
+
+  /** Closes a client that never spoke with 1008 "no init"; its place is free at once. */
+  private closeSilent(peer: Peer, why: string): void {
+    const address = this.silent.get(peer)?.address ?? 'unknown';
+    this.stopWaitingFor(peer);
+    const socket = this.sockets.get(peer);
+    if (!socket) return;
+    this.sockets.delete(peer);
+    this.reportOncePerAddress(new ConnectionError('ERR_NO_INIT', `client ${peer.name} ${why} (close code 1008)`), address);
+    closeSocket(socket, 1008, 'no init', 200);
+    this.removePeer(peer, `no init: ${why}`);
   }
 
   /** One warning when listening where others can reach the server without a secret, or with a secret in clear text. */
@@ -338,14 +398,18 @@ export class RealvirtualServer extends Endpoint {
     const peer = new Peer(`client-${this.nextPeerNumber++}`, `${address}:${req.socket.remotePort ?? 0}`, socketLink(socket));
     peer.quietUntil = Date.now() + QUIET_NEW_CLIENT_MS;
     this.sockets.set(peer, socket);
+    this.awaitFirstMessage(peer, address);
     this.alive.add(socket);
     socket.on('message', (data, isBinary) => {
+      if (!this.sockets.has(peer)) return; // closed for silence, still in its close handshake
       this.alive.add(socket);
+      this.stopWaitingFor(peer);
       this.handleFrame(peer, data as Buffer, isBinary);
     });
     socket.on('pong', () => this.alive.add(socket));
     socket.on('error', (error) => this.report(describeSocketError(`connection to ${peer.name}`, error, 'ERR_CONNECTION', this.settings), peer));
     socket.on('close', (code, reason) => {
+      this.stopWaitingFor(peer);
       this.sockets.delete(peer);
       const why = `code ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`;
       this.removePeer(peer, why);

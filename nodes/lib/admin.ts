@@ -1,9 +1,10 @@
 import net from 'net';
 import { ConnectionError, OptionError, RealvirtualError, TimeoutError } from '../../engine/errors';
 import { ImportResult } from '../../engine/realvirtual/endpoint';
-import { RealvirtualClient } from '../../engine/realvirtual/client';
+import { ClientOptions, RealvirtualClient } from '../../engine/realvirtual/client';
+import { normalizePath } from '../../engine/realvirtual/options';
 import { Connection } from './connection';
-import { readConnectionSettings } from './connection-settings';
+import { ConnectionSettings, readConnectionSettings } from './connection-settings';
 import { NodeAPI, RequestLike, ResponseLike } from './red';
 
 /** Every admin request answers within this time. */
@@ -25,6 +26,39 @@ interface TestAnswer {
   message: string;
   code?: string;
   clients?: number;
+  /** Set when the dialog asked for the stored secret but names another target, so none was sent. */
+  note?: string;
+}
+
+/** What the editor shows in a password field whose credential is stored. */
+const STORED_PASSWORD = '__PWRD__';
+
+const SECRET_WITHHELD = 'the stored secret is only sent to the deployed target: none was sent (type the secret into the dialog to use it here)';
+
+/** Where a client dials, normalised: the stored secret goes only where the deployed connection goes. */
+function targetKey(mode: string, options: ClientOptions, tlsId: string): string {
+  return JSON.stringify([mode, (options.host ?? '').trim().toLowerCase(), Number(options.port), normalizePath(options.path), tlsId]);
+}
+
+/** The dialog's client settings with the secret to send, and whether a stored secret was withheld. */
+interface DialPlan {
+  settings: ConnectionSettings;
+  tlsId: string;
+  secretWithheld: boolean;
+}
+
+/** An answer's text, with the reason no secret was sent when one was withheld. */
+function noted(text: string, plan: DialPlan): string {
+  return plan.secretWithheld ? `${text} (${SECRET_WITHHELD})` : text;
+}
+
+function httpStatusOf(error: Error & { code?: string }): number {
+  if (error instanceof HttpError) return error.status;
+  if (error instanceof OptionError) return 400;
+  if (error instanceof TimeoutError) return 504;
+  if (error.code === 'ERR_NOT_CONNECTED') return 409;
+  if (error instanceof ConnectionError) return 502;
+  return 500;
 }
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -55,29 +89,36 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
     return node && node.connection instanceof Connection ? node.connection : null;
   };
 
+  const settingsOf = (body: Record<string, unknown>): Record<string, unknown> => (body.settings && typeof body.settings === 'object' ? (body.settings as Record<string, unknown>) : {});
+
   /**
-   * The secret to dial with: the one typed in the dialog, else (the editor shows a stored
-   * password as "__PWRD__") the deployed connection's credential.
+   * What the dialog dials, and with which secret: the one typed in the dialog; else (the
+   * editor shows a stored password as "__PWRD__") the deployed connection's, but only when
+   * the dialog dials exactly the deployed target (mode, host, port, path, TLS configuration):
+   * a stored secret is never sent anywhere else.
    */
-  const dialogSecret = (body: Record<string, unknown>): string => {
-    const typed = body.settings && typeof body.settings === 'object' ? (body.settings as Record<string, unknown>).secret : undefined;
-    if (typeof typed === 'string' && typed !== '__PWRD__') return typed;
-    const node = typeof body.id === 'string' && body.id !== '' ? (RED.nodes.getNode(body.id) as { credentials?: Record<string, string | undefined> } | null) : null;
-    return node?.credentials?.secret ?? '';
+  const planDial = (body: Record<string, unknown>): DialPlan => {
+    const tlsId = typeof settingsOf(body).tls === 'string' ? (settingsOf(body).tls as string) : '';
+    const typed = settingsOf(body).secret;
+    if (typeof typed === 'string' && typed !== STORED_PASSWORD) return { settings: readConnectionSettings(settingsOf(body), typed), tlsId, secretWithheld: false };
+    const target = readConnectionSettings(settingsOf(body));
+    const connection = deployed(body.id);
+    const stored = connection?.settings?.client.secret ?? '';
+    if (!connection || !connection.settings || stored === '') return { settings: target, tlsId, secretWithheld: false };
+    const same = targetKey(connection.settings.mode, connection.settings.client, connection.tlsConfigId) === targetKey(target.mode, target.client, tlsId);
+    return same ? { settings: readConnectionSettings(settingsOf(body), stored), tlsId, secretWithheld: false } : { settings: target, tlsId, secretWithheld: true };
   };
 
   /** A short-lived client with the dialog's (possibly undeployed) settings. */
-  const dialFromDialog = async (body: Record<string, unknown>): Promise<RealvirtualClient> => {
-    const settings = readConnectionSettings(body.settings && typeof body.settings === 'object' ? (body.settings as Record<string, unknown>) : {}, dialogSecret(body));
-    const tlsId = typeof (body.settings as Record<string, unknown>).tls === 'string' ? ((body.settings as Record<string, unknown>).tls as string) : '';
+  const dial = async (plan: DialPlan): Promise<RealvirtualClient> => {
     let tls: Record<string, unknown> | undefined;
-    if (tlsId) {
-      const tlsNode = RED.nodes.getNode(tlsId) as { addTLSOptions?: (options: Record<string, unknown>) => Record<string, unknown> } | null;
+    if (plan.tlsId) {
+      const tlsNode = RED.nodes.getNode(plan.tlsId) as { addTLSOptions?: (options: Record<string, unknown>) => Record<string, unknown> } | null;
       if (!tlsNode || typeof tlsNode.addTLSOptions !== 'function') throw new HttpError(400, 'deploy the TLS configuration first: the dialog can only use a deployed tls-config node');
       tls = tlsNode.addTLSOptions({});
     }
     const client = new RealvirtualClient({
-      ...settings.client,
+      ...plan.settings.client,
       tls,
       autoReconnect: false,
       handshakeTimeoutMs: DIAL_TIMEOUT_MS,
@@ -99,15 +140,17 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
   const testConnection = async (body: Record<string, unknown>): Promise<TestAnswer> => {
     const settings = readConnectionSettings((body.settings as Record<string, unknown>) ?? {});
     if (settings.mode === 'client') {
+      const plan = planDial(body);
+      const note = plan.secretWithheld ? { note: SECRET_WITHHELD } : {};
       const started = Date.now();
       try {
-        const client = await dialFromDialog(body);
+        const client = await dial(plan);
         await client.close();
-        return { ok: true, message: `connected to ${client.url} in ${Date.now() - started} ms` };
+        return { ok: true, message: noted(`connected to ${client.url} in ${Date.now() - started} ms`, plan), ...note };
       } catch (error) {
         const failure = error as RealvirtualError;
         if (failure instanceof HttpError) throw failure;
-        return { ok: false, message: failure.message, code: failure.code };
+        return { ok: false, message: noted(failure.message, plan), code: failure.code, ...note };
       }
     }
     const connection = deployed(body.id);
@@ -118,12 +161,20 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
     return probePort(settings.server.host ?? '127.0.0.1', settings.server.port ?? 1234);
   };
 
-  const importSignals = async (body: Record<string, unknown>): Promise<{ answers: ImportResult[]; errors: string[] }> => {
+  const importSignals = async (body: Record<string, unknown>): Promise<{ answers: ImportResult[]; errors: string[]; note?: string }> => {
     const settings = readConnectionSettings((body.settings as Record<string, unknown>) ?? {});
     if (settings.mode === 'client') {
-      const client = await dialFromDialog(body);
+      const plan = planDial(body);
+      let client: RealvirtualClient;
       try {
-        return { answers: [await client.requestImport()], errors: [] };
+        client = await dial(plan);
+      } catch (error) {
+        const failure = error as Error & { code?: string };
+        throw plan.secretWithheld ? new HttpError(httpStatusOf(failure), noted(failure.message, plan), failure.code) : failure;
+      }
+      try {
+        const answers = [await client.requestImport()];
+        return plan.secretWithheld ? { answers, errors: [], note: SECRET_WITHHELD } : { answers, errors: [] };
       } finally {
         await client.close();
       }
@@ -140,16 +191,7 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
     (req: RequestLike, res: ResponseLike): void => {
       withTimeout(work(req), 'the request').then(
         (answer) => res.json(answer),
-        (error: Error & { code?: string; status?: number }) => {
-          const status =
-            error instanceof HttpError ? error.status
-            : error instanceof OptionError ? 400
-            : error instanceof TimeoutError ? 504
-            : error.code === 'ERR_NOT_CONNECTED' ? 409
-            : error instanceof ConnectionError ? 502
-            : 500;
-          res.status(status).json({ ok: false, message: error.message, code: error.code });
-        },
+        (error: Error & { code?: string }) => res.status(httpStatusOf(error)).json({ ok: false, message: error.message, code: error.code }),
       );
     };
 

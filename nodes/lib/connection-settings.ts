@@ -30,6 +30,8 @@ export const CONNECTION_DEFAULTS = {
   allowedOrigins: '',
   /** Server mode: most clients at once (0 = unlimited). */
   maxClients: DEFAULTS.maxClients,
+  /** Server mode: seconds a new client may stay silent before it is closed (0 = never). */
+  initTimeout: DEFAULTS.initTimeoutMs / 1000,
   /** Seconds a peer may stay over the slow-peer buffer before it is disconnected (0 = never). */
   slowPeerTimeout: DEFAULTS.slowPeerTimeoutMs / 1000,
   defaultDirection: DEFAULTS.defaultDirection as 'read' | 'write',
@@ -135,6 +137,7 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
     ...common,
     allowedOrigins: text(config, 'allowedOrigins'),
     maxClients: number(config, 'maxClients', 0, true),
+    initTimeoutMs: number(config, 'initTimeout', 0, false) * 1000,
   };
   return { mode, debug: flag(config, 'debug'), server, client, label: `${host}:${port}${normalizedPath}` };
 }

@@ -48,7 +48,8 @@ export class Connection {
   private listenFailures = 0;
   private closing: Promise<void> | null = null;
   private readonly detach: Array<() => void> = [];
-  private readonly tlsConfigId: string;
+  /** The tls-config node id ("" = none): part of the target the edit dialog compares with the deployed one. */
+  readonly tlsConfigId: string;
 
   constructor(
     private readonly node: Node,
@@ -251,7 +252,7 @@ export class Connection {
     this.endpoint = endpoint;
     if (this.retained) endpoint.writeMany(this.retained);
     this.retained = null;
-    this.listen(endpoint, 'status', (status: EndpointStatus) => this.setStatus(nodeStatusFor(status, this.RED._)));
+    this.listen(endpoint, 'status', (status: EndpointStatus) => this.setStatus(this.statusFor(endpoint, status)));
     this.listen(endpoint, 'data', (event: DataEvent) => {
       for (const user of this.users.values()) if (user.onData) user.onData(event);
     });
@@ -264,6 +265,14 @@ export class Connection {
       if (endpoint instanceof RealvirtualServer) this.startListening(endpoint);
       else void endpoint.connect();
     });
+  }
+
+  /** Connected, but the secret travels in clear text to another machine: a yellow dot says so as long as it lasts. */
+  private statusFor(endpoint: RealvirtualServer | RealvirtualClient, status: EndpointStatus): NodeStatus {
+    if (status.state === 'connected' && endpoint instanceof RealvirtualClient && endpoint.sendsSecretInClearText) {
+      return { fill: 'yellow', shape: 'dot', text: this.RED._('realvirtual-connection.status.insecure', { peer: status.peerName ?? '' }) };
+    }
+    return nodeStatusFor(status, this.RED._);
   }
 
   /** A busy port (often an older flow still closing, or another program) is retried, logging once per new error. */

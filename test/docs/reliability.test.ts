@@ -80,6 +80,7 @@ describe('README: Reliability and security', () => {
     assert.equal(defaultOf(/^configuration depth/), `${MAX_CONFIG_DEPTH} levels`);
     assert.equal(DEFAULTS.maxClients, 0);
     assert.equal(defaultOf(/^`maxClients`/), 'unlimited');
+    assert.equal(defaultOf(/^`initTimeout`/), `${DEFAULTS.initTimeoutMs / 1000} s`);
   });
 
   it('runs the soak tests with npm run test:soak, and not with npm test', () => {

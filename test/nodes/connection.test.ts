@@ -52,6 +52,7 @@ const CONTRACT_DEFAULTS = {
   maxReconnectAttempts: -1,
   allowedOrigins: '',
   maxClients: 0,
+  initTimeout: 10,
   slowPeerTimeout: 30,
   defaultDirection: 'read',
   inputPatterns: '',

@@ -2,15 +2,18 @@
  * realvirtual-connection's access control and TLS in Node-RED: the secret is a
  * credential (kept out of the flow), the server refuses clients without it, the client
  * sends it; allowed origins, max clients and the slow-peer timeout come from the node's
- * properties; wss:// in both modes with certificates made by openssl at test time; and
- * the edit dialog warns about 0.0.0.0.
+ * properties; wss:// in both modes with certificates made by openssl at test time; the
+ * edit dialog warns about 0.0.0.0, and its Test connection and Import signals send the
+ * stored secret only to the deployed target; a client that sends its secret unencrypted
+ * to another machine says so in its status.
  */
 import assert from 'assert/strict';
+import dns from 'dns';
 import fs from 'fs';
 import path from 'path';
 import vm from 'vm';
 import { RealvirtualClient, RealvirtualServer } from '../../engine';
-import { RawClient } from '../helpers/events';
+import { RawClient, RawServer } from '../helpers/events';
 import { upgradeAnswer } from '../helpers/faults';
 import { makeTlsMaterial, TlsMaterial } from '../helpers/tls';
 import {
@@ -128,26 +131,152 @@ describe('nodes: realvirtual-connection security', function () {
       const none = await post({ id: 'other', settings });
       assert.deepEqual([none.body.ok, none.body.code], [false, 'ERR_UNAUTHORIZED']);
     });
+
+    it('sends the stored secret only to the deployed target (normalised); elsewhere only a typed secret, and the answer says why none was sent', async function () {
+      const seen: Array<{ url: string; authorization: string | undefined }> = [];
+      const recordHeaders = {
+        verifyClient: (info: { req: { url?: string; headers: Record<string, string | string[] | undefined> } }) => {
+          seen.push({ url: info.req.url ?? '', authorization: info.req.headers.authorization as string | undefined });
+          return true;
+        },
+      };
+      const deployedTarget = resources.add(await RawServer.start(0, recordHeaders));
+      const elsewhere = resources.add(await RawServer.start(0, recordHeaders));
+      await load([TAB, connection({ mode: 'client', port: deployedTarget.port, path: '/rv', cycleMs: 0 }), user('in', 'in')], {}, [], { conn: { secret: SECRET } });
+      await waitForStatus(node('in'), (status) => status.fill === 'green' && status.shape === 'dot', 'the deployed connection connected');
+      assert.deepEqual(seen, [{ url: '/rv', authorization: `Bearer ${SECRET}` }], 'the deployed connection sends its secret');
+
+      const dial = async (settings: Record<string, unknown>): Promise<{ body: any; authorization: string | undefined }> => {
+        const from = seen.length;
+        const answer = await post({ id: 'conn', settings: { mode: 'client', ...settings } });
+        assert.equal(seen.length, from + 1, `one upgrade for ${JSON.stringify(settings)}: ${JSON.stringify(answer.body)}`);
+        return { body: answer.body, authorization: seen[from].authorization };
+      };
+      const deployedSettings = { host: '127.0.0.1', port: deployedTarget.port, path: '/rv' };
+      const sameTarget = [
+        { ...deployedSettings, secret: '__PWRD__' },
+        { ...deployedSettings },
+        { host: ' 127.0.0.1 ', port: String(deployedTarget.port), path: 'rv', secret: '__PWRD__' },
+      ];
+      for (const settings of sameTarget) {
+        const { body, authorization } = await dial(settings);
+        assert.equal(authorization, `Bearer ${SECRET}`, `the deployed target, as ${JSON.stringify(settings)}`);
+        assert.equal(body.ok, true, JSON.stringify(body));
+        assert.equal(body.note, undefined);
+      }
+      const otherTargets = [
+        { ...deployedSettings, port: elsewhere.port, secret: '__PWRD__' },
+        { ...deployedSettings, port: elsewhere.port },
+        { ...deployedSettings, path: '/other', secret: '__PWRD__' },
+      ];
+      for (const settings of otherTargets) {
+        const { body, authorization } = await dial(settings);
+        assert.equal(authorization, undefined, `the stored secret went to ${JSON.stringify(settings)}`);
+        assert.equal(body.ok, true, JSON.stringify(body));
+        assert.match(body.message, /\(the stored secret is only sent to the deployed target: none was sent/);
+        assert.match(body.note, /only sent to the deployed target/);
+      }
+      const typed = await dial({ ...deployedSettings, port: elsewhere.port, secret: 'typed here' });
+      assert.equal(typed.authorization, 'Bearer typed here', 'a secret typed into the dialog goes where the dialog says');
+      assert.equal(typed.body.note, undefined);
+
+      // Import signals too: a server elsewhere that requires the same secret does not get it.
+      const other = resources.add(new RealvirtualServer({ port: 0, secret: SECRET, signals: [{ name: 'Speed', type: 'Float', direction: 'write', value: 1 }] }));
+      await other.listen();
+      const importFrom = (secret?: string): Promise<{ status: number; body: any }> =>
+        within(
+          Promise.resolve(helper.request().post('/realvirtual/import').send({ id: 'conn', settings: { mode: 'client', host: '127.0.0.1', port: other.port, ...(secret === undefined ? {} : { secret }) } })),
+          'POST /realvirtual/import',
+          10000,
+        ).then((response) => ({ status: response.status, body: response.body }));
+      const withheld = await importFrom('__PWRD__');
+      assert.equal(withheld.status, 502, JSON.stringify(withheld.body));
+      assert.equal(withheld.body.code, 'ERR_UNAUTHORIZED');
+      assert.match(withheld.body.message, /HTTP 401.*the stored secret is only sent to the deployed target/);
+      const typedImport = await importFrom(SECRET);
+      assert.equal(typedImport.status, 200, JSON.stringify(typedImport.body));
+      assert.equal(typedImport.body.answers[0].signals[0].name, 'Speed');
+    });
+  });
+
+  describe('a client that sends its secret unencrypted to another machine', function () {
+    it('warns once in the log and shows a yellow dot while connected', async function () {
+      const server = resources.add(new RealvirtualServer({ port: 0, secret: SECRET, cycleMs: 0 }));
+      await server.listen();
+      // "plant.invalid" is not loopback by name; this stand-in for the system resolver sends it to 127.0.0.1.
+      const resolver = dns as unknown as { lookup: (host: string, ...rest: unknown[]) => void };
+      const systemLookup = resolver.lookup;
+      resolver.lookup = (host, ...rest) => systemLookup(host === 'plant.invalid' ? '127.0.0.1' : host, ...rest);
+      try {
+        await load([TAB, connection({ mode: 'client', host: 'plant.invalid', port: server.port, cycleMs: 0 }), user('in', 'in')], {}, [], { conn: { secret: SECRET } });
+        const connected = await waitForStatus(node('in'), (status) => status.shape === 'dot', 'connected');
+        assert.deepEqual(connected, { fill: 'yellow', shape: 'dot', text: `connected: plant.invalid:${server.port} (secret sent unencrypted)` });
+        assert.equal(server.clients.length, 1);
+        const warnings = (node('conn').warn.getCalls() as Array<{ thisValue: unknown; args: unknown[] }>).filter((c) => c.thisValue === node('conn')).map((c) => String(c.args[0]));
+        const clearText = warnings.filter((line) => /clear text/.test(line));
+        assert.equal(clearText.length, 1, JSON.stringify(warnings));
+        assert.match(clearText[0], /the secret is sent to plant\.invalid over plain ws:\/\//);
+      } finally {
+        resolver.lookup = systemLookup;
+      }
+    });
   });
 
   describe('other server limits from the node properties', function () {
-    it('allowedOrigins, maxClients and slowPeerTimeout reach the engine', async function () {
+    it('allowedOrigins, maxClients, initTimeout and slowPeerTimeout reach the engine', async function () {
       const port = await freePort();
-      await load([TAB, connection({ port, allowedOrigins: 'https://hmi.example.com', maxClients: 1, slowPeerTimeout: 5 }), user('in', 'in')]);
+      await load([TAB, connection({ port, allowedOrigins: 'https://hmi.example.com', maxClients: 1, initTimeout: 7, slowPeerTimeout: 5 }), user('in', 'in')]);
       await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
       const settings = node('conn').connection.settings;
       assert.equal(settings.server.slowPeerTimeoutMs, 5000);
       assert.equal(settings.client.slowPeerTimeoutMs, 5000);
+      assert.equal(settings.server.initTimeoutMs, 7000);
       assert.equal((await upgradeAnswer(port, '/', { Origin: 'https://evil.example.com' })).status, 403);
-      resources.add(await RawClient.connect(`ws://127.0.0.1:${port}/`, { origin: 'https://hmi.example.com' }));
+      const hmi = resources.add(await RawClient.connect(`ws://127.0.0.1:${port}/`, { origin: 'https://hmi.example.com' }));
       await waitForStatus(node('in'), (status) => status.text === '1 client', '1 client');
+      // A client that has spoken keeps its place (a silent one would give it up to a newcomer).
+      hmi.init('HMI');
+      hmi.send({ type: 'import_request', version: 2 });
+      await hmi.waitFor((frame) => frame.type === 'import_answer', 'the answer to its import_request');
       assert.equal((await upgradeAnswer(port, '/')).status, 503);
+    });
+
+    it('initTimeout: absent means 10 s; a silent client is closed with 1008 "no init"; at maxClients a real client takes the place of a silent one', async function () {
+      const port = await freePort();
+      await load([TAB, connection({ port }), user('in', 'in')]);
+      await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
+      assert.equal(node('conn').connection.settings.server.initTimeoutMs, 10000, 'a flow saved without initTimeout gets the default');
+      await unload();
+
+      await load([TAB, connection({ port, initTimeout: 0.3 }), user('in', 'in')]);
+      await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
+      const quiet = resources.add(await RawClient.connect(`ws://127.0.0.1:${port}/`));
+      assert.deepEqual(await within(quiet.closed, 'the silent client to be closed'), { code: 1008, reason: 'no init' });
+      await waitForStatus(node('in'), (status) => status.text === 'listening: 0 clients', 'no client left');
+      await unload();
+
+      // initTimeout 0 (never): at maxClients the silent client still gives up its place to a real one.
+      await load([TAB, connection({ port, maxClients: 1, initTimeout: 0, cycleMs: 0 }), user('in', 'in', {}, ['h']), helperNode('h')]);
+      await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
+      const squatter = resources.add(await RawClient.connect(`ws://127.0.0.1:${port}/`));
+      await waitForStatus(node('in'), (status) => status.text === '1 client', 'the silent client holds the only place');
+      const inbox = new Inbox('h');
+      const twin = resources.add(new RealvirtualClient({ port, clientName: 'Twin', cycleMs: 0, autoReconnect: false }));
+      await within(twin.connect(), 'the real client to get in');
+      assert.equal((await within(squatter.closed, 'the silent client to give up its place')).code, 1008);
+      twin.write('Arrived', true);
+      assert.deepEqual((await inbox.next(1))[0].payload, { Arrived: true });
+      const warnings = (node('conn').warn.getCalls() as Array<{ thisValue: unknown; args: unknown[] }>).filter((c) => c.thisValue === node('conn')).map((c) => String(c.args[0]));
+      assert.equal(warnings.filter((line) => /sent nothing/.test(line)).length, 1, `logged once for this address: ${JSON.stringify(warnings)}`);
     });
 
     it('rejects invalid values with a red status', async function () {
       await load([TAB, connection({ maxClients: -2 }), user('in', 'in')]);
       const red = await waitForStatus(node('in'), (status) => status.fill === 'red', 'red ring');
       assert.match(red.text ?? '', /maxClients/);
+      await unload();
+      await load([TAB, connection({ initTimeout: -1 }), user('in', 'in')]);
+      assert.match((await waitForStatus(node('in'), (status) => status.fill === 'red', 'red ring')).text ?? '', /initTimeout/);
       await unload();
       await load([TAB, connection({ slowPeerTimeout: 'soon' }), user('in', 'in')]);
       assert.match((await waitForStatus(node('in'), (status) => status.fill === 'red', 'red ring')).text ?? '', /slowPeerTimeout/);
