@@ -53,6 +53,8 @@ const CONTRACT_DEFAULTS = {
   allowedOrigins: '',
   maxClients: 0,
   slowPeerTimeout: 30,
+  maxConfigBytes: 262144,
+  remoteConfig: 'read-write',
   defaultDirection: 'read',
   inputPatterns: '',
   outputPatterns: '',
