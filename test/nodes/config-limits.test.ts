@@ -9,7 +9,7 @@ import fs from 'fs';
 import path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import { RealvirtualClient } from '../../engine';
-import { configFileName } from '../../nodes/lib/config-store';
+import { configFileName, isInside } from '../../nodes/lib/config-store';
 import { Resources } from '../helpers/events';
 import { catchNode, connection, deploy, FlowNode, freePort, helperNode, Inbox, load, node, removeDir, TAB, tempDir, unload, user, waitForStatus, within } from './harness';
 
@@ -234,6 +234,14 @@ describe('nodes: remote configuration limits', function () {
     assert.deepEqual(JSON.parse(fs.readFileSync(storedFile(), 'utf8')), { deployedCycleMs: 10, config: { publishIntervalMs: 40, color: 'red' } });
     const client = await remote(port);
     assert.deepEqual(await within(client.getConfig(), 'config_answer'), { publishIntervalMs: 40, color: 'red' });
+  });
+
+  it('file names are digests of the id, and any path not directly inside the directory is refused', function () {
+    assert.match(configFileName('../../victim/app'), /^[0-9a-f]{32}\.config\.json$/);
+    assert.notEqual(configFileName('a'), configFileName('b'));
+    const dir = path.join(userDir, 'realvirtual');
+    assert.equal(isInside(dir, path.join(dir, configFileName('x'))), true);
+    for (const name of ['../../victim/app.config.json', '../x.config.json', 'sub/x.config.json', '.', '']) assert.equal(isInside(dir, path.join(dir, name)), false, name);
   });
 
   it('a connection whose id is "../../victim/app" creates and deletes nothing outside <userDir>/realvirtual', async function () {
