@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'ERR_NO_INIT'
   | 'ERR_INSECURE_SECRET'
   | 'ERR_TOO_MANY_SIGNALS'
+  | 'ERR_CONFIG_TOO_LARGE'
+  | 'ERR_UNSAFE_PATH'
   | 'ERR_MINVR_EVENT'
   | 'ERR_MINVR_FRAME_TOO_LARGE'
   | 'ERR_MINVR_FRAME_TIMEOUT';
@@ -73,6 +75,9 @@ export class TimeoutError extends RealvirtualError {
     super('ERR_TIMEOUT', message);
   }
 }
+
+/** A configuration refused or not stored: over a limit, or a storage path outside its directory. */
+export class ConfigError extends RealvirtualError {}
 
 /** Failures of the transport: connect, listen, handshake, heartbeat, closing. */
 export class ConnectionError extends RealvirtualError {}

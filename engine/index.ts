@@ -44,6 +44,7 @@ export {
   OptionError,
   TimeoutError,
   ConnectionError,
+  ConfigError,
   ErrorCode,
 } from './errors';
 export { Logger, silentLogger } from './logger';

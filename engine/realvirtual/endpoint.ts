@@ -1,12 +1,13 @@
 import { TypedEmitter } from '../emitter';
+import { checkNumber } from '../checks';
 import { ConnectionError, OptionError, ProtocolError, RealvirtualError, SignalError } from '../errors';
 import { clip, LogBudget } from '../log-budget';
 import { Logger } from '../logger';
 import { ImportedSignal, importCatalog, toDeclarations } from './catalog';
+import { checkConfig, checkCycleMs, isRemoteConfigMode, RemoteConfigMode, remoteConfigRefusal } from './config-rules';
 import { Exchange } from './exchange';
 import {
   ConfigObject,
-  configProblem,
   encode,
   encodeSignals,
   MAX_REJECTED_LISTED,
@@ -18,7 +19,7 @@ import {
   signalNames,
   SignalRecord,
 } from './messages';
-import { EndpointOptions, ResolvedEndpointOptions, resolveEndpointOptions } from './options';
+import { DEFAULTS, EndpointOptions, ResolvedEndpointOptions, resolveEndpointOptions } from './options';
 import { hasOwn, isPlainObject, setOwn } from './record';
 import { Peer, PeerInfo } from './session';
 import { isPlainName, readShapedFrame, SHAPE_MIN_SIGNALS } from './shape';
@@ -90,6 +91,13 @@ export interface ConfigOptions {
   config?: ConfigObject;
   /** Replaces the default handling of `config_set`. */
   onConfigSet?: ConfigSetHandler;
+  /** Bytes of JSON the configuration may hold; a `config_set` beyond it is refused. Default 256 KiB. */
+  maxConfigBytes?: number;
+  /**
+   * What peers may do: "read-write" (default), "read-only" (`config_set` refused) or
+   * "off" (`config_get` answered with `{}`, `config_set` refused).
+   */
+  remoteConfig?: RemoteConfigMode;
 }
 
 const MAX_REPORTED_PER_PEER = 1000;
@@ -111,6 +119,8 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   protected closed = false;
   private configObject: ConfigObject;
   private readonly onConfigSet: ConfigSetHandler | undefined;
+  private readonly maxConfigBytes: number;
+  private readonly remoteConfig: RemoteConfigMode;
   private statusValue: EndpointStatus = { state: 'idle', clients: 0 };
   private readonly logBudget = new LogBudget(LOG_LINES_PER_MINUTE, 60000);
 
@@ -127,6 +137,10 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     });
     this.configObject = { ...(options.config ?? {}), publishIntervalMs: this.settings.cycleMs };
     this.onConfigSet = options.onConfigSet;
+    this.maxConfigBytes = checkNumber('maxConfigBytes', options.maxConfigBytes ?? DEFAULTS.maxConfigBytes, 1, true);
+    const remoteConfig = options.remoteConfig ?? DEFAULTS.remoteConfig;
+    if (!isRemoteConfigMode(remoteConfig)) throw new OptionError(`remoteConfig must be "read-write", "read-only" or "off", got ${JSON.stringify(remoteConfig)}`);
+    this.remoteConfig = remoteConfig;
   }
 
   get status(): EndpointStatus {
@@ -149,9 +163,7 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
 
   /** Changes the cycle period live (also what a remote `publishIntervalMs` does). */
   setCycleMs(cycleMs: number): void {
-    if (typeof cycleMs !== 'number' || !Number.isFinite(cycleMs) || cycleMs < 0) {
-      throw new OptionError(`cycleMs must be a number >= 0, got ${JSON.stringify(cycleMs)}`);
-    }
+    checkCycleMs('cycleMs', cycleMs);
     this.exchange.setCycleMs(cycleMs);
     this.configObject = { ...this.configObject, publishIntervalMs: cycleMs };
   }
@@ -214,19 +226,16 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   }
 
   /**
-   * Merges keys into the configuration. A `publishIntervalMs` changes the cycle live;
-   * an invalid one throws and nothing is merged.
+   * Merges keys into the configuration. A `publishIntervalMs` changes the cycle live.
+   * A result over the limits (see checkConfig) or an invalid interval throws, and
+   * nothing is merged.
    */
   mergeConfig(partial: ConfigObject): ConfigObject {
     if (!isPlainObject(partial)) throw new OptionError('a configuration must be an object');
-    const problem = configProblem(partial);
-    if (problem) throw new OptionError(`a configuration must be ${problem}`);
-    const interval = hasOwn(partial, 'publishIntervalMs') ? partial.publishIntervalMs : undefined;
-    if (interval !== undefined && (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0)) {
-      throw new OptionError(`publishIntervalMs must be a number of ms >= 0, got ${JSON.stringify(interval)}`);
-    }
     const merged: ConfigObject = { ...this.configObject };
     for (const key of Object.keys(partial)) setOwn(merged, key, partial[key]);
+    checkConfig(merged, this.maxConfigBytes);
+    const interval = hasOwn(partial, 'publishIntervalMs') ? partial.publishIntervalMs : undefined;
     this.configObject = merged;
     if (typeof interval === 'number' && interval !== this.exchange.cycleMs) this.setCycleMs(interval);
     return this.config;
@@ -389,7 +398,8 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
         return;
       }
       case 'config_get':
-        this.sendText(peer, encode.configAnswer(this.config));
+        // "off": an empty configuration rather than silence, so that a client waiting for the answer does not time out.
+        this.sendText(peer, encode.configAnswer(this.remoteConfig === 'off' ? {} : this.config));
         return;
       case 'config_set':
         void this.applyRemoteConfig(peer, message.config);
@@ -500,8 +510,11 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
 
   private async applyRemoteConfig(peer: Peer, config: ConfigObject): Promise<void> {
     let result: ConfigResult;
+    const refusal = remoteConfigRefusal(this.remoteConfig);
     try {
-      if (this.onConfigSet) {
+      if (refusal) {
+        result = { success: false, message: refusal };
+      } else if (this.onConfigSet) {
         result = await this.onConfigSet(config, peer.info);
       } else {
         this.mergeConfig(config);
@@ -509,6 +522,8 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
       }
     } catch (error) {
       result = { success: false, message: (error as Error).message };
+      // Logged once per peer and kind of refusal; every one is answered and reaches 'problem'.
+      if (error instanceof RealvirtualError) this.report(error, peer, `config_set:${error.code}`);
     }
     if (!peer.link || !this.peers.has(peer.id)) return;
     this.sendText(peer, encode.configResult(result.success, result.message));

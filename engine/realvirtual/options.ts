@@ -9,7 +9,7 @@ export interface EndpointOptions extends Omit<DirectionRules, 'inputPatterns' | 
   inputPatterns?: string | readonly string[];
   /** Name substrings (list or comma-separated) of neutral-typed signals we write. */
   outputPatterns?: string | readonly string[];
-  /** Cycle period in ms; 0 flushes on every write. Default 10. */
+  /** Cycle period in ms: 0 flushes on every write, else 1 to 60000. Default 10. */
   cycleMs?: number;
   /** Send only values that changed since a peer last got them. Default true. */
   onlyChanged?: boolean;
@@ -63,6 +63,10 @@ export const DEFAULTS = {
   slowPeerBytes: 4 * 1024 * 1024,
   slowPeerTimeoutMs: 30000,
   maxSignals: 100000,
+  /** Bytes of JSON the configuration (config_get / config_set) may hold. */
+  maxConfigBytes: 256 * 1024,
+  /** What peers may do with the configuration: "read-write", "read-only" or "off". */
+  remoteConfig: 'read-write' as RemoteConfigMode,
   maxClients: 0,
   initTimeoutMs: 10000,
   defaultDirection: 'read' as const,
@@ -76,6 +80,7 @@ export const DEFAULTS = {
 };
 
 import { checkNumber } from '../checks';
+import { checkCycleMs, RemoteConfigMode } from './config-rules';
 
 export { checkNumber, checkPort } from '../checks';
 
@@ -85,7 +90,7 @@ export function resolveEndpointOptions(options: EndpointOptions): ResolvedEndpoi
     throw new OptionError(`defaultDirection must be "read" or "write", got ${JSON.stringify(defaultDirection)}`);
   }
   return {
-    cycleMs: checkNumber('cycleMs', options.cycleMs ?? DEFAULTS.cycleMs, 0),
+    cycleMs: checkCycleMs('cycleMs', options.cycleMs ?? DEFAULTS.cycleMs),
     onlyChanged: options.onlyChanged ?? DEFAULTS.onlyChanged,
     preserveTransitions: options.preserveTransitions ?? DEFAULTS.preserveTransitions,
     maxTransitions: checkNumber('maxTransitions', options.maxTransitions ?? DEFAULTS.maxTransitions, 1, true),

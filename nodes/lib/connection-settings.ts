@@ -1,5 +1,6 @@
 import { OptionError } from '../../engine/errors';
 import { ClientOptions } from '../../engine/realvirtual/client';
+import { checkCycleMs, isRemoteConfigMode, RemoteConfigMode } from '../../engine/realvirtual/config-rules';
 import { DEFAULTS } from '../../engine/realvirtual/options';
 import { ServerOptions } from '../../engine/realvirtual/server';
 import { isDirection, SignalDeclaration } from '../../engine/realvirtual/signals';
@@ -34,6 +35,10 @@ export const CONNECTION_DEFAULTS = {
   initTimeout: DEFAULTS.initTimeoutMs / 1000,
   /** Seconds a peer may stay over the slow-peer buffer before it is disconnected (0 = never). */
   slowPeerTimeout: DEFAULTS.slowPeerTimeoutMs / 1000,
+  /** Bytes of JSON the remote configuration may hold (config_set beyond it is refused). */
+  maxConfigBytes: DEFAULTS.maxConfigBytes,
+  /** What peers may do with the configuration: "read-write", "read-only" or "off". */
+  remoteConfig: DEFAULTS.remoteConfig as RemoteConfigMode,
   defaultDirection: DEFAULTS.defaultDirection as 'read' | 'write',
   inputPatterns: '',
   outputPatterns: '',
@@ -109,11 +114,13 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
   const port = number(config, 'port', mode === 'server' ? 0 : 1, true);
   if (port > 65535) throw new OptionError(`port must be at most 65535, got ${port}`);
   const path = text(config, 'path').trim();
+  const remoteConfig = text(config, 'remoteConfig');
+  if (!isRemoteConfigMode(remoteConfig)) throw new OptionError(`remoteConfig must be "read-write", "read-only" or "off", got ${JSON.stringify(remoteConfig)}`);
   const common = {
     host,
     port,
     path,
-    cycleMs: number(config, 'cycleMs', 0, false),
+    cycleMs: checkCycleMs('cycleMs', number(config, 'cycleMs', 0, false)),
     onlyChanged: flag(config, 'onlyChanged'),
     preserveTransitions: flag(config, 'preserveTransitions'),
     maxPayload: number(config, 'maxPayload', 1, true),
@@ -122,6 +129,8 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
     outputPatterns: text(config, 'outputPatterns'),
     signals: readDeclaredSignals(config.signals),
     slowPeerTimeoutMs: number(config, 'slowPeerTimeout', 0, false) * 1000,
+    maxConfigBytes: number(config, 'maxConfigBytes', 1, true),
+    remoteConfig,
     secret: typeof secret === 'string' ? secret : '',
   };
   const maxReconnectAttempts = number(config, 'maxReconnectAttempts', -1, true);

@@ -1,4 +1,3 @@
-import path from 'path';
 import { ConfigResult, DataEvent, Endpoint, EndpointStatus, ImportResult } from '../../engine/realvirtual/endpoint';
 import { ConnectionError, OptionError, RealvirtualError } from '../../engine/errors';
 import { ImportedSignal } from '../../engine/realvirtual/catalog';
@@ -10,7 +9,7 @@ import { PeerInfo } from '../../engine/realvirtual/session';
 import { WriteResult } from '../../engine/realvirtual/endpoint';
 import { Logger } from '../../engine/logger';
 import { ConfigStore } from './config-store';
-import { ConnectionSettings, Mode, readConnectionSettings } from './connection-settings';
+import { CONNECTION_DEFAULTS, ConnectionSettings, Mode, readConnectionSettings } from './connection-settings';
 import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
 import { errorStatus, nodeStatusFor } from './status';
 
@@ -69,12 +68,9 @@ export class Connection {
     this.tlsConfigId = typeof definition.tls === 'string' ? definition.tls : '';
     this.status = settingsError ? errorStatus(settingsError) : { fill: 'yellow', shape: 'ring', text: RED._('realvirtual-connection.status.connecting') };
     const userDir = RED.settings.userDir;
-    this.store = new ConfigStore(typeof userDir === 'string' && userDir ? path.join(userDir, 'realvirtual', `${node.id}.config.json`) : null);
-    if (settings && settings.mode === 'server') {
-      const loaded = this.store.load(settings.server.cycleMs ?? 10);
-      this.config = loaded.config;
-      if (loaded.problem) node.warn(loaded.problem);
-    }
+    const maxConfigBytes = settings?.server.maxConfigBytes ?? CONNECTION_DEFAULTS.maxConfigBytes;
+    this.store = new ConfigStore(typeof userDir === 'string' && userDir ? userDir : null, node.id, maxConfigBytes, (message) => node.warn(message));
+    if (settings && settings.mode === 'server') this.config = this.store.load(settings.server.cycleMs ?? CONNECTION_DEFAULTS.cycleMs);
   }
 
   get mode(): Mode | null {
@@ -135,11 +131,13 @@ export class Connection {
     done();
   }
 
-  /** Closes the endpoint for good (the config node itself is closing); a removed connection forgets its stored configuration. */
-  close(removed = false): Promise<void> {
-    const problem = removed ? this.store.remove() : undefined;
-    if (problem) this.node.warn(problem);
-    return this.shutdown();
+  /**
+   * Closes the endpoint for good (the config node itself is closing), then writes the
+   * configuration's last state; a removed connection forgets its stored configuration.
+   */
+  async close(removed = false): Promise<void> {
+    await this.shutdown();
+    await (removed ? this.store.remove() : this.store.flush());
   }
 
   /** Applies values; returns what was applied and the per-signal errors. */
@@ -195,10 +193,10 @@ export class Connection {
     throw this.settingsError ?? this.openError ?? new ConnectionError('ERR_CLOSED', this.RED._('realvirtual-connection.errors.closed'));
   }
 
+  /** Merges (throwing a coded error over the limits, with nothing merged), applies and stores in the background. */
   private applyConfig(endpoint: Endpoint, partial: ConfigObject): ConfigObject {
     this.config = endpoint.mergeConfig(partial);
-    const problem = this.store.save(this.config, this.settings?.server.cycleMs ?? 10);
-    if (problem) this.node.warn(problem);
+    this.store.save(this.config, this.settings?.server.cycleMs ?? CONNECTION_DEFAULTS.cycleMs);
     return { ...this.config };
   }
 
@@ -256,7 +254,9 @@ export class Connection {
     this.listen(endpoint, 'data', (event: DataEvent) => {
       for (const user of this.users.values()) if (user.onData) user.onData(event);
     });
-    this.listen(endpoint, 'configSet', (peer: PeerInfo, config: ConfigObject) => {
+    this.listen(endpoint, 'configSet', (peer: PeerInfo, config: ConfigObject, result: ConfigResult) => {
+      // A refused config_set changed nothing: only its sender hears of it (success: false).
+      if (!result.success) return;
       for (const user of this.users.values()) if (user.onConfigSet) user.onConfigSet(peer, config);
     });
     // Let every node of the flow register first, so that the first subscribe is already the union.

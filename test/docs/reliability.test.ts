@@ -8,6 +8,7 @@ import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
 import { DEFAULTS } from '../../engine';
+import { MAX_CONFIG_KEYS, MAX_CYCLE_MS } from '../../engine/realvirtual/config-rules';
 import { MAX_CONFIG_DEPTH } from '../../engine/realvirtual/messages';
 import { CASES } from '../helpers/bad-frames';
 import { BAD_INPUT, DEPLOYS, FAULTS } from '../helpers/counts';
@@ -78,6 +79,9 @@ describe('README: Reliability and security', () => {
     assert.equal(defaultOf(/^`heartbeatMs`/), `${DEFAULTS.heartbeatMs / 1000} s`);
     assert.equal(defaultOf(/^`handshakeTimeoutMs`/), `${DEFAULTS.handshakeTimeoutMs / 1000} s`);
     assert.equal(defaultOf(/^configuration depth/), `${MAX_CONFIG_DEPTH} levels`);
+    assert.equal(defaultOf(/^`maxConfigBytes`/), `${DEFAULTS.maxConfigBytes / 1024} KiB`);
+    assert.equal(defaultOf(/^configuration keys/), `${MAX_CONFIG_KEYS} top-level keys`);
+    assert.equal(defaultOf(/^`publishIntervalMs`/), `0 or 1 to ${MAX_CYCLE_MS} ms`);
     assert.equal(DEFAULTS.maxClients, 0);
     assert.equal(defaultOf(/^`maxClients`/), 'unlimited');
     assert.equal(defaultOf(/^`initTimeout`/), `${DEFAULTS.initTimeoutMs / 1000} s`);

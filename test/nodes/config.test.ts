@@ -7,6 +7,7 @@ import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
 import { RealvirtualClient, RealvirtualServer } from '../../engine';
+import { configFileName } from '../../nodes/lib/config-store';
 import { RawServer, Resources } from '../helpers/events';
 import { catchNode, completeNode, connection, coreModules, deploy, FlowNode, freePort, helperNode, Inbox, load, node, removeDir, TAB, tempDir, unload, until, user, waitForStatus, within } from './harness';
 
@@ -87,7 +88,8 @@ describe('nodes: realvirtual-config', function () {
   });
 
   describe('server mode', function () {
-    const file = (dir: string) => path.join(dir, 'realvirtual', 'conn.config.json');
+    const file = (dir: string) => path.join(dir, 'realvirtual', configFileName('conn'));
+    const flushed = () => within((node('conn').connection as any).store.flush(), 'the configuration to be stored');
 
     async function serverConfigFlow(port: number, cycleMs: number): Promise<void> {
       await load(configFlow({ port, cycleMs }), { userDir });
@@ -122,6 +124,7 @@ describe('nodes: realvirtual-config', function () {
       assert.equal(emitted.rv.peer.name, 'Remote');
       assert.match(emitted.rv.peer.id, /^client-\d+$/);
       assert.equal(cycleOf(), 40, 'publishIntervalMs changed the cycle');
+      await flushed();
       const stored = JSON.parse(fs.readFileSync(file(userDir), 'utf8'));
       assert.deepEqual(stored.config, { publishIntervalMs: 40, color: 'red' });
       assert.deepEqual(await within(client.getConfig(), 'config_answer'), { publishIntervalMs: 40, color: 'red' });
@@ -130,6 +133,7 @@ describe('nodes: realvirtual-config', function () {
       node('config').receive({ payload: { extra: 1 } });
       const [merged] = await inbox.next(1, 2);
       assert.deepEqual(merged.payload, { publishIntervalMs: 40, color: 'red', extra: 1 });
+      await flushed();
       assert.deepEqual(JSON.parse(fs.readFileSync(file(userDir), 'utf8')).config, { publishIntervalMs: 40, color: 'red', extra: 1 });
       assert.deepEqual(await within(client.getConfig(), 'config_answer'), { publishIntervalMs: 40, color: 'red', extra: 1 });
 
@@ -188,10 +192,10 @@ describe('nodes: realvirtual-config', function () {
       const client = await remote(port);
       await within(client.setConfig({ color: 'blue' }), 'config_result');
       await client.close();
-      const file = path.join(userDir, 'realvirtual', 'conn.config.json');
-      assert.ok(fs.existsSync(file), 'the configuration was stored');
+      await flushed();
+      assert.ok(fs.existsSync(file(userDir)), 'the configuration was stored');
       await deploy([TAB, helperNode('h')], 'full');
-      assert.equal(fs.existsSync(file), false, 'the removed connection left its stored configuration behind');
+      assert.equal(fs.existsSync(file(userDir)), false, 'the removed connection left its stored configuration behind');
     });
 
     it('merges the object a Function node builds (an object of another realm)', async function () {

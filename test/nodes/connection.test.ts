@@ -54,6 +54,8 @@ const CONTRACT_DEFAULTS = {
   maxClients: 0,
   initTimeout: 10,
   slowPeerTimeout: 30,
+  maxConfigBytes: 262144,
+  remoteConfig: 'read-write',
   defaultDirection: 'read',
   inputPatterns: '',
   outputPatterns: '',
