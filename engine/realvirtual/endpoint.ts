@@ -18,7 +18,7 @@ import {
   signalNames,
   SignalRecord,
 } from './messages';
-import { EndpointOptions, ResolvedEndpointOptions, resolveEndpointOptions } from './options';
+import { checkNumber, EndpointOptions, ResolvedEndpointOptions, resolveEndpointOptions } from './options';
 import { hasOwn, isPlainObject, setOwn } from './record';
 import { Peer, PeerInfo } from './session';
 import { isPlainName, readShapedFrame, SHAPE_MIN_SIGNALS } from './shape';
@@ -235,8 +235,8 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   /** Closes every socket and timer. Resolves once all are released. */
   abstract close(): Promise<void>;
 
-  protected async requestImportFrom(peer: Peer): Promise<ImportResult> {
-    const answer = peer.requests.wait<ImportResult>('import', this.settings.requestTimeoutMs, () => peer.name);
+  protected async requestImportFrom(peer: Peer, timeoutMs = this.settings.requestTimeoutMs): Promise<ImportResult> {
+    const answer = peer.requests.wait<ImportResult>('import', checkNumber('timeoutMs', timeoutMs, 1), () => peer.name);
     this.sendText(peer, encode.importRequest());
     return answer;
   }
