@@ -1,6 +1,8 @@
 import { ImportResult } from '../engine/realvirtual/endpoint';
 import { ConnectionUser } from './lib/connection';
+import { readImportTimeoutMs } from './lib/import-settings';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
+import { errorStatus } from './lib/status';
 import { combineErrors, connectionOf, InputErrors } from './lib/user';
 
 export = function register(RED: NodeAPI): void {
@@ -12,8 +14,20 @@ export = function register(RED: NodeAPI): void {
     if (!connection) return;
     const user: ConnectionUser = { node };
     const errors = new InputErrors(node, () => node.status(connection.currentStatus));
+    let timeoutMs = 0;
+    let settingsError: Error | null = null;
+    try {
+      timeoutMs = readImportTimeoutMs(definition.timeout);
+    } catch (error) {
+      settingsError = error as Error;
+      node.error(settingsError);
+    }
 
     node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      if (settingsError) {
+        errors.fail(settingsError, done);
+        return;
+      }
       const deliver = (result: ImportResult): void => {
         if (declare) connection.declareImported(result.signals);
         const out = RED.util.cloneMessage(msg);
@@ -21,7 +35,7 @@ export = function register(RED: NodeAPI): void {
         out.rv = { type: 'import_answer', peer: result.peer };
         send(out);
       };
-      connection.requestImport(deliver).then(
+      connection.requestImport(deliver, timeoutMs).then(
         (failures) => {
           if (failures.length > 0) {
             errors.fail(combineErrors(failures), done);
@@ -34,6 +48,7 @@ export = function register(RED: NodeAPI): void {
       );
     });
     connection.register(user);
+    if (settingsError) node.status(errorStatus(settingsError));
     node.on('close', (removed: boolean, done: () => void) => connection.deregister(user, removed, done));
   }
   RED.nodes.registerType('realvirtual-import', RealvirtualImportNode);

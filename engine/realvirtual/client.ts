@@ -144,10 +144,10 @@ export class RealvirtualClient extends Endpoint {
     else if (previous) this.lifecycle.drop(new ConnectionError('ERR_CONNECTION', 'reconnecting to subscribe to all signals'), true);
   }
 
-  /** Asks the server for its catalog; directions come back inverted to our side. */
-  requestImport(): Promise<ImportResult> {
+  /** Asks the server for its catalog; directions come back inverted to our side. `timeoutMs` defaults to requestTimeoutMs. */
+  requestImport(timeoutMs?: number): Promise<ImportResult> {
     if (!this.server) return Promise.reject(this.notConnected());
-    return this.requestImportFrom(this.server);
+    return this.requestImportFrom(this.server, timeoutMs);
   }
 
   /** Sends `config_get`; resolves with the server's `config_answer`. */

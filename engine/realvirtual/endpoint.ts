@@ -244,8 +244,8 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   /** Closes every socket and timer. Resolves once all are released. */
   abstract close(): Promise<void>;
 
-  protected async requestImportFrom(peer: Peer): Promise<ImportResult> {
-    const answer = peer.requests.wait<ImportResult>('import', this.settings.requestTimeoutMs, () => peer.name);
+  protected async requestImportFrom(peer: Peer, timeoutMs = this.settings.requestTimeoutMs): Promise<ImportResult> {
+    const answer = peer.requests.wait<ImportResult>('import', checkNumber('timeoutMs', timeoutMs, 1), () => peer.name);
     this.sendText(peer, encode.importRequest());
     return answer;
   }

@@ -194,11 +194,11 @@ export class RealvirtualServer extends Endpoint {
     return results.filter((r): r is PromiseFulfilledResult<ImportResult> => r.status === 'fulfilled').map((r) => r.value);
   }
 
-  /** Asks one client (by peer id) for its catalog. */
-  requestImportFromPeer(peerId: string): Promise<ImportResult> {
+  /** Asks one client (by peer id) for its catalog; `timeoutMs` defaults to requestTimeoutMs. */
+  requestImportFromPeer(peerId: string, timeoutMs?: number): Promise<ImportResult> {
     const peer = this.peers.get(peerId);
     if (!peer) return Promise.reject(new ConnectionError('ERR_NOT_CONNECTED', `no connected client with id ${JSON.stringify(peerId)}`));
-    return this.requestImportFrom(peer);
+    return this.requestImportFrom(peer, timeoutMs);
   }
 
   close(): Promise<void> {

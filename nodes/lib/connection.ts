@@ -151,10 +151,10 @@ export class Connection {
   }
 
   /** Client mode: one result from the server. Server mode: one per client, delivered as each answers. */
-  async requestImport(onResult: (result: ImportResult) => void): Promise<RealvirtualError[]> {
+  async requestImport(onResult: (result: ImportResult) => void, timeoutMs?: number): Promise<RealvirtualError[]> {
     const endpoint = this.requireEndpoint();
     if (endpoint instanceof RealvirtualClient) {
-      onResult(await endpoint.requestImport());
+      onResult(await endpoint.requestImport(timeoutMs));
       return [];
     }
     const clients = endpoint.clients;
@@ -162,7 +162,7 @@ export class Connection {
     const errors: RealvirtualError[] = [];
     await Promise.all(
       clients.map((peer) =>
-        endpoint.requestImportFromPeer(peer.id).then(onResult, (error: RealvirtualError) => {
+        endpoint.requestImportFromPeer(peer.id, timeoutMs).then(onResult, (error: RealvirtualError) => {
           errors.push(error);
         }),
       ),

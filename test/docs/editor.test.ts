@@ -3,6 +3,7 @@ import fs from 'fs';
 import path from 'path';
 import vm from 'vm';
 import { CONNECTION_DEFAULTS } from '../../nodes/lib/connection-settings';
+import { IMPORT_DEFAULTS } from '../../nodes/lib/import-settings';
 import { MINVR_CONNECTION_DEFAULTS, SENDABLE_TYPES } from '../../nodes/lib/minvr-settings';
 import { repoRoot } from '../repo';
 
@@ -64,6 +65,10 @@ describe('editor', () => {
   it("gives realvirtual-connection exactly the runtime's property defaults", () => {
     const editor = JSON.parse(JSON.stringify(defaultsOf(registrationOf('realvirtual-connection'))));
     assert.deepEqual(editor, { ...CONNECTION_DEFAULTS });
+  });
+
+  it("gives realvirtual-import the runtime's timeout default", () => {
+    assert.equal(defaultsOf(registrationOf('realvirtual-import')).timeout, IMPORT_DEFAULTS.timeout);
   });
 
   it("gives minvr-connection exactly the runtime's property defaults", () => {

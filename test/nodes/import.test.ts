@@ -1,22 +1,23 @@
 /**
  * realvirtual-import: asks the server (client mode) or every client (server mode) for
  * its catalog, one msg per answer; "declare" puts the signals in the connection's
- * table; a peer that never answers fails through done(err).
+ * table; a peer that never answers within the node's timeout fails through done(err).
  */
 import assert from 'assert/strict';
-import { ImportedSignal, RealvirtualClient, RealvirtualServer } from '../../engine';
+import { DEFAULTS, ImportedSignal, RealvirtualClient, RealvirtualServer } from '../../engine';
+import { IMPORT_DEFAULTS, readImportTimeoutMs } from '../../nodes/lib/import-settings';
 import { RawClient } from '../helpers/events';
 import { usePythonPeers } from '../interop/python';
-import { catchNode, completeNode, connection, freePort, helperNode, Inbox, load, node, TAB, runtimeResources, until, user, waitForStatus, within } from './harness';
+import { catchNode, completeNode, connection, errorsOf, freePort, helperNode, Inbox, load, node, TAB, runtimeResources, until, user, waitForStatus, within } from './harness';
 
 const byName = (signals: ImportedSignal[]): ImportedSignal[] => [...signals].sort((a, b) => a.name.localeCompare(b.name));
 
 /** A flow with an import node wired to h, a catch node wired to h-catch and a complete node (for the import) wired to h-done. */
-function importFlow(props: Record<string, unknown>, declare = false) {
+function importFlow(props: Record<string, unknown>, declare = false, importProps: Record<string, unknown> = {}) {
   return [
     TAB,
     connection({ cycleMs: 0, ...props }),
-    user('import', 'import', { declare }, ['h']),
+    user('import', 'import', { declare, ...importProps }, ['h']),
     user('out', 'out'),
     catchNode('catch', 'h-catch'),
     completeNode('done', ['import'], 'h-done'),
@@ -101,10 +102,10 @@ describe('nodes: realvirtual-import', function () {
   });
 
   describe('server mode', function () {
-    it('asks every connected client and sends one msg per answer; a client that never answers import_request fails through done(err) after the request timeout', async function () {
-      this.timeout(20000);
+    it('asks every connected client and sends one msg per answer; a client that never answers import_request fails through done(err) after the node\'s timeout', async function () {
       const port = await freePort();
-      await load(importFlow({ port }));
+      // A short timeout: the two answering clients are on 127.0.0.1 and answer within it.
+      await load(importFlow({ port }, false, { timeout: 1 }));
       await waitForStatus(node('import'), (status) => status.fill === 'green', 'listening');
       const one = resources.add(new RealvirtualClient({ port, clientName: 'One', autoReconnect: false, signals: [{ name: 'Speed', type: 'Float', direction: 'write', value: 1.5 }] }));
       const two = resources.add(new RealvirtualClient({ port, clientName: 'Two', autoReconnect: false, signals: [{ name: 'Start', type: 'Bool', direction: 'read' }] }));
@@ -135,13 +136,32 @@ describe('nodes: realvirtual-import', function () {
       await silent.waitFor((frame) => frame.type === 'import_request', 'import_request at the silent client');
       const again = await inbox.next(2, from);
       assert.deepEqual(again.map((msg) => msg.payload.peer.name).sort(), ['One', 'Two']);
-      // The engine's request timeout (5 s) is not a setting of the connection: this test waits for it.
-      const [error] = await caught.next(1, 0, 10000);
-      assert.match(error.error.message, /no import_answer from Silent/);
+      const [error] = await caught.next(1);
+      assert.match(error.error.message, /no import_answer from Silent within 1000 ms/);
+      assert.equal(error.error.code, 'ERR_TIMEOUT');
       assert.equal(error.error.source.id, 'import');
       assert.equal(error.payload, 'again', 'the Catch node gets the input msg');
       assert.equal(completed.messages.length, 1, 'done() without error for the failed import');
       await waitForStatus(node('import'), (status) => status.fill === 'red' && /Silent/.test(status.text ?? ''), 'red status naming the silent client');
+    });
+
+    it('a timeout that is not a number of seconds above 0: an error at deploy, and each input fails with ERR_INVALID_OPTION', async function () {
+      const port = await freePort();
+      const bad = ['soon', -1, 0];
+      const imports = bad.map((timeout, index) => user('import', `bad${index}`, { timeout }, ['h']));
+      await load([TAB, connection({ port }), ...imports, catchNode('catch', 'h-catch'), helperNode('h'), helperNode('h-catch')]);
+      const caught = new Inbox('h-catch');
+      for (const [index, timeout] of bad.entries()) {
+        const id = `bad${index}`;
+        assert.match(errorsOf(node(id)).join('\n'), /timeout must be a number of seconds above 0/, `${id}: the error at deploy`);
+        node(id).receive({ payload: 'go' });
+        const [error] = await caught.next(1, index);
+        assert.equal(error.error.source.id, id);
+        assert.equal(error.error.code, 'ERR_INVALID_OPTION', `timeout ${JSON.stringify(timeout)}`);
+        assert.match(error.error.message, new RegExp(`got ${JSON.stringify(timeout)}`));
+        assert.equal(error.payload, 'go', 'the Catch node gets the input msg');
+        await waitForStatus(node(id), (status) => status.fill === 'red' && /timeout/.test(status.text ?? ''), 'red status naming the timeout');
+      }
     });
 
     it('with no client connected: done(err) saying so', async function () {
@@ -152,6 +172,17 @@ describe('nodes: realvirtual-import', function () {
       node('import').receive({});
       const [error] = await caught.next(1);
       assert.match(error.error.message, /No client is connected/);
+    });
+  });
+
+  describe('timeout property', function () {
+    it('absent or "" (flows saved before it existed) is the default of 5 s; numeric text is read; seconds become ms', function () {
+      assert.equal(IMPORT_DEFAULTS.timeout * 1000, DEFAULTS.requestTimeoutMs);
+      assert.equal(readImportTimeoutMs(undefined), 5000);
+      assert.equal(readImportTimeoutMs(''), 5000);
+      assert.equal(readImportTimeoutMs('2.5'), 2500);
+      assert.equal(readImportTimeoutMs(0.0001), 1, 'at least 1 ms');
+      for (const bad of ['x', 0, -1, Infinity, 1e9]) assert.throws(() => readImportTimeoutMs(bad), { code: 'ERR_INVALID_OPTION' });
     });
   });
 
