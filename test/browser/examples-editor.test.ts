@@ -66,16 +66,17 @@ async function withFreePorts(flow: FlowNode[], name: string): Promise<FlowNode[]
 interface Target {
   label: string;
   logName: string;
+  failureShot: string;
   runtime: () => NodeRedRuntime | undefined;
 }
 
 const TARGETS: Target[] = [
-  { label: 'Node-RED 4.1', logName: 'browser-node-red-examples-nr4.log', runtime: () => undefined },
+  { label: 'Node-RED 4.1', logName: 'browser-node-red-examples-nr4.log', failureShot: 'examples-nr4-failure.png', runtime: () => undefined },
   {
     label: 'Node-RED 5',
     logName: 'browser-node-red-examples-nr5.log',
+    failureShot: 'examples-nr5-failure.png',
     runtime: () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { ensureNodeRed5 } = require(path.join(root, 'scripts', 'nr5.js')) as { ensureNodeRed5: () => { nodeBinary: string; redScript: string } };
       const installed = ensureNodeRed5();
       return { node: installed.nodeBinary, red: installed.redScript };
@@ -97,7 +98,7 @@ for (const target of TARGETS) {
       const ids = flows.flatMap(({ flow }) => flow.map((n) => n.id));
       assert.equal(new Set(ids).size, ids.length, 'the imported flows share a node id');
       const runtime = target.runtime();
-      session = new EditorSession({ logName: target.logName, failureShot: `examples-${target.logName.replace(/\.log$/, '')}-failure.png`, readyType: 'minvr-in', runtime });
+      session = new EditorSession({ logName: target.logName, failureShot: target.failureShot, readyType: 'minvr-in', runtime });
       await session.start();
     });
 
