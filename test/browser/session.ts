@@ -40,6 +40,14 @@ declare const RED: any;
 declare const document: any;
 declare function getComputedStyle(element: unknown): { display: string };
 
+/** Which Node-RED runs, under which Node.js: by default the node-red devDependency under this process's Node.js. */
+export interface NodeRedRuntime {
+  /** The Node.js binary. */
+  node: string;
+  /** Node-RED's red.js. */
+  red: string;
+}
+
 /** Node-RED in a child process: a temp user dir, 127.0.0.1 and a free port. */
 export class NodeRedProcess {
   private output = '';
@@ -68,7 +76,7 @@ export class NodeRedProcess {
   }
 
   /** Starts Node-RED; its output is saved to test-artifacts/<logName> when it stops. */
-  static async start(logName = 'browser-node-red.log'): Promise<NodeRedProcess> {
+  static async start(logName = 'browser-node-red.log', runtime?: NodeRedRuntime): Promise<NodeRedProcess> {
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-browser-nr-'));
     fs.mkdirSync(path.join(userDir, 'node_modules'));
     fs.symlinkSync(root, path.join(userDir, 'node_modules', PACKAGE), 'dir');
@@ -86,7 +94,8 @@ export class NodeRedProcess {
     };
     fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
     const port = await freePort();
-    const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], {
+    const { node, red: redScript } = runtime ?? { node: process.execPath, red: require.resolve('node-red/red.js') };
+    const child = spawn(node, [redScript, '--userDir', userDir, '--port', String(port)], {
       cwd: userDir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -170,6 +179,8 @@ export interface SessionOptions {
   failureShot: string;
   /** A palette node type whose presence means the editor has loaded. */
   readyType: string;
+  /** Another Node-RED than the devDependency (Node-RED 5, see scripts/nr5.js). */
+  runtime?: NodeRedRuntime;
 }
 
 /**
@@ -198,7 +209,7 @@ export class EditorSession {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); this test never downloads a browser`);
     fs.mkdirSync(SHOTS, { recursive: true });
     fs.rmSync(path.join(SHOTS, this.options.failureShot), { force: true }); // from an earlier failed run
-    this.red = await NodeRedProcess.start(this.options.logName);
+    this.red = await NodeRedProcess.start(this.options.logName, this.options.runtime);
 
     this.profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-browser-profile-'));
     this.context = await chromium.launchPersistentContext(this.profileDir, {

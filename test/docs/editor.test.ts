@@ -2,9 +2,10 @@ import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
 import vm from 'vm';
-import { CONNECTION_DEFAULTS } from '../../nodes/lib/connection-settings';
+import { CONNECTION_DEFAULTS, readConnectionSettings } from '../../nodes/lib/connection-settings';
 import { IMPORT_DEFAULTS } from '../../nodes/lib/import-settings';
-import { MINVR_CONNECTION_DEFAULTS, SENDABLE_TYPES } from '../../nodes/lib/minvr-settings';
+import { MINVR_CONNECTION_DEFAULTS, readMinVRSettings, SENDABLE_TYPES } from '../../nodes/lib/minvr-settings';
+import { FIRST_CONTRACT_FLOW, FlowNode } from '../browser/first-contract-flow';
 import { repoRoot } from '../repo';
 
 const root = repoRoot();
@@ -23,7 +24,21 @@ interface Registration {
   definition: Record<string, any>;
 }
 
-/** Runs a node's editor script with stand-ins for the editor globals and captures registerType. */
+/**
+ * The editor's own RED.validators (number, regex, typedInput), taken from the Node-RED editor's
+ * red.js, so that validity below is judged by the validators the editor runs, not by stand-ins.
+ */
+function editorValidators(): Record<string, (...args: unknown[]) => (value: unknown, opt?: unknown) => unknown> {
+  const source = fs.readFileSync(require.resolve('@node-red/editor-client/public/red/red.js'), 'utf8');
+  const block = /\nRED\.validators = \{[\s\S]*?\n\};/.exec(source);
+  assert.ok(block, "the editor's red.js defines RED.validators");
+  const RED = { _: (key: string) => key };
+  vm.runInNewContext(block[0], { RED });
+  return (RED as unknown as { validators: ReturnType<typeof editorValidators> }).validators;
+}
+const validators = editorValidators();
+
+/** Runs a node's editor script with stand-ins for the editor globals (but the real validators) and captures registerType. */
 function registrationOf(type: string): Registration {
   const html = fs.readFileSync(path.join(root, 'nodes', `${type}.html`), 'utf8');
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
@@ -32,12 +47,35 @@ function registrationOf(type: string): Registration {
   const registrations: Registration[] = [];
   const RED = {
     nodes: { registerType: (name: string, definition: Record<string, unknown>) => registrations.push({ type: name, definition }) },
-    validators: { number: () => () => true, regex: () => () => true },
+    validators,
     _: (key: string) => key,
   };
   vm.runInNewContext(script[1], { RED, $: () => undefined });
   assert.equal(registrations.length, 1);
   return registrations[0];
+}
+
+/** What the editor makes of a validator's answer: a string (a reason) or a falsy value means invalid. */
+function isValid(answer: unknown): boolean {
+  return typeof answer !== 'string' && !Array.isArray(answer) && !!answer;
+}
+
+/**
+ * Whether the editor accepts `value` for `key` of a node (the node is `this` of the validator):
+ * the checks of the editor's validateNodeProperty for a property that is not a config node
+ * reference (required fails on "", then the property's validator).
+ */
+function accepts(registration: Registration, key: string, value: unknown, node: Record<string, unknown> = {}): boolean {
+  const spec = registration.definition.defaults[key] as { required?: boolean; validate?: (this: unknown, value: unknown, opt?: unknown) => unknown };
+  if (spec.required && value === '') return false;
+  return spec.validate ? isValid(spec.validate.call(node, value, {})) : true;
+}
+
+/** The properties of a node type that are values, not references to config nodes. */
+function valueKeys(registration: Registration): string[] {
+  return Object.entries(registration.definition.defaults as Record<string, { type?: string }>)
+    .filter(([, spec]) => !spec.type)
+    .map(([key]) => key);
 }
 
 function defaultsOf(registration: Registration): Record<string, unknown> {
@@ -137,6 +175,89 @@ describe('editor', () => {
       }
     }
     assert.ok(checked > 10, `only ${checked} message keys found in nodes/`);
+  });
+
+  describe('flows saved by earlier versions and bad values', () => {
+    it('accepts every value property of every node type absent or empty (it means the default), and its default', () => {
+      for (const type of types) {
+        const registration = registrationOf(type);
+        const defaults = defaultsOf(registration);
+        for (const key of valueKeys(registration)) {
+          assert.ok(accepts(registration, key, undefined), `${type}.${key} absent is invalid in the editor`);
+          assert.ok(accepts(registration, key, ''), `${type}.${key} empty is invalid in the editor`);
+          assert.ok(accepts(registration, key, defaults[key]), `${type}.${key} rejects its own default ${JSON.stringify(defaults[key])}`);
+        }
+      }
+    });
+
+    it('rejects text in every number property, and a number out of the range the runtime accepts', () => {
+      for (const type of CONFIG_TYPES) {
+        const registration = registrationOf(type);
+        const defaults = defaultsOf(registration);
+        const numbers = valueKeys(registration).filter((key) => typeof defaults[key] === 'number');
+        assert.ok(numbers.length >= 4, `${type} has number properties`);
+        for (const key of numbers) {
+          assert.equal(accepts(registration, key, 'abc'), false, `${type}.${key} accepts "abc"`);
+          assert.ok(accepts(registration, key, String(defaults[key])), `${type}.${key} rejects its default as the dialog saves it (text)`);
+        }
+      }
+      const realvirtual = registrationOf('realvirtual-connection');
+      const minvr = registrationOf('minvr-connection');
+      for (const registration of [realvirtual, minvr]) {
+        const port = (value: unknown, mode: string): boolean => accepts(registration, 'port', value, { mode });
+        assert.deepEqual(
+          [port('0', 'server'), port(65535, 'server'), port('0', 'client'), port('65536', 'server'), port('1.5', 'server'), port('-1', 'server'), port(' ', 'server')],
+          [true, true, false, false, false, false, false],
+          `${registration.type} port: 0 only for a server, 1..65535, whole`,
+        );
+        assert.equal(accepts(registration, 'mode', 'both'), false, `${registration.type} mode "both"`);
+      }
+      assert.equal(accepts(realvirtual, 'maxPayload', '0'), false);
+      assert.equal(accepts(realvirtual, 'maxClients', '1.5'), false);
+      assert.equal(accepts(realvirtual, 'maxReconnectAttempts', '-2'), false);
+      assert.equal(accepts(realvirtual, 'cycleMs', '-1'), false);
+      assert.equal(accepts(realvirtual, 'defaultDirection', 'sideways'), false);
+      assert.equal(accepts(minvr, 'transport', 'udp'), false);
+      assert.equal(accepts(minvr, 'frameTimeout', '3601'), false);
+    });
+
+    it('the first-contract flow lacks properties added since, and at run time they mean their defaults', () => {
+      const added = (type: string): string[] => {
+        const node = FIRST_CONTRACT_FLOW.find((n) => n.type === type) as FlowNode;
+        const keys = Object.keys(registrationOf(type).definition.defaults);
+        assert.deepEqual(Object.keys(node).filter((key) => !['id', 'type', 'z', 'x', 'y', 'wires'].includes(key) && !keys.includes(key)), [], `${type}: the fixture has a property the node no longer has`);
+        return keys.filter((key) => !(key in node));
+      };
+      for (const key of ['allowedOrigins', 'maxClients', 'slowPeerTimeout']) assert.ok(added('realvirtual-connection').includes(key), key);
+      for (const key of ['frameTimeout', 'autoReconnect', 'reconnectInterval']) assert.ok(added('minvr-connection').includes(key), key);
+      assert.deepEqual(added('realvirtual-out'), ['signal']);
+      for (const n of FIRST_CONTRACT_FLOW.filter((node) => node.type === 'realvirtual-connection')) {
+        assert.deepEqual(readConnectionSettings(n), readConnectionSettings({ ...CONNECTION_DEFAULTS, ...n }), `${n.id} at run time`);
+      }
+      const minvr = FIRST_CONTRACT_FLOW.find((n) => n.type === 'minvr-connection') as FlowNode;
+      assert.deepEqual(readMinVRSettings(minvr), readMinVRSettings({ ...MINVR_CONNECTION_DEFAULTS, ...minvr }));
+    });
+
+    it('gives every node of this package in examples/ and bench/flows/ every property of its type, each valid', () => {
+      const files = [
+        ...fs.readdirSync(path.join(root, 'examples')).filter((name) => name.endsWith('.json')).map((name) => path.join('examples', name)),
+        ...fs.readdirSync(path.join(root, 'bench', 'flows')).filter((name) => name.endsWith('.json')).map((name) => path.join('bench', 'flows', name)),
+      ];
+      const registrations = new Map(types.map((type) => [type, registrationOf(type)]));
+      let checked = 0;
+      for (const file of files) {
+        const flow = JSON.parse(fs.readFileSync(path.join(root, file), 'utf8')) as FlowNode[];
+        for (const n of flow) {
+          const registration = registrations.get(n.type);
+          if (!registration) continue;
+          const missing = Object.keys(registration.definition.defaults).filter((key) => !(key in n));
+          assert.deepEqual(missing, [], `${file}: ${n.type} ${n.id} lacks ${missing.join(', ')}`);
+          for (const key of valueKeys(registration)) assert.ok(accepts(registration, key, n[key], n), `${file}: ${n.type} ${n.id}.${key} = ${JSON.stringify(n[key])} is invalid`);
+          checked++;
+        }
+      }
+      assert.ok(checked >= 30, `only ${checked} nodes of this package in the example and bench flows`);
+    });
   });
 
   it("gives every connection node the status messages the runtime's status mapping uses", () => {
