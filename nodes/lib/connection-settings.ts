@@ -32,6 +32,14 @@ export const CONNECTION_DEFAULTS = {
   maxClients: DEFAULTS.maxClients,
   /** Seconds a peer may stay over the slow-peer buffer before it is disconnected (0 = never). */
   slowPeerTimeout: DEFAULTS.slowPeerTimeoutMs / 1000,
+  /** Largest Text value in bytes (UTF-8) that peers, flows and imports may store. */
+  maxTextBytes: DEFAULTS.maxTextBytes,
+  /** Longest signal name in characters. */
+  maxNameLength: DEFAULTS.maxNameLength,
+  /** Longest peer name (from its `init`) kept, in characters; longer ones are clipped. */
+  maxClientName: DEFAULTS.maxClientName,
+  /** Budget of the whole signal table in estimated bytes. */
+  maxTableBytes: DEFAULTS.maxTableBytes,
   defaultDirection: DEFAULTS.defaultDirection as 'read' | 'write',
   inputPatterns: '',
   outputPatterns: '',
@@ -120,6 +128,10 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
     outputPatterns: text(config, 'outputPatterns'),
     signals: readDeclaredSignals(config.signals),
     slowPeerTimeoutMs: number(config, 'slowPeerTimeout', 0, false) * 1000,
+    maxTextBytes: number(config, 'maxTextBytes', 0, true),
+    maxNameLength: number(config, 'maxNameLength', 1, true),
+    maxClientName: number(config, 'maxClientName', 1, true),
+    maxTableBytes: number(config, 'maxTableBytes', 1, true),
     secret: typeof secret === 'string' ? secret : '',
   };
   const maxReconnectAttempts = number(config, 'maxReconnectAttempts', -1, true);
