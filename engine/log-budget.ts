@@ -84,9 +84,10 @@ function escapeCharacter(character: string): string {
  * terminal) and at most `max` characters kept (a peer may send megabytes).
  */
 export function printable(text: string, max = 500): string {
-  const head = text.length > max ? text.slice(0, max) : text;
-  const escaped = head.replace(UNPRINTABLE, escapeCharacter);
-  return text.length > max ? `${escaped}… (${text.length} characters)` : escaped;
+  if (text.length <= max) return text.replace(UNPRINTABLE, escapeCharacter);
+  // A copy: a slice would keep the whole text (megabytes, maybe) alive in every message built from it.
+  const head = flatCopy(text.slice(0, max)).replace(UNPRINTABLE, escapeCharacter);
+  return `${head}… (${text.length} characters)`;
 }
 
 /** Keeps one log line readable and single: printable() of the whole line. */

@@ -442,7 +442,9 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   private peerNameFrom(peer: Peer, name: string): string {
     const max = this.settings.maxClientName;
     if (name.length <= max) return name;
-    this.report(new ProtocolError('ERR_NAME_TOO_LONG', `"init" message: a peer name of ${name.length} characters is longer than maxClientName (${max}): clipped to "${clip(name, 100)}"`), peer, 'ERR_NAME_TOO_LONG:init');
+    // Once per peer: a client repeats its init as a keep-alive.
+    const key = 'ERR_NAME_TOO_LONG:init';
+    if (!peer.reported.has(key) && peer.reported.size < MAX_REPORTED_PER_PEER) this.report(new ProtocolError('ERR_NAME_TOO_LONG', `"init" message: a peer name of ${name.length} characters is longer than maxClientName (${max}): clipped to "${clip(name, 100)}"`), peer, 'ERR_NAME_TOO_LONG:init');
     return flatCopy(name.slice(0, max));
   }
 

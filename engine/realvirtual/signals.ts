@@ -139,7 +139,10 @@ export class SignalTable {
    */
   declare(declaration: SignalDeclaration, imported = false): Signal | SignalError {
     const { name, type, direction } = declaration;
-    if (typeof name !== 'string') return new SignalError('ERR_INVALID_FIELD', '', `a signal name must be a string, got ${describeValue(name)}`);
+    if (typeof name !== 'string') {
+      const shown = typeof name === 'number' || typeof name === 'boolean' ? String(name) : '';
+      return new SignalError('ERR_INVALID_FIELD', shown, `a signal name must be a string, got ${describeValue(name)}`);
+    }
     if (!isValueType(type)) {
       return new SignalError('ERR_INVALID_FIELD', name, `signal ${quotedName(name)}: type must be Bool, Int, Float or Text, got ${describeValue(type)}`);
     }
