@@ -78,15 +78,20 @@ function escapeCharacter(character: string): string {
   }
 }
 
+/** Every control character of a text escaped (see printable), nothing clipped. */
+export function escapeUnprintable(text: string): string {
+  return text.replace(UNPRINTABLE, escapeCharacter);
+}
+
 /**
  * A peer-chosen text as it may appear in a log line or a node status: every control
  * character escaped (a newline cannot start a forged line, ESC cannot colour the
  * terminal) and at most `max` characters kept (a peer may send megabytes).
  */
 export function printable(text: string, max = 500): string {
-  if (text.length <= max) return text.replace(UNPRINTABLE, escapeCharacter);
+  if (text.length <= max) return escapeUnprintable(text);
   // A copy: a slice would keep the whole text (megabytes, maybe) alive in every message built from it.
-  const head = flatCopy(text.slice(0, max)).replace(UNPRINTABLE, escapeCharacter);
+  const head = escapeUnprintable(flatCopy(text.slice(0, max)));
   return `${head}… (${text.length} characters)`;
 }
 

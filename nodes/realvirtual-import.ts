@@ -1,7 +1,8 @@
+import { SignalError } from '../engine/errors';
 import { ImportResult } from '../engine/realvirtual/endpoint';
 import { ConnectionUser } from './lib/connection';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
-import { combineErrors, connectionOf, InputErrors } from './lib/user';
+import { combineErrors, combineSignalErrors, connectionOf, InputErrors } from './lib/user';
 
 export = function register(RED: NodeAPI): void {
   function RealvirtualImportNode(this: Node, definition: NodeDefinition): void {
@@ -14,8 +15,9 @@ export = function register(RED: NodeAPI): void {
     const errors = new InputErrors(node, () => node.status(connection.currentStatus));
 
     node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const rejected: SignalError[] = [];
       const deliver = (result: ImportResult): void => {
-        if (declare) connection.declareImported(result.signals);
+        if (declare) rejected.push(...connection.declareImported(result.signals));
         const out = RED.util.cloneMessage(msg);
         out.payload = { peer: result.peer, signals: result.signals };
         out.rv = { type: 'import_answer', peer: result.peer };
@@ -25,6 +27,10 @@ export = function register(RED: NodeAPI): void {
         (failures) => {
           if (failures.length > 0) {
             errors.fail(combineErrors(failures), done);
+            return;
+          }
+          if (rejected.length > 0) {
+            errors.fail(combineSignalErrors(rejected), done);
             return;
           }
           errors.succeeded();

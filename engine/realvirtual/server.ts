@@ -1,3 +1,4 @@
+import { printable } from '../log-budget';
 import crypto from 'crypto';
 import http from 'http';
 import https from 'https';
@@ -347,7 +348,7 @@ export class RealvirtualServer extends Endpoint {
     socket.on('error', (error) => this.report(describeSocketError(`connection to ${peer.name}`, error, 'ERR_CONNECTION', this.settings), peer));
     socket.on('close', (code, reason) => {
       this.sockets.delete(peer);
-      const why = `code ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`;
+      const why = `code ${code}${reason.length > 0 ? `: ${printable(reason.toString(), 200)}` : ''}`;
       this.removePeer(peer, why);
       if (!this.closed) this.setStatus({ state: 'listening' });
     });
