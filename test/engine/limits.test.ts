@@ -23,6 +23,11 @@ function mib(bytes: number): string {
   return `${(bytes / MiB).toFixed(1)} MiB`;
 }
 
+/** Resident set size, for the printed before/after figures (RSS is not asserted: the allocator keeps freed pages). */
+function rss(): number {
+  return process.memoryUsage().rss;
+}
+
 /** The table's bytes counted from scratch: what the incremental count must equal. */
 function recount(server: RealvirtualServer): number {
   let sum = 0;
@@ -39,12 +44,13 @@ describe('engine: limits of what one peer may store or cost', function () {
     const target = await serverTarget(resources, { maxPayload: 32 * MiB });
     const server = target.endpoint as RealvirtualServer;
     const before = await heapAfterGc();
+    const rssBefore = rss();
     const big = 'x'.repeat(8 * MiB);
     for (let i = 0; i < 30; i++) target.peer().send(`{"type":"data","signals":{"Big${i}":"${big}","Small${i}":${i}}}`);
     await until(() => target.problems.length >= 30, 'every large text reported', LONG_WAIT_MS);
     assert.equal(await target.settle(), 'open');
     const grown = (await heapAfterGc()) - before;
-    console.log(`      heap growth after 30 × 8 MiB texts: ${mib(grown)} (the table accounts ${mib(server.table.bytes)})`);
+    console.log(`      after 30 × 8 MiB texts: heap ${mib(grown)}, RSS ${mib(rss() - rssBefore)} more (the table accounts ${mib(server.table.bytes)})`);
     assert.equal(target.problems.filter((problem) => problem.code === 'ERR_VALUE_TOO_LARGE').length, 30);
     assert.ok(target.problems.some((problem) => problem instanceof SignalError && problem.signal === 'Big0' && /maxTextBytes \(65536\)/.test(problem.message)));
     assert.equal(server.table.has('Big0'), false);
@@ -72,6 +78,7 @@ describe('engine: limits of what one peer may store or cost', function () {
     const server = target.endpoint as RealvirtualServer;
     const sizeBefore = server.table.size;
     const before = await heapAfterGc();
+    const rssBefore = rss();
     const long = 'n'.repeat(4 * MiB);
     for (let i = 0; i < 40; i++) target.peer().send(`{"type":"data","signals":{"${long}${i}":1}}`);
     await until(() => target.problems.length >= 40, 'every long name reported', LONG_WAIT_MS);
@@ -83,7 +90,7 @@ describe('engine: limits of what one peer may store or cost', function () {
     await target.peer().close();
     await until(() => !server.clients.some((client) => client.name === 'Raw'), 'the raw client gone');
     const grown = (await heapAfterGc()) - before;
-    console.log(`      heap growth after 40 × 4 MiB names, client gone: ${mib(grown)}`);
+    console.log(`      after 40 × 4 MiB names, client gone: heap ${mib(grown)}, RSS ${mib(rss() - rssBefore)} more`);
     assert.ok(grown < 50 * MiB, `heap grew by ${mib(grown)}`);
     assert.ok(target.logger.visible.every((line) => line.length < 1000), 'log lines stay short');
   });
@@ -95,6 +102,7 @@ describe('engine: limits of what one peer may store or cost', function () {
     const problems: string[] = [];
     server.on('problem', (error) => problems.push(error.code));
     const before = await heapAfterGc();
+    const rssBefore = rss();
     const clients: RawClient[] = [];
     for (let i = 0; i < 30; i++) {
       const client = resources.add(await RawClient.connect(`ws://127.0.0.1:${server.port}/`));
@@ -104,10 +112,37 @@ describe('engine: limits of what one peer may store or cost', function () {
     }
     await until(() => server.clients.filter((client) => client.name.length === 256).length === 30, 'every name clipped', 6 * WAIT_MS);
     const grown = (await heapAfterGc()) - before;
-    console.log(`      heap growth with 30 clients named by 8 MiB inits: ${mib(grown)}`);
+    console.log(`      with 30 clients named by 8 MiB inits: heap ${mib(grown)}, RSS ${mib(rss() - rssBefore)} more`);
     assert.ok(grown < 100 * MiB, `heap grew by ${mib(grown)}`);
     assert.equal(problems.filter((code) => code === 'ERR_NAME_TOO_LONG').length, 30, 'once per client, not per init');
     assert.equal(clients.filter((client) => client.open).length, 30, 'no client was dropped');
+  });
+
+  it('Text values on the fast frame reader: limits apply, equal texts keep the stored copy, changed ones are copied (no frame kept alive)', async function () {
+    const target = await serverTarget(resources, { maxPayload: 32 * MiB });
+    const server = target.endpoint as RealvirtualServer;
+    const names = Array.from({ length: 256 }, (_, i) => `Text${i}`);
+    // Frame r: the texts before r changed to their digit, the others "v"; one more changes per frame.
+    const frame = (round: number): string =>
+      `{"type":"data","signals":{${names.map((name, i) => `"${name}":"${(i < round ? String(i % 10) : 'v').repeat(20 * 1024)}"`).join(',')}}}`;
+    for (let round = 0; round < 3; round++) target.peer().send(frame(0));
+    assert.equal(await target.settle(), 'open');
+    const before = await heapAfterGc();
+    const rssBefore = rss();
+    for (let round = 1; round <= 20; round++) target.peer().send(frame(round));
+    await until(() => (server.values().Text19 as string)[0] === '9', 'the last frame applied', LONG_WAIT_MS);
+    // A frame of another shape: a stored slice would now keep the last 5 MiB frame alive.
+    target.peer().send({ type: 'data', signals: { Level: 1 } });
+    assert.equal(await target.settle(), 'open');
+    const grown = (await heapAfterGc()) - before;
+    console.log(`      after 20 shaped frames of 5 MiB: heap ${mib(grown)}, RSS ${mib(rss() - rssBefore)} more (the table accounts ${mib(server.table.bytes)})`);
+    for (const i of [0, 9, 19, 20, 255]) assert.equal(server.values()[`Text${i}`], (i < 20 ? String(i % 10) : 'v').repeat(20 * 1024), `Text${i}`);
+    assert.equal(server.table.bytes, recount(server));
+    // Over maxTextBytes on the fast path: rejected with its code, the stored text stays.
+    const over = `{"type":"data","signals":{${names.map((name, i) => `"${name}":"${(i === 0 ? 'o'.repeat(70 * 1024) : (i < 20 ? String(i % 10) : 'v').repeat(20 * 1024))}"`).join(',')}}}`;
+    target.peer().send(over);
+    await until(() => target.problems.some((problem) => problem.code === 'ERR_VALUE_TOO_LARGE'), 'ERR_VALUE_TOO_LARGE');
+    assert.equal((server.values().Text0 as string)[0], '0');
   });
 
   it('maxTableBytes: new signals and growing texts beyond the budget get ERR_TABLE_FULL; the count stays exact through changes and removals', async function () {
