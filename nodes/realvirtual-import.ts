@@ -1,9 +1,10 @@
+import { SignalError } from '../engine/errors';
 import { ImportResult } from '../engine/realvirtual/endpoint';
 import { ConnectionUser } from './lib/connection';
 import { readImportTimeoutMs } from './lib/import-settings';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
 import { errorStatus } from './lib/status';
-import { combineErrors, connectionOf, InputErrors } from './lib/user';
+import { combineErrors, combineSignalErrors, connectionOf, InputErrors } from './lib/user';
 
 export = function register(RED: NodeAPI): void {
   function RealvirtualImportNode(this: Node, definition: NodeDefinition): void {
@@ -28,8 +29,9 @@ export = function register(RED: NodeAPI): void {
         errors.fail(settingsError, done);
         return;
       }
+      const rejected: SignalError[] = [];
       const deliver = (result: ImportResult): void => {
-        if (declare) connection.declareImported(result.signals);
+        if (declare) rejected.push(...connection.declareImported(result.signals));
         const out = RED.util.cloneMessage(msg);
         out.payload = { peer: result.peer, signals: result.signals };
         out.rv = { type: 'import_answer', peer: result.peer };
@@ -39,6 +41,10 @@ export = function register(RED: NodeAPI): void {
         (failures) => {
           if (failures.length > 0) {
             errors.fail(combineErrors(failures), done);
+            return;
+          }
+          if (rejected.length > 0) {
+            errors.fail(combineSignalErrors(rejected), done);
             return;
           }
           errors.succeeded();

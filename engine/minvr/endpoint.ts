@@ -1,7 +1,7 @@
 import { TypedEmitter } from '../emitter';
 import { ConnectionError, RealvirtualError } from '../errors';
 import { Attempt, AttemptHandle, ConnectionLifecycle, LinkStatus, rejected, untilState } from '../lifecycle';
-import { clip, LogBudget } from '../log-budget';
+import { clip, LogBudget, suppressedSummary } from '../log-budget';
 import { Logger } from '../logger';
 import { VREvent } from './events';
 import { OutgoingEvent } from './framing';
@@ -48,7 +48,6 @@ export type MinVREvents = {
 interface Peer {
   info: MinVRPeerInfo;
   link: PeerLink;
-  logBudget: LogBudget;
 }
 
 const LOG_LINES_PER_MINUTE = 20;
@@ -67,7 +66,8 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
   private closing: Promise<void> | null = null;
   private readonly role: 'client' | 'server';
   private statusValue: MinVRStatus = { state: 'idle', clients: 0 };
-  private readonly logBudget = new LogBudget(LOG_LINES_PER_MINUTE, 60000);
+  /** One budget for the whole endpoint: many peers together cannot flood the log either. */
+  private readonly logBudget = new LogBudget(LOG_LINES_PER_MINUTE, 60000, (count) => this.logger.warn(suppressedSummary(count, 60000)));
   private readonly counters: MinVRStats = { eventsReceived: 0, eventsSent: 0, eventsUnsent: 0 };
 
   constructor(options: MinVROptions, role: 'client' | 'server') {
@@ -146,6 +146,7 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
+    this.logBudget.dispose();
     this.closing = this.lifecycle.close().then(() => this.setStatus({ state: 'closed', clients: 0 }));
     return this.closing;
   }
@@ -181,7 +182,7 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
   }
 
   protected addPeer(info: MinVRPeerInfo, link: PeerLink): void {
-    this.peers.set(info.id, { info, link, logBudget: new LogBudget(LOG_LINES_PER_MINUTE, 60000) });
+    this.peers.set(info.id, { info, link });
     this.emit('connect', { ...info });
   }
 
@@ -210,13 +211,12 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
     }
   }
 
-  /** Every problem reaches 'problem' listeners; the log gets at most 20 lines a minute per peer. */
+  /** Every problem reaches 'problem' listeners; the log gets at most 20 lines a minute per endpoint, then one summary. */
   protected report(error: RealvirtualError, peer?: Peer): void {
-    const budget = peer ? peer.logBudget : this.logBudget;
-    const verdict = budget.take();
-    const from = peer ? ` (peer ${clip(peer.info.name, 100)})` : '';
-    if (verdict === 'log') this.logger.warn(`${clip(error.message)}${from}`);
-    else if (verdict === 'notice') this.logger.warn(`more than ${LOG_LINES_PER_MINUTE} problems within a minute${from}: the next ones are not logged for up to ${budget.windowSeconds} s`);
+    if (this.logBudget.take() === 'log') {
+      const from = peer ? ` (peer ${clip(peer.info.name, 100)})` : '';
+      this.logger.warn(`${clip(error.message)}${from}`);
+    }
     if (this.listenerCount('problem') > 0) this.emit('problem', error, peer ? { ...peer.info } : undefined);
   }
 }

@@ -2,6 +2,7 @@
  * MinVR3's WebSocket variant (its JavaScript client and WebSocket plugin): each text message
  * is one bare VREvent JSON, no length prefix.
  */
+import { printable } from '../log-budget';
 import WebSocket from 'ws';
 import { ConnectionError, ProtocolError, RealvirtualError } from '../errors';
 import { Heartbeat } from '../lifecycle';
@@ -63,7 +64,7 @@ export function webSocketLink(socket: WebSocket, remote: string, settings: WebSo
     if (closed) return;
     closed = true;
     const polite = code === 1000 || code === 1001;
-    const why = `${remote} closed the connection with code ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`;
+    const why = `${remote} closed the connection with code ${code}${reason.length > 0 ? `: ${printable(reason.toString(), 200)}` : ''}`;
     handlers.closed(failure ?? (polite ? undefined : new ConnectionError('ERR_CONNECTION', why)));
   });
   heartbeat.start();

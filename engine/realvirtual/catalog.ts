@@ -1,8 +1,8 @@
 import { SignalError } from '../errors';
-import { ImportAnswerMessage } from './messages';
+import { ImportAnswerMessage, MAX_REJECTED_LISTED } from './messages';
 import { hasOwn } from './record';
 import { Direction, realvirtualType, SignalDeclaration } from './signals';
-import { coerceValue, defaultValue, inferValueType, isSignalValue, isValueType, SignalValue, ValueType } from './values';
+import { coerceValue, defaultValue, inferValueType, isSignalValue, isValueType, quotedName, SignalValue, ValueType } from './values';
 
 /** One signal of a peer's catalog, seen from our side after direction inversion. */
 export interface ImportedSignal {
@@ -44,12 +44,21 @@ function neutralDirection(name: string, rules: DirectionRules): Direction {
  * Reads a peer's catalog. The peer's PLCInput (it reads) becomes our write and its
  * PLCOutput (it writes) becomes our read; neutral types get their direction from the
  * name patterns, then from the default direction. Values are coerced to the type.
+ * Rejected signals are listed one by one up to MAX_REJECTED_LISTED, then counted in one more error.
  */
 export function importCatalog(answer: Pick<ImportAnswerMessage, 'signals' | 'signalTypes'>, rules: DirectionRules = {}): { signals: ImportedSignal[]; rejected: SignalError[] } {
   const names = new Set<string>([...Object.keys(answer.signalTypes), ...Object.keys(answer.signals)]);
   const signals: ImportedSignal[] = [];
   const rejected: SignalError[] = [];
-  for (const name of names) {
+  let unlisted = 0;
+  let firstUnlisted = '';
+  const explain = (): boolean => {
+    if (rejected.length < MAX_REJECTED_LISTED) return true;
+    if (unlisted++ === 0) firstUnlisted = name;
+    return false;
+  };
+  let name = '';
+  for (name of names) {
     const rawValue = hasOwn(answer.signals, name) ? answer.signals[name] : undefined;
     const remoteType = hasOwn(answer.signalTypes, name) ? answer.signalTypes[name] : '';
     const prefixed = PREFIXED.exec(remoteType);
@@ -62,16 +71,19 @@ export function importCatalog(answer: Pick<ImportAnswerMessage, 'signals' | 'sig
       if (isValueType(remoteType)) valueType = remoteType;
       else if (rawValue !== undefined && isSignalValue(rawValue)) valueType = inferValueType(rawValue);
       else {
-        rejected.push(new SignalError('ERR_INVALID_FIELD', name, `signal "${name}": unknown type ${JSON.stringify(remoteType)} and no value to infer one from`));
+        if (explain()) rejected.push(new SignalError('ERR_INVALID_FIELD', name, `signal ${quotedName(name)}: unknown type ${quotedName(remoteType)} and no value to infer one from`));
         continue;
       }
       direction = neutralDirection(name, rules);
     }
     let value = defaultValue(valueType);
     if (rawValue !== undefined) {
-      const coerced = coerceValue(name, rawValue, valueType);
-      if (coerced instanceof SignalError) rejected.push(coerced);
-      else value = coerced;
+      const coerced = coerceValue(name, rawValue, valueType, rejected.length < MAX_REJECTED_LISTED);
+      if (coerced instanceof SignalError) {
+        if (explain()) rejected.push(coerced);
+      } else {
+        value = coerced;
+      }
     }
     signals.push({
       name,
@@ -81,6 +93,9 @@ export function importCatalog(answer: Pick<ImportAnswerMessage, 'signals' | 'sig
       direction,
       value,
     });
+  }
+  if (unlisted > 0) {
+    rejected.push(new SignalError('ERR_INVALID_FIELD', firstUnlisted, `catalog: ${unlisted} more signals (from ${quotedName(firstUnlisted)} on) had an unknown type or a value of the wrong type (not listed one by one)`));
   }
   return { signals, rejected };
 }

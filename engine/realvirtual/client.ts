@@ -1,3 +1,4 @@
+import { printable } from '../log-budget';
 import { LookupFunction } from 'net';
 import { ConnectionOptions } from 'tls';
 import WebSocket from 'ws';
@@ -268,7 +269,7 @@ export class RealvirtualClient extends Endpoint {
       heartbeat.stop();
       if (keepAlive) clearInterval(keepAlive);
       const wasOpen = peer !== null;
-      const why = `closed with code ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`;
+      const why = `closed with code ${code}${reason.length > 0 ? `: ${printable(reason.toString(), 200)}` : ''}`;
       if (peer) {
         if (this.server === peer) this.server = null;
         this.removePeer(peer, why);

@@ -1,7 +1,7 @@
 import { TypedEmitter } from '../emitter';
 import { checkNumber } from '../checks';
 import { ConnectionError, OptionError, ProtocolError, RealvirtualError, SignalError } from '../errors';
-import { clip, LogBudget } from '../log-budget';
+import { clip, flatCopy, LogBudget, suppressedSummary } from '../log-budget';
 import { Logger } from '../logger';
 import { ImportedSignal, importCatalog, toDeclarations } from './catalog';
 import { checkConfig, checkCycleMs, isRemoteConfigMode, RemoteConfigMode, remoteConfigRefusal } from './config-rules';
@@ -101,8 +101,9 @@ export interface ConfigOptions {
 }
 
 const MAX_REPORTED_PER_PEER = 1000;
-/** Log lines one peer (or the endpoint itself) may cause per minute; 'problem' events are not limited. */
+/** Log lines the endpoint with all its peers may cause per minute; 'problem' events are not limited. */
 const LOG_LINES_PER_MINUTE = 20;
+const LOG_WINDOW_MS = 60000;
 
 /**
  * Everything server and client have in common: the signal table, the cyclic exchange,
@@ -122,13 +123,15 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   private readonly maxConfigBytes: number;
   private readonly remoteConfig: RemoteConfigMode;
   private statusValue: EndpointStatus = { state: 'idle', clients: 0 };
-  private readonly logBudget = new LogBudget(LOG_LINES_PER_MINUTE, 60000);
+  /** One budget for the whole endpoint: many peers together cannot flood the log either. */
+  private readonly logBudget = new LogBudget(LOG_LINES_PER_MINUTE, LOG_WINDOW_MS, (count) => this.logger.warn(suppressedSummary(count, LOG_WINDOW_MS)));
 
   constructor(options: EndpointOptions & ConfigOptions) {
     super();
     this.settings = resolveEndpointOptions(options);
     this.logger = this.settings.logger;
-    this.table.maxSignals = this.settings.maxSignals;
+    const { maxSignals, maxTextBytes, maxNameLength, maxTableBytes } = this.settings;
+    this.table.limits = { maxSignals, maxTextBytes, maxNameLength, maxTableBytes };
     for (const declaration of this.settings.signals) this.declareOrThrow(declaration);
     this.exchange = new Exchange(this.table, { ...this.settings }, {
       slowPeer: (peer, slowForMs) => this.dropSlowPeer(peer, slowForMs),
@@ -250,15 +253,29 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     return answer;
   }
 
-  /** Declares imported signals in the table (what the import node's "declare" does). */
-  declareImported(signals: readonly ImportedSignal[]): void {
-    this.declare(toDeclarations(signals));
+  /**
+   * Declares imported signals in the table (what the import node's "declare" does). Unlike
+   * a user's declarations they must fit the limits (maxSignals, maxTableBytes, maxNameLength,
+   * maxTextBytes): each one that does not is returned as a SignalError, the others are declared.
+   */
+  declareImported(signals: readonly ImportedSignal[]): SignalError[] {
+    const errors: SignalError[] = [];
+    const declared: string[] = [];
+    for (const declaration of toDeclarations(signals)) {
+      const result = this.table.declare(declaration, true);
+      if (result instanceof SignalError) errors.push(result);
+      else declared.push(declaration.name);
+    }
+    this.exchange.touched(declared);
+    this.exchange.commit();
+    return errors;
   }
 
   protected setStatus(status: Partial<EndpointStatus> & { state: EndpointState }): void {
     const next: EndpointStatus = { clients: this.peers.size, ...status };
     const last = this.statusValue;
     this.statusValue = next;
+    if (next.state === 'closed') this.logBudget.dispose();
     if (last.state === next.state && last.clients === next.clients && last.peerName === next.peerName && last.error?.code === next.error?.code && last.error?.message === next.error?.message) return;
     this.emit('status', next);
   }
@@ -300,24 +317,20 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   protected report(error: RealvirtualError, peer?: Peer, onceKey?: string): void {
     let log = true;
     if (peer && onceKey !== undefined) {
-      // Keys hold signal names, which a peer chooses: keep them short.
-      const key = onceKey.length > 200 ? onceKey.slice(0, 200) : onceKey;
+      const key = boundedKey(onceKey);
       log = !peer.reported.has(key);
       if (log && peer.reported.size < MAX_REPORTED_PER_PEER) peer.reported.add(key);
     }
-    if (log) {
-      const budget = peer ? peer.logBudget : this.logBudget;
-      const verdict = budget.take();
+    if (log && this.logBudget.take() === 'log') {
       const from = peer ? ` (peer ${clip(peer.name, 100)})` : '';
-      if (verdict === 'log') this.logger.warn(`${clip(error.message)}${from}`);
-      else if (verdict === 'notice') this.logger.warn(`more than ${LOG_LINES_PER_MINUTE} problems within a minute${from}: the next ones are not logged for up to ${budget.windowSeconds} s`);
+      this.logger.warn(`${clip(error.message)}${from}`);
     }
     if (this.listenerCount('problem') > 0) this.emit('problem', error, peer ? peer.info : undefined);
   }
 
   /** A debug line once per peer and key (keys are bounded per peer), so that debug logging cannot be flooded either. */
   private debugOnce(peer: Peer, key: string, text: () => string): void {
-    const bounded = `debug:${key.length > 200 ? key.slice(0, 200) : key}`;
+    const bounded = boundedKey(`debug:${key}`);
     if (peer.reported.has(bounded) || peer.reported.size >= MAX_REPORTED_PER_PEER) return;
     peer.reported.add(bounded);
     this.logger.debug(text());
@@ -340,8 +353,31 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     if (result instanceof SignalError) throw result;
   }
 
-  /** Handles one frame from a peer. Never throws: every problem is reported and the session goes on. */
+  /**
+   * Handles one frame from a peer. Never throws: every problem is reported and the session
+   * goes on. Whatever throws while handling it (a listener, a RangeError from deep data)
+   * costs that frame only, and one ERR_HANDLER_FAILED report.
+   */
   protected handleFrame(peer: Peer, frame: Buffer | string, isBinary: boolean): void {
+    try {
+      this.handleFrameUnguarded(peer, frame, isBinary);
+    } catch (error) {
+      this.reportHandlerFailure(peer, error);
+    }
+  }
+
+  /** Reports what a frame's handling threw; a 'problem' listener that throws again is not called twice. */
+  private reportHandlerFailure(peer: Peer, error: unknown): void {
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
+    const failure = new ProtocolError('ERR_HANDLER_FAILED', `handling a frame from ${clip(peer.name, 100)} failed (${clip(what, 200)}): that frame was dropped, the connection goes on`, { cause: error });
+    try {
+      this.report(failure, peer, 'ERR_HANDLER_FAILED');
+    } catch {
+      // The 'problem' listener itself threw: the line is logged already (report logs before it emits).
+    }
+  }
+
+  private handleFrameUnguarded(peer: Peer, frame: Buffer | string, isBinary: boolean): void {
     // A peer already dropped (too slow) may still have frames in flight: they count no more.
     if (this.peers.get(peer.id) !== peer) return;
     if (peer.quietUntil !== 0) this.exchange.peerSpoke(peer);
@@ -361,19 +397,13 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
       this.logger.warn(`${clip(peer.name, 100)} speaks protocol version ${message.version}; this engine speaks ${PROTOCOL_VERSION} and reads what it knows`);
     }
     for (const error of rejected) this.report(error, peer, `${error.code}:${error.signal}`);
-    try {
-      this.dispatch(peer, message);
-    } catch (error) {
-      // A listener threw: keep the session alive and say so.
-      const wrapped = error instanceof RealvirtualError ? error : new ProtocolError('ERR_INVALID_FIELD', `handling a ${message.type} message from ${peer.name} failed: ${(error as Error).message}`);
-      this.report(wrapped, peer);
-    }
+    this.dispatch(peer, message);
   }
 
   private dispatch(peer: Peer, message: Message): void {
     switch (message.type) {
       case 'init':
-        if (message.name !== undefined) peer.name = message.name;
+        if (message.name !== undefined) peer.name = this.peerNameFrom(peer, message.name);
         this.emit('init', peer.info);
         this.onInit(peer);
         return;
@@ -413,6 +443,19 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
         }
         return;
     }
+  }
+
+  /**
+   * The name a peer gave in `init`, within maxClientName: a longer one is clipped (reported
+   * once per peer) to a copy that shares no memory with the frame it came in.
+   */
+  private peerNameFrom(peer: Peer, name: string): string {
+    const max = this.settings.maxClientName;
+    if (name.length <= max) return name;
+    // Once per peer: a client repeats its init as a keep-alive.
+    const key = 'ERR_NAME_TOO_LONG:init';
+    if (!peer.reported.has(key) && peer.reported.size < MAX_REPORTED_PER_PEER) this.report(new ProtocolError('ERR_NAME_TOO_LONG', `"init" message: a peer name of ${name.length} characters is longer than maxClientName (${max}): clipped to "${clip(name, 100)}"`), peer, 'ERR_NAME_TOO_LONG:init');
+    return flatCopy(name.slice(0, max));
   }
 
   /** Server side: a subscribe. The client ignores it (the reference gives clients no subscribe to answer). */
@@ -473,11 +516,12 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
           if (values !== null) setOwn(values, name, raw);
           continue;
         }
-        const update = this.table.receive(name, raw);
+        // Beyond the values listed one by one, rejections are only counted: no error is built.
+        const update = this.table.receive(name, raw, rejected < MAX_REJECTED_LISTED);
         let keep = true;
         if (update === undefined) {
           keep = false;
-          const key = `write:${name.length > 200 ? name.slice(0, 200) : name}`;
+          const key = boundedKey(`write:${name}`);
           if (!peer.reported.has(key) && peer.reported.size < MAX_REPORTED_PER_PEER) {
             peer.reported.add(key);
             this.logger.debug(`${clip(peer.name, 100)} sent "${clip(name, 100)}", a signal we write: its value was ignored`);
@@ -526,14 +570,27 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
       if (error instanceof RealvirtualError) this.report(error, peer, `config_set:${error.code}`);
     }
     if (!peer.link || !this.peers.has(peer.id)) return;
-    this.sendText(peer, encode.configResult(result.success, result.message));
-    this.emit('configSet', peer.info, this.config, result);
+    try {
+      this.sendText(peer, encode.configResult(result.success, result.message));
+      this.emit('configSet', peer.info, this.config, result);
+    } catch (error) {
+      // Asynchronous: what throws here would become an unhandled rejection, which ends the process.
+      this.reportHandlerFailure(peer, error);
+    }
   }
 
   /** Sends a snapshot frame of the given values to one peer. */
   protected sendSnapshot(peer: Peer, values: SignalRecord): void {
     this.sendText(peer, encodeSignals('snapshot', values));
   }
+}
+
+/**
+ * A key of a peer's `reported` set: keys hold names a peer chooses, so they are kept
+ * short, and a clipped one is a copy (a slice would keep the whole name alive).
+ */
+function boundedKey(key: string): string {
+  return key.length > 200 ? flatCopy(key.slice(0, 200)) : key;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ProtocolError, SignalError } from '../errors';
-import { checkSignalValue, isSignalValue, SignalValue } from './values';
+import { checkSignalValue, isSignalValue, quotedName, SignalValue } from './values';
 import { isPlainObject, setOwn } from './record';
 
 /** The wire protocol version this engine speaks. */
@@ -160,7 +160,7 @@ function readSignals(type: string, field: string, value: unknown, rejected: Sign
     }
   }
   if (unlisted > 0) {
-    rejected.push(new SignalError('ERR_INVALID_VALUE', firstUnlisted, `"${type}" message: ${unlisted} more signals (from "${firstUnlisted.slice(0, 100)}" on) had values that are not a boolean, finite number or string`));
+    rejected.push(new SignalError('ERR_INVALID_VALUE', firstUnlisted, `"${type}" message: ${unlisted} more signals (from ${quotedName(firstUnlisted)} on) had values that are not a boolean, finite number or string`));
   }
   if (clean === undefined && names.length >= NAMES_KEPT_FROM) recordNames.set(value, names);
   return clean === undefined ? (value as SignalRecord) : clean;
@@ -170,10 +170,18 @@ function readSignalTypes(value: unknown, rejected: SignalError[]): Record<string
   if (value === undefined) return {};
   if (!isPlainObject(value)) return invalidField('import_answer', 'signalTypes', 'an object of signal name to type string');
   const types: Record<string, string> = {};
+  let listed = 0;
+  let unlisted = 0;
+  let firstUnlisted = '';
   for (const name of Object.keys(value)) {
     const typeName = value[name];
     if (typeof typeName === 'string') setOwn(types, name, typeName);
-    else rejected.push(new SignalError('ERR_INVALID_VALUE', name, `signal "${name}": its type in "signalTypes" must be a string`));
+    // Listed one by one up to a bound, then counted (see MAX_REJECTED_LISTED).
+    else if (listed++ < MAX_REJECTED_LISTED) rejected.push(new SignalError('ERR_INVALID_VALUE', name, `signal ${quotedName(name)}: its type in "signalTypes" must be a string`));
+    else if (unlisted++ === 0) firstUnlisted = name;
+  }
+  if (unlisted > 0) {
+    rejected.push(new SignalError('ERR_INVALID_VALUE', firstUnlisted, `"import_answer" message: ${unlisted} more signals (from ${quotedName(firstUnlisted)} on) had types in "signalTypes" that are not strings`));
   }
   return types;
 }

@@ -27,8 +27,16 @@ export interface EndpointOptions extends Omit<DirectionRules, 'inputPatterns' | 
   slowPeerBytes?: number;
   /** A peer slow for this long (ms) is disconnected; 0 = never. Default 30000. */
   slowPeerTimeoutMs?: number;
-  /** Most signals that writes and received values may create (declared ones always fit). Default 100000. */
+  /** Most signals that writes, received values and imports may create (declared ones always fit). Default 100000. */
   maxSignals?: number;
+  /** Largest Text value (UTF-8 bytes) a peer, a flow or an import may store. Default 64 KiB. */
+  maxTextBytes?: number;
+  /** Longest signal name, in characters. Default 256. */
+  maxNameLength?: number;
+  /** Longest peer name (`init`) kept, in characters; longer ones are clipped. Default 256. */
+  maxClientName?: number;
+  /** Budget of the whole signal table in estimated bytes (names, texts, per-signal overhead). Default 64 MiB. */
+  maxTableBytes?: number;
   logger?: Logger;
 }
 
@@ -43,6 +51,10 @@ export interface ResolvedEndpointOptions {
   slowPeerBytes: number;
   slowPeerTimeoutMs: number;
   maxSignals: number;
+  maxTextBytes: number;
+  maxNameLength: number;
+  maxClientName: number;
+  maxTableBytes: number;
   inputPatterns: string[];
   outputPatterns: string[];
   defaultDirection: 'read' | 'write';
@@ -67,6 +79,10 @@ export const DEFAULTS = {
   maxConfigBytes: 256 * 1024,
   /** What peers may do with the configuration: "read-write", "read-only" or "off". */
   remoteConfig: 'read-write' as RemoteConfigMode,
+  maxTextBytes: 64 * 1024,
+  maxNameLength: 256,
+  maxClientName: 256,
+  maxTableBytes: 64 * 1024 * 1024,
   maxClients: 0,
   initTimeoutMs: 10000,
   defaultDirection: 'read' as const,
@@ -100,6 +116,10 @@ export function resolveEndpointOptions(options: EndpointOptions): ResolvedEndpoi
     slowPeerBytes: checkNumber('slowPeerBytes', options.slowPeerBytes ?? DEFAULTS.slowPeerBytes, 0),
     slowPeerTimeoutMs: checkNumber('slowPeerTimeoutMs', options.slowPeerTimeoutMs ?? DEFAULTS.slowPeerTimeoutMs, 0),
     maxSignals: checkNumber('maxSignals', options.maxSignals ?? DEFAULTS.maxSignals, 1, true),
+    maxTextBytes: checkNumber('maxTextBytes', options.maxTextBytes ?? DEFAULTS.maxTextBytes, 0, true),
+    maxNameLength: checkNumber('maxNameLength', options.maxNameLength ?? DEFAULTS.maxNameLength, 1, true),
+    maxClientName: checkNumber('maxClientName', options.maxClientName ?? DEFAULTS.maxClientName, 1, true),
+    maxTableBytes: checkNumber('maxTableBytes', options.maxTableBytes ?? DEFAULTS.maxTableBytes, 1, true),
     inputPatterns: splitList(options.inputPatterns),
     outputPatterns: splitList(options.outputPatterns),
     defaultDirection,

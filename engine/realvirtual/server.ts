@@ -1,3 +1,4 @@
+import { printable } from '../log-budget';
 import crypto from 'crypto';
 import http from 'http';
 import https from 'https';
@@ -411,7 +412,7 @@ export class RealvirtualServer extends Endpoint {
     socket.on('close', (code, reason) => {
       this.stopWaitingFor(peer);
       this.sockets.delete(peer);
-      const why = `code ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`;
+      const why = `code ${code}${reason.length > 0 ? `: ${printable(reason.toString(), 200)}` : ''}`;
       this.removePeer(peer, why);
       if (!this.closed) this.setStatus({ state: 'listening' });
     });

@@ -1,4 +1,3 @@
-import { LogBudget } from '../log-budget';
 import { PendingRequests } from './requests';
 import { SignalValue } from './values';
 
@@ -58,8 +57,6 @@ export class Peer implements PeerInfo {
   versionWarned = false;
   /** Per-signal error keys already reported for this peer, so a bad peer cannot flood the log. */
   readonly reported = new Set<string>();
-  /** Log lines this peer may cause per minute. */
-  readonly logBudget = new LogBudget(20, 60000);
   /** Import and config requests waiting for this peer's answer. */
   readonly requests = new PendingRequests();
 

@@ -1,5 +1,6 @@
 import { SignalError } from '../errors';
-import { checkSignalValue, coerceValue, defaultValue, inferValueType, isExactValue, isValueType, SignalValue, ValueType } from './values';
+import { flatCopy } from '../log-budget';
+import { checkSignalValue, coerceValue, defaultValue, describeValue, inferValueType, isExactValue, isSignalValue, isValueType, quotedName, SignalValue, UNEXPLAINED, ValueType } from './values';
 import { SignalRecord } from './messages';
 import { setOwn } from './record';
 
@@ -37,6 +38,38 @@ export interface SignalDeclaration {
   value?: unknown;
 }
 
+/** The bounds of what peers and flows may store in a table (see EndpointOptions). */
+export interface TableLimits {
+  /** Most signals that writes, received values and imports may create (a user's declarations always fit). */
+  maxSignals: number;
+  /** Largest Text value, in UTF-8 bytes. */
+  maxTextBytes: number;
+  /** Longest signal name, in characters (UTF-16 code units). */
+  maxNameLength: number;
+  /** Budget of the whole table in estimated bytes (see signalBytes); a user's declarations always fit. */
+  maxTableBytes: number;
+}
+
+/** Estimated bytes of one signal beside its name and text: its object, Map entry and caches. */
+export const SIGNAL_OVERHEAD_BYTES = 160;
+
+/** The bytes a signal is accounted with: two per character of its name and of a Text value, plus the overhead. */
+export function signalBytes(name: string, value: SignalValue): number {
+  return SIGNAL_OVERHEAD_BYTES + 2 * name.length + (typeof value === 'string' ? 2 * value.length : 0);
+}
+
+/** Strings shorter than this are always copied by slice(), never shared with the string they came from. */
+const SHARING_MIN_LENGTH = 13;
+
+/**
+ * A Text value the table keeps: one read by the fast frame reader (shape.ts) is a slice
+ * of the whole frame and would keep that frame alive as long as the value is stored.
+ */
+function ownText(text: string): string {
+  return text.length < SHARING_MIN_LENGTH ? text : flatCopy(text);
+}
+
+
 /**
  * The signals a peer's last message named, by position: peers send the same names in
  * the same order message after message, so a receiver finds each signal by comparing
@@ -71,10 +104,17 @@ export class SignalTable {
   /** Changes whenever a signal object is replaced or removed, which invalidates every NameCache. */
   private generation = 0;
   /**
-   * Most signals that writes and received values may create (declarations are not
-   * limited): a peer that sends ever new names cannot grow memory without bound.
+   * What writes, received values and imports may store: a peer that sends ever new
+   * names, long names or large texts cannot grow memory without bound.
    */
-  maxSignals = Infinity;
+  limits: TableLimits = { maxSignals: Infinity, maxTextBytes: Infinity, maxNameLength: Infinity, maxTableBytes: Infinity };
+  /** The table's estimated size (signalBytes of every signal), kept up to date on every change. */
+  private accounted = 0;
+
+  /** Estimated bytes held by the table (see signalBytes). */
+  get bytes(): number {
+    return this.accounted;
+  }
 
   get size(): number {
     return this.entries.size;
@@ -92,45 +132,67 @@ export class SignalTable {
     return this.entries.values();
   }
 
-  /** Adds or redefines a signal; its value is coerced to the type, or the type's default. */
-  declare(declaration: SignalDeclaration): Signal | SignalError {
+  /**
+   * Adds or redefines a signal; its value is coerced to the type, or the type's default.
+   * Names and Text values must be within the limits; an `imported` declaration (from a
+   * peer's catalog) must also fit maxSignals and maxTableBytes, a user's always fits.
+   */
+  declare(declaration: SignalDeclaration, imported = false): Signal | SignalError {
     const { name, type, direction } = declaration;
-    if (typeof name !== 'string') return new SignalError('ERR_INVALID_FIELD', String(name), 'a signal name must be a string');
+    if (typeof name !== 'string') {
+      const shown = typeof name === 'number' || typeof name === 'boolean' ? String(name) : '';
+      return new SignalError('ERR_INVALID_FIELD', shown, `a signal name must be a string, got ${describeValue(name)}`);
+    }
     if (!isValueType(type)) {
-      return new SignalError('ERR_INVALID_FIELD', name, `signal "${name}": type must be Bool, Int, Float or Text, got ${JSON.stringify(type)}`);
+      return new SignalError('ERR_INVALID_FIELD', name, `signal ${quotedName(name)}: type must be Bool, Int, Float or Text, got ${describeValue(type)}`);
     }
     if (!isDirection(direction)) {
-      return new SignalError('ERR_INVALID_FIELD', name, `signal "${name}": direction must be "write" or "read", got ${JSON.stringify(direction)}`);
+      return new SignalError('ERR_INVALID_FIELD', name, `signal ${quotedName(name)}: direction must be "write" or "read", got ${describeValue(direction)}`);
     }
+    const existing = this.entries.get(name);
+    if (existing === undefined) {
+      const problem = this.nameProblem(name) ?? (imported && this.entries.size >= this.limits.maxSignals ? this.tooMany(name) : undefined);
+      if (problem) return problem;
+    }
+    const given = declaration.value !== undefined && declaration.value !== '';
     let value: SignalValue = defaultValue(type);
-    const initial = declaration.value !== undefined && declaration.value !== '' ? declaration.value : this.entries.get(name)?.value;
+    const initial = given ? declaration.value : existing?.value;
     if (initial !== undefined) {
       const coerced = coerceValue(name, initial, type);
-      if (coerced instanceof SignalError) {
-        if (declaration.value !== undefined && declaration.value !== '') return coerced;
+      const problem = coerced instanceof SignalError ? coerced : typeof coerced === 'string' ? this.textProblem(name, coerced) : undefined;
+      if (problem) {
+        if (given) return problem;
       } else {
-        value = coerced;
+        value = coerced as SignalValue;
       }
     }
+    if (typeof value === 'string' && value !== existing?.value) value = ownText(value);
+    const growth = signalBytes(name, value) - (existing === undefined ? 0 : signalBytes(name, existing.value));
+    if (imported && growth > 0 && this.accounted + growth > this.limits.maxTableBytes) return this.tableFull(name, growth);
     const signal: Signal = { name, valueType: type, direction, rvType: realvirtualType(direction, type), value, declared: true };
     this.entries.set(name, signal);
+    this.accounted += growth;
     this.generation++;
     return signal;
   }
 
   remove(name: string): boolean {
     this.generation++;
+    const signal = this.entries.get(name);
+    if (signal === undefined) return false;
+    this.accounted -= signalBytes(name, signal.value);
     return this.entries.delete(name);
   }
 
   clear(): void {
     this.generation++;
     this.entries.clear();
+    this.accounted = 0;
   }
 
   /** A local write: declares unknown signals by inference, coerces known ones to their type. */
   write(name: string, value: unknown): SignalUpdate | SignalError {
-    return this.update(name, value, 'write');
+    return this.update(name, value, 'write', true);
   }
 
   /**
@@ -141,8 +203,12 @@ export class SignalTable {
   writeExact(name: string, value: unknown): SignalValue | typeof UNCHANGED | undefined {
     const signal = this.entries.get(name);
     if (signal === undefined || signal.direction !== 'write' || !isExactValue(value, signal.valueType)) return undefined;
-    // Stored also when equal, as write() does (0 and -0 are equal).
     const previous = signal.value;
+    if (signal.valueType === 'Text') {
+      const stored = this.storeText(signal, value as string);
+      return stored === undefined ? undefined : stored ? previous : UNCHANGED;
+    }
+    // Stored also when equal, as write() does (0 and -0 are equal).
     signal.value = value as SignalValue;
     return previous === value ? UNCHANGED : previous;
   }
@@ -150,11 +216,13 @@ export class SignalTable {
   /**
    * A value received from a peer. Returns undefined when the signal is one we write:
    * our value stays authoritative and is not overwritten (nor relayed) by a peer.
+   * With `explain` false a rejection is the shared UNEXPLAINED error, built at no cost
+   * (for the values of a message beyond those listed one by one).
    */
-  receive(name: string, value: SignalValue): SignalUpdate | SignalError | undefined {
+  receive(name: string, value: SignalValue, explain = true): SignalUpdate | SignalError | undefined {
     const signal = this.entries.get(name);
     if (signal !== undefined && signal.direction === 'write') return undefined;
-    return this.update(name, value, 'read');
+    return this.update(name, value, 'read', explain);
   }
 
   /**
@@ -184,27 +252,49 @@ export class SignalTable {
       }
     }
     if (signal === undefined || signal.direction !== 'read' || !isExactValue(value, signal.valueType)) return undefined;
+    if (signal.valueType === 'Text') return this.storeText(signal, value as string);
     // Stored also when equal, as receive() does (0 and -0 are equal).
     const previous = signal.value;
     signal.value = value as SignalValue;
     return previous !== value;
   }
 
-  private update(name: string, value: unknown, direction: Direction): SignalUpdate | SignalError {
+  /**
+   * Stores a new text in a Text signal within the limits: true when stored, false when
+   * equal to the one it holds (kept: it is the table's own copy), undefined when a limit
+   * is in the way (the slow path explains which).
+   */
+  private storeText(signal: Signal, text: string): boolean | undefined {
+    const previous = signal.value as string;
+    if (text === previous) return false;
+    const growth = 2 * (text.length - previous.length);
+    if (!this.textFits(text) || (growth > 0 && this.accounted + growth > this.limits.maxTableBytes)) return undefined;
+    this.accounted += growth;
+    signal.value = ownText(text);
+    return true;
+  }
+
+  private update(name: string, value: unknown, direction: Direction, explain: boolean): SignalUpdate | SignalError {
     let signal = this.entries.get(name);
     if (signal === undefined) {
-      const invalid = checkSignalValue(name, value);
+      if (!explain && !this.fitsAsNew(name, value)) return UNEXPLAINED;
+      const invalid = checkSignalValue(name, value) ?? this.nameProblem(name);
       if (invalid) return invalid;
-      if (this.entries.size >= this.maxSignals) {
-        return new SignalError('ERR_TOO_MANY_SIGNALS', name, `signal "${name}" is new, but the table already holds maxSignals (${this.maxSignals}) signals: value ignored (declare it, or raise maxSignals)`);
-      }
+      if (this.entries.size >= this.limits.maxSignals) return this.tooMany(name);
+      const tooLarge = typeof value === 'string' ? this.textProblem(name, value) : undefined;
+      if (tooLarge) return tooLarge;
+      const bytes = signalBytes(name, value as SignalValue);
+      if (this.accounted + bytes > this.limits.maxTableBytes) return this.tableFull(name, bytes);
       const valueType = inferValueType(value as SignalValue);
-      signal = { name, valueType, direction, rvType: realvirtualType(direction, valueType), value: value as SignalValue, declared: false };
+      const stored = typeof value === 'string' ? ownText(value) : (value as SignalValue);
+      signal = { name, valueType, direction, rvType: realvirtualType(direction, valueType), value: stored, declared: false };
       this.entries.set(name, signal);
+      this.accounted += bytes;
       return { signal, previous: undefined, changed: true };
     }
     if (signal.direction !== direction && signal.declared) {
-      return new SignalError('ERR_DIRECTION', name, `signal "${name}" is declared "${signal.direction}" (${signal.rvType}): it cannot be ${direction === 'write' ? 'written' : 'received'}`);
+      if (!explain) return UNEXPLAINED;
+      return new SignalError('ERR_DIRECTION', name, `signal ${quotedName(name)} is declared "${signal.direction}" (${signal.rvType}): it cannot be ${direction === 'write' ? 'written' : 'received'}`);
     }
     let retyped = false;
     if (!signal.declared && signal.valueType === 'Int' && typeof value === 'number' && !Number.isInteger(value)) {
@@ -212,8 +302,17 @@ export class SignalTable {
       signal.valueType = 'Float';
       retyped = true;
     }
-    const coerced = coerceValue(name, value, signal.valueType);
+    const coerced = coerceValue(name, value, signal.valueType, explain);
     if (coerced instanceof SignalError) return coerced;
+    let stored = coerced;
+    if (typeof coerced === 'string' && coerced !== signal.value) {
+      const growth = 2 * (coerced.length - (signal.value as string).length);
+      const problem = !explain && !this.textFits(coerced) ? UNEXPLAINED : this.textProblem(name, coerced);
+      if (problem) return problem;
+      if (growth > 0 && this.accounted + growth > this.limits.maxTableBytes) return explain ? this.tableFull(name, growth) : UNEXPLAINED;
+      this.accounted += growth;
+      stored = ownText(coerced);
+    }
     if (signal.direction !== direction) {
       // An inferred signal takes the direction of its latest accepted value.
       signal.direction = direction;
@@ -221,8 +320,45 @@ export class SignalTable {
     }
     if (retyped) signal.rvType = realvirtualType(signal.direction, signal.valueType);
     const previous = signal.value;
-    signal.value = coerced;
-    return { signal, previous, changed: retyped || previous !== coerced };
+    // An equal text keeps the table's own copy; numbers are stored also when equal (0 and -0).
+    if (typeof stored !== 'string' || stored !== previous) signal.value = stored;
+    return { signal, previous, changed: retyped || previous !== stored };
+  }
+
+  /** The checks of a new signal in update(), without building an error. */
+  private fitsAsNew(name: string, value: unknown): boolean {
+    return (
+      isSignalValue(value) &&
+      name.length <= this.limits.maxNameLength &&
+      this.entries.size < this.limits.maxSignals &&
+      (typeof value !== 'string' || this.textFits(value)) &&
+      this.accounted + signalBytes(name, value) <= this.limits.maxTableBytes
+    );
+  }
+
+  /** Whether a text is at most maxTextBytes in UTF-8 (1 to 3 bytes per UTF-16 unit: measured only in between). */
+  private textFits(text: string): boolean {
+    const max = this.limits.maxTextBytes;
+    if (text.length * 3 <= max) return true;
+    return text.length <= max && Buffer.byteLength(text, 'utf8') <= max;
+  }
+
+  private textProblem(name: string, text: string): SignalError | undefined {
+    if (this.textFits(text)) return undefined;
+    return new SignalError('ERR_VALUE_TOO_LARGE', name, `signal ${quotedName(name)}: a text of ${Buffer.byteLength(text, 'utf8')} bytes is larger than maxTextBytes (${this.limits.maxTextBytes}): value ignored`);
+  }
+
+  private nameProblem(name: string): SignalError | undefined {
+    if (name.length <= this.limits.maxNameLength) return undefined;
+    return new SignalError('ERR_NAME_TOO_LONG', name, `signal ${quotedName(name)}: its name of ${name.length} characters is longer than maxNameLength (${this.limits.maxNameLength}): value ignored`);
+  }
+
+  private tooMany(name: string): SignalError {
+    return new SignalError('ERR_TOO_MANY_SIGNALS', name, `signal ${quotedName(name)} is new, but the table already holds maxSignals (${this.limits.maxSignals}) signals: value ignored (declare it, or raise maxSignals)`);
+  }
+
+  private tableFull(name: string, bytes: number): SignalError {
+    return new SignalError('ERR_TABLE_FULL', name, `signal ${quotedName(name)}: ${bytes} more bytes would exceed maxTableBytes (${this.limits.maxTableBytes}, ${this.accounted} in use): value ignored`);
   }
 
   /** Values of the signals in one direction, optionally limited to a set of names. */

@@ -1,4 +1,5 @@
 import { SignalError } from '../errors';
+import { printable } from '../log-budget';
 
 /** The four value types of realvirtual signals. */
 export type ValueType = 'Bool' | 'Int' | 'Float' | 'Text';
@@ -48,30 +49,43 @@ export function defaultValue(type: ValueType): SignalValue {
 
 const NUMERIC_TEXT = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
-function describe(value: unknown): string {
+/** A value as an error message names it: short, printable, and never walked into (objects are "an object"). */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the text ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'string') return `the text "${printable(value, 40)}"`;
   if (typeof value === 'number') return `the number ${String(value)}`;
   if (typeof value === 'boolean') return `the boolean ${String(value)}`;
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-function mismatch(name: string, value: unknown, type: ValueType, hint: string): SignalError {
-  return new SignalError('ERR_TYPE_MISMATCH', name, `signal "${name}" is ${type}: ${describe(value)} ${hint}`);
+/** A signal name as an error message quotes it: at most 100 characters, control characters escaped. */
+export function quotedName(name: string): string {
+  return `"${printable(name, 100)}"`;
+}
+
+/**
+ * The one error returned for every rejected value that is not explained one by one (see
+ * SignalTable.receive): a hostile message of a million bad values builds no million errors.
+ */
+export const UNEXPLAINED = new SignalError('ERR_INVALID_VALUE', '', 'value rejected (not explained one by one)');
+
+function mismatch(name: string, value: unknown, type: ValueType, hint: string, explain: boolean): SignalError {
+  if (!explain) return UNEXPLAINED;
+  return new SignalError('ERR_TYPE_MISMATCH', name, `signal ${quotedName(name)} is ${type}: ${describeValue(value)} ${hint}`);
 }
 
 /** Rejects anything that is not a boolean, a finite number or a string, naming the signal. */
 export function checkSignalValue(name: string, value: unknown): SignalError | undefined {
   if (isSignalValue(value)) return undefined;
-  const reason = typeof value === 'number' ? `${describe(value)} is not a finite number` : `${describe(value)} is not a boolean, number or string`;
-  return new SignalError('ERR_INVALID_VALUE', name, `signal "${name}": ${reason}`);
+  const reason = typeof value === 'number' ? `${describeValue(value)} is not a finite number` : `${describeValue(value)} is not a boolean, number or string`;
+  return new SignalError('ERR_INVALID_VALUE', name, `signal ${quotedName(name)}: ${reason}`);
 }
 
-function toInt(name: string, value: number, original: unknown): number | SignalError {
+function toInt(name: string, value: number, original: unknown, explain: boolean): number | SignalError {
   const rounded = value < 0 ? -Math.round(-value) : Math.round(value);
   if (rounded < INT_MIN || rounded > INT_MAX) {
-    return mismatch(name, original, 'Int', `is outside the 32-bit range ${INT_MIN}..${INT_MAX}`);
+    return mismatch(name, original, 'Int', `is outside the 32-bit range ${INT_MIN}..${INT_MAX}`, explain);
   }
   return rounded === 0 ? 0 : rounded;
 }
@@ -100,8 +114,10 @@ export function isExactValue(value: unknown, type: ValueType): boolean {
  * from zero), "true"/"True"/"false"/"False" convert to Bool, and numeric text converts
  * to a number. Everything else is a SignalError: ERR_INVALID_VALUE for what no signal
  * can carry (as checkSignalValue: NaN, Infinity, null, objects…), else ERR_TYPE_MISMATCH.
+ * With `explain` false every rejection is UNEXPLAINED.
  */
-export function coerceValue(name: string, value: unknown, type: ValueType): SignalValue | SignalError {
+export function coerceValue(name: string, value: unknown, type: ValueType, explain = true): SignalValue | SignalError {
+  if (!explain && !isSignalValue(value)) return UNEXPLAINED;
   const invalid = checkSignalValue(name, value);
   if (invalid) return invalid;
   switch (type) {
@@ -109,18 +125,18 @@ export function coerceValue(name: string, value: unknown, type: ValueType): Sign
       if (typeof value === 'boolean') return value;
       if (value === 'true' || value === 'True') return true;
       if (value === 'false' || value === 'False') return false;
-      return mismatch(name, value, type, 'is not true/false (accepted text: "true", "True", "false", "False")');
+      return mismatch(name, value, type, 'is not true/false (accepted text: "true", "True", "false", "False")', explain);
     case 'Int':
     case 'Float': {
       let number: number;
       if (typeof value === 'number') number = value;
       else if (typeof value === 'string' && NUMERIC_TEXT.test(value)) number = Number(value);
-      else return mismatch(name, value, type, 'is not a number or numeric text');
-      if (!Number.isFinite(number)) return mismatch(name, value, type, 'is not a finite number');
-      return type === 'Int' ? toInt(name, number, value) : number;
+      else return mismatch(name, value, type, 'is not a number or numeric text', explain);
+      if (!Number.isFinite(number)) return mismatch(name, value, type, 'is not a finite number', explain);
+      return type === 'Int' ? toInt(name, number, value, explain) : number;
     }
     case 'Text':
       if (typeof value === 'string') return value;
-      return mismatch(name, value, type, 'is not text');
+      return mismatch(name, value, type, 'is not text', explain);
   }
 }

@@ -39,6 +39,14 @@ export const CONNECTION_DEFAULTS = {
   maxConfigBytes: DEFAULTS.maxConfigBytes,
   /** What peers may do with the configuration: "read-write", "read-only" or "off". */
   remoteConfig: DEFAULTS.remoteConfig as RemoteConfigMode,
+  /** Largest Text value in bytes (UTF-8) that peers, flows and imports may store. */
+  maxTextBytes: DEFAULTS.maxTextBytes,
+  /** Longest signal name in characters. */
+  maxNameLength: DEFAULTS.maxNameLength,
+  /** Longest peer name (from its `init`) kept, in characters; longer ones are clipped. */
+  maxClientName: DEFAULTS.maxClientName,
+  /** Budget of the whole signal table in estimated bytes. */
+  maxTableBytes: DEFAULTS.maxTableBytes,
   defaultDirection: DEFAULTS.defaultDirection as 'read' | 'write',
   inputPatterns: '',
   outputPatterns: '',
@@ -131,6 +139,10 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
     slowPeerTimeoutMs: number(config, 'slowPeerTimeout', 0, false) * 1000,
     maxConfigBytes: number(config, 'maxConfigBytes', 1, true),
     remoteConfig,
+    maxTextBytes: number(config, 'maxTextBytes', 0, true),
+    maxNameLength: number(config, 'maxNameLength', 1, true),
+    maxClientName: number(config, 'maxClientName', 1, true),
+    maxTableBytes: number(config, 'maxTableBytes', 1, true),
     secret: typeof secret === 'string' ? secret : '',
   };
   const maxReconnectAttempts = number(config, 'maxReconnectAttempts', -1, true);

@@ -1,5 +1,6 @@
+import { escapeUnprintable } from '../../engine/log-budget';
 import { ConfigResult, DataEvent, Endpoint, EndpointStatus, ImportResult } from '../../engine/realvirtual/endpoint';
-import { ConnectionError, OptionError, RealvirtualError } from '../../engine/errors';
+import { ConnectionError, OptionError, RealvirtualError, SignalError } from '../../engine/errors';
 import { ImportedSignal } from '../../engine/realvirtual/catalog';
 import { RealvirtualClient } from '../../engine/realvirtual/client';
 import { ConfigObject, SignalRecord } from '../../engine/realvirtual/messages';
@@ -170,8 +171,9 @@ export class Connection {
     return errors;
   }
 
-  declareImported(signals: readonly ImportedSignal[]): void {
-    this.requireEndpoint().declareImported(signals);
+  /** Declares what an import found; returns a SignalError for each signal beyond the connection's limits. */
+  declareImported(signals: readonly ImportedSignal[]): SignalError[] {
+    return this.requireEndpoint().declareImported(signals);
   }
 
   /** Client mode: asks the server. Server mode: the stored configuration. */
@@ -203,10 +205,11 @@ export class Connection {
   private logger(debug: boolean): Logger {
     const node = this.node;
     return {
-      debug: debug ? (message) => node.log(message) : () => undefined,
-      info: (message) => node.log(message),
-      warn: (message) => node.warn(message),
-      error: (message) => node.error(message),
+      debug: debug ? (message) => node.log(escapeUnprintable(message)) : () => undefined,
+      // Engine lines quote what peers chose: none may start a line of its own.
+      info: (message) => node.log(escapeUnprintable(message)),
+      warn: (message) => node.warn(escapeUnprintable(message)),
+      error: (message) => node.error(escapeUnprintable(message)),
     };
   }
 

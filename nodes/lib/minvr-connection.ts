@@ -1,3 +1,4 @@
+import { escapeUnprintable } from '../../engine/log-budget';
 import { OptionError, RealvirtualError } from '../../engine/errors';
 import { Logger } from '../../engine/logger';
 import { MinVRClient } from '../../engine/minvr/client';
@@ -97,9 +98,10 @@ export class MinVRConnection {
     const node = this.node;
     return {
       debug: () => undefined,
-      info: (message) => node.log(message),
-      warn: (message) => node.warn(message),
-      error: (message) => node.error(message),
+      // Engine lines quote what peers chose: none may start a line of its own.
+      info: (message) => node.log(escapeUnprintable(message)),
+      warn: (message) => node.warn(escapeUnprintable(message)),
+      error: (message) => node.error(escapeUnprintable(message)),
     };
   }
 

@@ -1,3 +1,4 @@
+import { escapeUnprintable } from '../../engine/log-budget';
 import { MinVRStatus } from '../../engine/minvr/endpoint';
 import { EndpointStatus } from '../../engine/realvirtual/endpoint';
 import { NodeStatus } from './red';
@@ -6,8 +7,9 @@ export type Translate = (key: string, substitutions?: Record<string, unknown>) =
 
 const MAX_TEXT = 60;
 
+/** A status text: short, and with the control characters a peer may have put in it escaped. */
 export function shorten(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
+  return escapeUnprintable(text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
 }
 
 /**
@@ -21,7 +23,7 @@ export function nodeStatusFor(status: EndpointStatus | MinVRStatus, _: Translate
       if (status.clients === 0) return { fill: 'green', shape: 'ring', text: t('listening') };
       return { fill: 'green', shape: 'dot', text: t('clients', { count: status.clients }) };
     case 'connected':
-      return { fill: 'green', shape: 'dot', text: t('connected', { peer: status.peerName ?? '' }) };
+      return { fill: 'green', shape: 'dot', text: shorten(t('connected', { peer: status.peerName ?? '' })) };
     case 'idle':
     case 'connecting':
       return { fill: 'yellow', shape: 'ring', text: t('connecting') };

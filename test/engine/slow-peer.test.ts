@@ -17,7 +17,8 @@ describe('slow peers', function () {
   afterEach(() => resources.closeAll());
 
   async function start(options: ServerOptions): Promise<RealvirtualServer> {
-    const server = resources.add(new RealvirtualServer({ host: '127.0.0.1', port: 0, heartbeatMs: 0, ...options }));
+    // Blobs of 128 KiB fill socket buffers fast: above the default maxTextBytes (64 KiB).
+    const server = resources.add(new RealvirtualServer({ host: '127.0.0.1', port: 0, heartbeatMs: 0, maxTextBytes: 256 * KiB, ...options }));
     await server.listen();
     return server;
   }

@@ -49,6 +49,10 @@ export interface Target {
 export interface TargetOptions {
   maxPayload?: number;
   maxSignals?: number;
+  maxTextBytes?: number;
+  maxNameLength?: number;
+  maxClientName?: number;
+  maxTableBytes?: number;
 }
 
 /** The server under attack: raw ws clients send; a RealvirtualClient subscribed to Speed and Tick looks on. */

@@ -354,17 +354,18 @@ describe('nodes: realvirtual-connection security', function () {
 
 type Registration = { defaults: Record<string, unknown>; credentials?: Record<string, unknown>; oneditprepare: () => void };
 
-/** The connection's editor registration, from its first script block run with a stub RED. */
+/** The connection's editor registration, from its script blocks run with a stub RED (the later ones define the shared editor helpers). */
 function editorRegistration(html: string, $: unknown = () => undefined): Registration {
-  const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
-  assert.ok(script);
+  const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((match) => match[1]);
+  assert.ok(scripts.length > 0);
   let registration: Registration | null = null;
   const RED = {
     nodes: { registerType: (_type: string, definition: Registration) => (registration = definition) },
     validators: { number: () => () => true, regex: () => () => true },
     _: (key: string) => key,
   };
-  vm.runInNewContext(script[1], { RED, $, window: {} });
+  const context = vm.createContext({ RED, $, window: {} });
+  for (const script of [...scripts.slice(1), scripts[0]]) vm.runInContext(script, context);
   assert.ok(registration);
   return JSON.parse(JSON.stringify(registration, (key, value) => (typeof value === 'function' && key !== 'oneditprepare' ? undefined : value))) as Registration;
 }
@@ -400,17 +401,18 @@ function openDialog(html: string, values: Record<string, string>): { set(field: 
     return self;
   };
   const $ = Object.assign((selector: unknown) => element(String(selector)), { parseHTML: () => [] });
-  const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
-  assert.ok(script);
+  const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((match) => match[1]);
+  assert.ok(scripts.length > 0);
   let registration: Registration | null = null;
   const RED = {
     nodes: { registerType: (_type: string, definition: Registration) => (registration = definition), getType: () => registration },
     validators: { number: () => () => true, regex: () => () => true },
     _: (key: string) => key,
   };
-  vm.runInNewContext(script[1], { RED, $, window: {} });
+  const context = vm.createContext({ RED, $, window: {} });
+  for (const script of [...scripts.slice(1), scripts[0]]) vm.runInContext(script, context);
   assert.ok(registration);
-  (registration as Registration).oneditprepare.call({ signals: [], mode: values.mode, host: values.host });
+  (registration as Registration).oneditprepare.call({ _def: registration, signals: [], mode: values.mode, host: values.host });
   return {
     set(field, value) {
       const selector = `#node-config-input-${field}`;
