@@ -186,6 +186,8 @@ async function ping(args: PingArgs): Promise<PingResult> {
   let done = 0;
   let value = 0;
   let sentAt = 0;
+  /** A round trip is counted once: a later frame carrying the same Pong (the full state) is not a second one. */
+  let waiting = false;
   let completed = false;
   await new Promise<void>((resolve, reject) => {
     let watchdog: NodeJS.Timeout | null = null;
@@ -198,6 +200,7 @@ async function ping(args: PingArgs): Promise<PingResult> {
     const send = (): void => {
       value++;
       sentAt = performance.now();
+      waiting = true;
       socket.send(`{"type":"data","signals":{"Ping":${value}}}`);
       if (watchdog) clearTimeout(watchdog);
       watchdog = setTimeout(() => finish(new Error(`no echo of Ping=${value} within ${args.timeoutMs} ms (after ${done} round trips)`)), args.timeoutMs);
@@ -218,14 +221,15 @@ async function ping(args: PingArgs): Promise<PingResult> {
     socket.on('message', (data: Buffer) => {
       const now = performance.now();
       const message = JSON.parse(data.toString());
-      if (!message.signals || message.signals.Pong !== value || value === 0) return;
+      if (!waiting || !message.signals || message.signals.Pong !== value || value === 0) return;
+      waiting = false;
       if (warmedAfter >= 0) samples[measured++] = now - sentAt;
       else if (done + 1 >= args.warmup && now - started >= args.warmupMs) warmedAfter = done + 1;
       done++;
       next();
     });
     socket.once('close', () => finish(new Error(`the connection closed after ${done} round trips`)));
-    // The server sends its full state once the peer spoke; give it a moment, then start.
+    // The server sends its full state within subscribeWaitMs of the init; pings may start before it.
     setTimeout(next, 100);
   });
   socket.removeAllListeners('close');

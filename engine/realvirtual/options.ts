@@ -64,6 +64,7 @@ export const DEFAULTS = {
   slowPeerTimeoutMs: 30000,
   maxSignals: 100000,
   maxClients: 0,
+  subscribeWaitMs: 500,
   defaultDirection: 'read' as const,
   autoReconnect: true,
   reconnectIntervalMs: 2000,

@@ -44,6 +44,12 @@ export interface ServerOptions extends EndpointOptions, ConfigOptions {
   allowedOrigins?: string | readonly string[];
   /** Most clients at once; further upgrades are refused with HTTP 503. 0 = unlimited (default). */
   maxClients?: number;
+  /**
+   * How long a new client's full state waits for the client's subscribe, in ms, counted
+   * from its connection, from its `init` and from our answer to its `import_request`;
+   * a subscribe ends the wait with a snapshot of just its signals. 0 = no wait. Default 500.
+   */
+  subscribeWaitMs?: number;
 }
 
 /** Why an upgrade is refused: the HTTP answer and the problem reported. */
@@ -67,8 +73,8 @@ function digest(text: string): Buffer {
   return crypto.createHash('sha256').update(text, 'utf8').digest();
 }
 
-/** How long a silent new client waits for its full state (a client that speaks gets it at once). */
-const QUIET_NEW_CLIENT_MS = 500;
+/** Longest subscribeWaitMs: a new client's full state never waits longer than a minute. */
+const MAX_SUBSCRIBE_WAIT_MS = 60000;
 
 /**
  * The server role: realvirtual (or any client) connects to us. One cycle sends each
@@ -93,6 +99,7 @@ export class RealvirtualServer extends Endpoint {
   private readonly secretDigest: Buffer | null;
   private readonly allowedOrigins: ReadonlySet<string>;
   readonly maxClients: number;
+  readonly subscribeWaitMs: number;
   private readonly refusalsLogged = new Set<string>();
 
   constructor(options: ServerOptions = {}) {
@@ -108,6 +115,8 @@ export class RealvirtualServer extends Endpoint {
     this.secretDigest = secret === '' ? null : digest(secret);
     this.allowedOrigins = new Set(splitList(options.allowedOrigins).map(normalizeOrigin));
     this.maxClients = checkNumber('maxClients', options.maxClients ?? DEFAULTS.maxClients, 0, true);
+    this.subscribeWaitMs = checkNumber('subscribeWaitMs', options.subscribeWaitMs ?? DEFAULTS.subscribeWaitMs, 0);
+    if (this.subscribeWaitMs > MAX_SUBSCRIBE_WAIT_MS) throw new OptionError(`subscribeWaitMs must be at most ${MAX_SUBSCRIBE_WAIT_MS}, got ${this.subscribeWaitMs}`);
   }
 
   /** True when clients must present the secret. */
@@ -213,6 +222,15 @@ export class RealvirtualServer extends Endpoint {
       this.setStatus({ state: 'closed', clients: 0 });
     });
     return this.closing;
+  }
+
+  /** A client that is about to subscribe must see only what it subscribes to: its full state waits (see subscribeWaitMs). */
+  protected override onInit(peer: Peer): void {
+    this.exchange.holdFullState(peer, this.subscribeWaitMs);
+  }
+
+  protected override onImportAnswered(peer: Peer): void {
+    this.exchange.holdFullState(peer, this.subscribeWaitMs);
   }
 
   protected override onSubscribe(peer: Peer, names: string[]): void {
@@ -336,7 +354,7 @@ export class RealvirtualServer extends Endpoint {
   private accept(socket: WebSocket, req: http.IncomingMessage): void {
     const address = req.socket.remoteAddress ?? 'unknown';
     const peer = new Peer(`client-${this.nextPeerNumber++}`, `${address}:${req.socket.remotePort ?? 0}`, socketLink(socket));
-    peer.quietUntil = Date.now() + QUIET_NEW_CLIENT_MS;
+    peer.quietUntil = this.subscribeWaitMs > 0 ? Date.now() + this.subscribeWaitMs : 0;
     this.sockets.set(peer, socket);
     this.alive.add(socket);
     socket.on('message', (data, isBinary) => {
