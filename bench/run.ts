@@ -526,7 +526,7 @@ async function minvrCase(run: Run, direction: 'send' | 'receive', variant: MinVR
  * realvirtual-in's "state" output with 100 k received signals and small frames at 20/s,
  * against its baseline: the same state merged by a function that sends a copy per message
  * (what every state message cost before), fed slower because it cannot keep up with 20/s.
- * The window is twice the usual one (the rates are low).
+ * The window is twice the usual one, at least 2 s (the rates are low).
  */
 async function stateCase(run: Run, variant: StateVariant): Promise<StateRow | null> {
   if (!run.wants(variant === 'node' ? 'node' : 'diy')) return null;
@@ -534,7 +534,8 @@ async function stateCase(run: Run, variant: StateVariant): Promise<StateRow | nu
   return run.withProcesses(label, async (subject, peer) => {
     const spec: CaseSpec = { scenario: 'state', variant, signals: STATE_SIGNALS };
     const { url } = await subject.call<SetupResult>('setup', spec, 60000);
-    const windowMs = 2 * run.settings.windowMs;
+    // At least 2 s, so that even a quick run sees a few messages of the baseline's 2/s.
+    const windowMs = Math.max(2000, 2 * run.settings.windowMs);
     const hz = variant === 'node' ? STATE_HZ : STATE_COPY_HZ;
     await peer.call('stateFeed', { url, signals: STATE_SIGNALS, hz, maxMs: run.settings.warmupMs + windowMs + 120000 } satisfies StateFeedArgs);
     await waitFor(subject, (c) => c.messages > 0, 'the state of the first frame', 60000);
