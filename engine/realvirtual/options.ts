@@ -64,7 +64,6 @@ export const DEFAULTS = {
   slowPeerTimeoutMs: 30000,
   maxSignals: 100000,
   maxClients: 0,
-  subscribeWaitMs: 500,
   defaultDirection: 'read' as const,
   autoReconnect: true,
   reconnectIntervalMs: 2000,
@@ -72,6 +71,7 @@ export const DEFAULTS = {
   maxReconnectAttempts: -1,
   handshakeTimeoutMs: 5000,
   heartbeatMs: 10000,
+  subscribeWaitMs: 500,
   keepAliveMs: 25000,
 };
 

@@ -30,6 +30,12 @@ export interface ServerOptions extends EndpointOptions, ConfigOptions {
   /** Ping period for detecting dead clients, in ms; 0 = off. Default 10000. */
   heartbeatMs?: number;
   /**
+   * How long a new client's full state waits for the client's subscribe, in ms, counted
+   * from its connection, from its `init` and from our answer to its `import_request`;
+   * a subscribe ends the wait with a snapshot of just its signals. 0 = no wait. Default 500.
+   */
+  subscribeWaitMs?: number;
+  /**
    * A shared secret every client must present, either as the last path segment
    * (`ws://host:port/<path>/<secret>`, all realvirtual's client can send) or as an
    * `Authorization: Bearer <secret>` header. Others are refused with HTTP 401 before
@@ -44,12 +50,6 @@ export interface ServerOptions extends EndpointOptions, ConfigOptions {
   allowedOrigins?: string | readonly string[];
   /** Most clients at once; further upgrades are refused with HTTP 503. 0 = unlimited (default). */
   maxClients?: number;
-  /**
-   * How long a new client's full state waits for the client's subscribe, in ms, counted
-   * from its connection, from its `init` and from our answer to its `import_request`;
-   * a subscribe ends the wait with a snapshot of just its signals. 0 = no wait. Default 500.
-   */
-  subscribeWaitMs?: number;
 }
 
 /** Why an upgrade is refused: the HTTP answer and the problem reported. */
@@ -87,6 +87,7 @@ export class RealvirtualServer extends Endpoint {
   private readonly requestedPort: number;
   private readonly tls: ServerTlsOptions | undefined;
   private readonly heartbeatMs: number;
+  readonly subscribeWaitMs: number;
   private readonly sockets = new Map<Peer, WebSocket>();
   private readonly alive = new WeakSet<WebSocket>();
   private httpServer: http.Server | https.Server | null = null;
@@ -99,7 +100,6 @@ export class RealvirtualServer extends Endpoint {
   private readonly secretDigest: Buffer | null;
   private readonly allowedOrigins: ReadonlySet<string>;
   readonly maxClients: number;
-  readonly subscribeWaitMs: number;
   private readonly refusalsLogged = new Set<string>();
 
   constructor(options: ServerOptions = {}) {
@@ -110,13 +110,13 @@ export class RealvirtualServer extends Endpoint {
     this.path = normalizePath(options.path);
     this.tls = options.tls;
     this.heartbeatMs = checkNumber('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, 0);
+    this.subscribeWaitMs = checkNumber('subscribeWaitMs', options.subscribeWaitMs ?? DEFAULTS.subscribeWaitMs, 0);
+    if (this.subscribeWaitMs > MAX_SUBSCRIBE_WAIT_MS) throw new OptionError(`subscribeWaitMs must be at most ${MAX_SUBSCRIBE_WAIT_MS}, got ${this.subscribeWaitMs}`);
     const secret = options.secret ?? '';
     if (typeof secret !== 'string') throw new OptionError('secret must be a string');
     this.secretDigest = secret === '' ? null : digest(secret);
     this.allowedOrigins = new Set(splitList(options.allowedOrigins).map(normalizeOrigin));
     this.maxClients = checkNumber('maxClients', options.maxClients ?? DEFAULTS.maxClients, 0, true);
-    this.subscribeWaitMs = checkNumber('subscribeWaitMs', options.subscribeWaitMs ?? DEFAULTS.subscribeWaitMs, 0);
-    if (this.subscribeWaitMs > MAX_SUBSCRIBE_WAIT_MS) throw new OptionError(`subscribeWaitMs must be at most ${MAX_SUBSCRIBE_WAIT_MS}, got ${this.subscribeWaitMs}`);
   }
 
   /** True when clients must present the secret. */
