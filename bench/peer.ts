@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import {
   batchesOf,
   countSignals,
+  dataFrame,
   dataFrames,
   FrameCounter,
   INIT_FRAME,
@@ -55,6 +56,15 @@ export interface FanoutArgs {
   small: number;
   /** Distinct small subscriptions, spread over the small subscribers. */
   smallGroups: number;
+}
+
+export interface StateFeedArgs {
+  url: string;
+  /** Signals of the first frame. */
+  signals: number;
+  /** Small frames per second after it, each changing one signal. */
+  hz: number;
+  maxMs: number;
 }
 
 export interface IdleArgs {
@@ -186,6 +196,8 @@ async function ping(args: PingArgs): Promise<PingResult> {
   let done = 0;
   let value = 0;
   let sentAt = 0;
+  /** A round trip is counted once: a later frame carrying the same Pong (the full state) is not a second one. */
+  let waiting = false;
   let completed = false;
   await new Promise<void>((resolve, reject) => {
     let watchdog: NodeJS.Timeout | null = null;
@@ -198,6 +210,7 @@ async function ping(args: PingArgs): Promise<PingResult> {
     const send = (): void => {
       value++;
       sentAt = performance.now();
+      waiting = true;
       socket.send(`{"type":"data","signals":{"Ping":${value}}}`);
       if (watchdog) clearTimeout(watchdog);
       watchdog = setTimeout(() => finish(new Error(`no echo of Ping=${value} within ${args.timeoutMs} ms (after ${done} round trips)`)), args.timeoutMs);
@@ -218,14 +231,15 @@ async function ping(args: PingArgs): Promise<PingResult> {
     socket.on('message', (data: Buffer) => {
       const now = performance.now();
       const message = JSON.parse(data.toString());
-      if (!message.signals || message.signals.Pong !== value || value === 0) return;
+      if (!waiting || !message.signals || message.signals.Pong !== value || value === 0) return;
+      waiting = false;
       if (warmedAfter >= 0) samples[measured++] = now - sentAt;
       else if (done + 1 >= args.warmup && now - started >= args.warmupMs) warmedAfter = done + 1;
       done++;
       next();
     });
     socket.once('close', () => finish(new Error(`the connection closed after ${done} round trips`)));
-    // The server sends its full state once the peer spoke; give it a moment, then start.
+    // The server sends its full state within subscribeWaitMs of the init; pings may start before it.
     setTimeout(next, 100);
   });
   socket.removeAllListeners('close');
@@ -294,6 +308,31 @@ async function idle(args: IdleArgs): Promise<void> {
   );
 }
 
+/** One frame of every signal, then a frame changing one signal `hz` times a second, until stop() or `maxMs`. */
+async function stateFeed({ url, signals, hz, maxMs }: StateFeedArgs): Promise<void> {
+  const socket = track(await openSocket(url));
+  const count = { frames: 0, bytes: 0 };
+  counters = count;
+  const send = (frame: Buffer | string): void => {
+    socket.send(frame, { binary: false });
+    count.frames++;
+    count.bytes += frame.length;
+  };
+  socket.send(INIT_FRAME);
+  send(dataFrame(signals, 0));
+  // Signal 1 is an Int: a new value each frame.
+  const name = signalName(1);
+  let value = 0;
+  const timer = setInterval(() => {
+    if (socket.readyState === WebSocket.OPEN) send(`{"type":"data","signals":{"${name}":${++value}}}`);
+  }, 1000 / hz);
+  const deadline = setTimeout(() => clearInterval(timer), maxMs);
+  stopActive = () => {
+    clearInterval(timer);
+    clearTimeout(deadline);
+  };
+}
+
 // ---------------------------------------------------------------- MinVR3 over TCP
 
 function connectTcp(url: string, timeoutMs = 5000): Promise<net.Socket> {
@@ -359,6 +398,7 @@ serve(
     ping: (args: PingArgs) => ping(args),
     fanout: (args: FanoutArgs) => fanout(args),
     idle: (args: IdleArgs) => idle(args),
+    stateFeed: (args: StateFeedArgs) => stateFeed(args),
     minvrSink: (args: MinVRSinkArgs) => minvrSink(args),
     minvrFlood: (args: MinVRFloodArgs) => minvrFlood(args),
     mark: () => ({ t: performance.now(), cpu: process.cpuUsage(), counters: { ...counters } }),

@@ -126,6 +126,25 @@ export interface MinVRRow {
   backgroundPercent: number;
 }
 
+export interface StateRow {
+  /** node: realvirtual-in's "state" output; copy: "changes" and a function that sends a copy of its merged state. */
+  variant: 'node' | 'copy';
+  signals: number;
+  /** Small frames per second the peer sent (one changed signal each, after one frame of every signal). */
+  framesPerSec: number;
+  messagesPerSec: number;
+  /** CPU of the measured process per state message. */
+  cpuMsPerMessage: number;
+  cpuPercent: number;
+  /** Event-loop delay over the window. */
+  loopP99Ms: number;
+  loopMaxMs: number;
+  heapUsed: number;
+  rss: number;
+  maxRss: number;
+  backgroundPercent: number;
+}
+
 export interface Target {
   id: string;
   text: string;
@@ -153,6 +172,8 @@ export interface Results {
   memory: MemoryResult | null;
   /** Absent in results written before the MinVR3 scenario existed. */
   minvr?: MinVRRow[];
+  /** Absent in results written before the state scenario existed. */
+  state?: StateRow[];
   targets: Target[];
   failures: Failure[];
 }
@@ -289,6 +310,25 @@ export function renderMemory(results: Results): string {
   return table(['memory', 'measured'], rows, ['l', 'r']);
 }
 
+export const STATE_VARIANT_NAMES: Record<StateRow['variant'], string> = {
+  copy: 'a copy of the state per message (cost before)',
+  node: 'realvirtual-in "state"',
+};
+
+export function renderState(results: Results): string {
+  const rows = results.state ?? [];
+  if (rows.length === 0) return '(not run)';
+  const lines = rows.map((row) => [
+    STATE_VARIANT_NAMES[row.variant],
+    `${row.framesPerSec.toFixed(1)} / ${row.messagesPerSec.toFixed(1)}`,
+    `${ms(row.cpuMsPerMessage)}${mark(row)}`,
+    `${row.cpuPercent.toFixed(0)} %`,
+    `${ms(row.loopP99Ms)} / ${ms(row.loopMaxMs)}`,
+    `${bytes(row.heapUsed)} / ${bytes(row.rss)} / ${bytes(row.maxRss)}`,
+  ]);
+  return table(['state output', 'frames/s in / messages/s out', 'CPU/message', 'CPU (one core)', 'event-loop delay p99 / max', 'heap / RSS / peak RSS'], lines, ['l', 'r', 'r', 'r', 'r', 'r']);
+}
+
 export const MINVR_VARIANT_NAMES: Record<MinVRRow['variant'], string> = {
   raw: 'raw net.Socket',
   corked: 'raw, corked per turn',
@@ -367,6 +407,9 @@ export function renderAll(results: Results): string {
           renderMinVR(results),
           '',
         ]
+      : []),
+    ...((results.state ?? []).length > 0
+      ? [`**State output** — ${si(results.state![0].signals)} signals received once, then frames of one changed signal (20/s; the baseline, which cannot keep up with that, 2/s)`, '', renderState(results), '']
       : []),
     `**Targets**${results.mode === 'quick' ? ' (quick run: indicative only, never judged)' : ''}`,
     '',

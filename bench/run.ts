@@ -4,7 +4,7 @@
  * a flow of Node-RED core nodes that speaks the protocol by hand (DIY, bench/flows/diy.json);
  * and MinVR3 VREvents/s over TCP JSON, the engine against a raw `net.Socket`.
  *
- *   node dist/bench/run.js [--quick] [--only=ingest,emit,latency,fanout,memory,minvr] [--sizes=10,1000]
+ *   node dist/bench/run.js [--quick] [--only=ingest,emit,latency,fanout,memory,minvr,state] [--sizes=10,1000]
  *                          [--variants=ws,engine,node,diy] [--cpu-prof[=dir]] [--report]
  *
  * --variants also picks the MinVR3 cases: ws = its raw net.Socket baselines, engine = the engine.
@@ -25,7 +25,7 @@ import path from 'path';
 import { repoRoot } from '../test/repo';
 import { delay, si, SIZES } from './common';
 import { Child } from './ipc';
-import type { FanoutArgs, MinVRFloodArgs, MinVRSinkArgs, PingArgs, PingResult } from './peer';
+import type { FanoutArgs, MinVRFloodArgs, MinVRSinkArgs, PingArgs, PingResult, StateFeedArgs } from './peer';
 import {
   BACKGROUND_LIMIT,
   EmitRow,
@@ -39,13 +39,14 @@ import {
   renderAll,
   Results,
   Settings,
+  StateRow,
   Target,
   VARIANT_NAMES,
   Window,
 } from './report';
-import type { CaseSpec, Mark, MinVRVariant, SetupResult, Variant } from './subject';
+import type { CaseSpec, Mark, MinVRVariant, SetupResult, StateVariant, Variant } from './subject';
 
-const SCENARIOS = ['ingest', 'emit', 'latency', 'fanout', 'memory', 'minvr'] as const;
+const SCENARIOS = ['ingest', 'emit', 'latency', 'fanout', 'memory', 'minvr', 'state'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Options {
@@ -94,6 +95,11 @@ const MAX_RETRIES = 40;
 const FANOUT_SIGNALS = 1000;
 const FANOUT_HZ = 100;
 const CYCLE_MS = 10;
+/** The state scenario: signals received once, then small frames at this rate. */
+const STATE_SIGNALS = 100000;
+const STATE_HZ = 20;
+/** The baseline stalls at 20/s (each copy of 100 k signals takes longer than 50 ms, so frames pile up): it is fed at this rate. */
+const STATE_COPY_HZ = 2;
 /** MinVR3: the engine's send rate must reach this share of a raw net.Socket writing pre-encoded frames. */
 const MINVR_SEND_TARGET = 0.7;
 
@@ -516,6 +522,57 @@ async function minvrCase(run: Run, direction: 'send' | 'receive', variant: MinVR
   });
 }
 
+/**
+ * realvirtual-in's "state" output with 100 k received signals and small frames at 20/s,
+ * against its baseline: the same state merged by a function that sends a copy per message
+ * (what every state message cost before), fed slower because it cannot keep up with 20/s.
+ * The window is twice the usual one, at least 2 s (the rates are low).
+ */
+async function stateCase(run: Run, variant: StateVariant): Promise<StateRow | null> {
+  if (!run.wants(variant === 'node' ? 'node' : 'diy')) return null;
+  const label = `state ${variant === 'node' ? 'realvirtual-in' : 'copy per message'}`;
+  return run.withProcesses(label, async (subject, peer) => {
+    const spec: CaseSpec = { scenario: 'state', variant, signals: STATE_SIGNALS };
+    const { url } = await subject.call<SetupResult>('setup', spec, 60000);
+    // At least 2 s, so that even a quick run sees a few messages of the baseline's 2/s.
+    const windowMs = Math.max(2000, 2 * run.settings.windowMs);
+    const hz = variant === 'node' ? STATE_HZ : STATE_COPY_HZ;
+    await peer.call('stateFeed', { url, signals: STATE_SIGNALS, hz, maxMs: run.settings.warmupMs + windowMs + 120000 } satisfies StateFeedArgs);
+    await waitFor(subject, (c) => c.messages > 0, 'the state of the first frame', 60000);
+    await delay(run.settings.warmupMs);
+    await subject.call('start');
+    const busy0 = machineBusyMs();
+    const own0 = process.cpuUsage();
+    const [s0, p0] = await Promise.all([subject.call<Mark>('mark'), peer.call<PeerMark>('mark')]);
+    await delay(windowMs);
+    const [s1, p1] = await Promise.all([subject.call<Mark>('mark'), peer.call<PeerMark>('mark')]);
+    const own = process.cpuUsage(own0);
+    const s = delta(s0, s1);
+    const p = delta(p0, p1);
+    const foreign = machineBusyMs() - busy0 - s.cpuMs - p.cpuMs - (own.user + own.system) / 1000;
+    expect(s.counters.messages > 0, 'no state message in the measured window');
+    expect(s1.counters.wrong === 0, `${s1.counters.wrong} state message(s) did not carry all ${STATE_SIGNALS} signals`);
+    const row: StateRow = {
+      variant,
+      signals: STATE_SIGNALS,
+      framesPerSec: round(p.counters.frames / p.seconds, 1),
+      messagesPerSec: round(s.counters.messages / s.seconds, 1),
+      cpuMsPerMessage: round(s.cpuMs / s.counters.messages, 3),
+      cpuPercent: round(s.cpuPercent, 1),
+      loopP99Ms: round(s1.counters.loopP99Ms, 2),
+      loopMaxMs: round(s1.counters.loopMaxMs, 2),
+      heapUsed: s1.memory.heapUsed,
+      rss: s1.memory.rss,
+      maxRss: s1.counters.maxRssBytes,
+      backgroundPercent: round(Math.max(0, (foreign / s.seconds / 1000) * 100), 1),
+    };
+    console.log(
+      `  ${label.padEnd(34)} ${row.framesPerSec} frames/s in, ${row.messagesPerSec} messages/s out, ${row.cpuMsPerMessage} ms CPU/message, cpu ${row.cpuPercent}%, loop delay p99 ${row.loopP99Ms} ms max ${row.loopMaxMs} ms, heap ${si(row.heapUsed)}B RSS ${si(row.rss)}B (peak ${si(row.maxRss)}B)`,
+    );
+    return row;
+  });
+}
+
 // ---------------------------------------------------------------- targets
 
 function targets(results: Results): Target[] {
@@ -603,6 +660,17 @@ function targets(results: Results): Target[] {
       pass: null,
     });
   }
+  const stateRow = (variant: string): StateRow | undefined => (results.state ?? []).find((row) => row.variant === variant);
+  const stateNode = stateRow('node');
+  const stateCopy = stateRow('copy');
+  if (stateNode && stateCopy) {
+    list.push({
+      id: 'state-output',
+      text: 'realvirtual-in "state", 100 k signals, small frames at 20/s: CPU per message ≤ 1/10 of a copy per message',
+      measured: `${(stateCopy.cpuMsPerMessage / stateNode.cpuMsPerMessage).toFixed(0)} × less (${stateNode.cpuMsPerMessage} ms vs ${stateCopy.cpuMsPerMessage} ms)`,
+      pass: stateNode.cpuMsPerMessage * 10 <= stateCopy.cpuMsPerMessage,
+    });
+  }
   return list;
 }
 
@@ -634,6 +702,7 @@ async function main(): Promise<void> {
     fanout: [],
     memory: null,
     minvr: [],
+    state: [],
     targets: [],
     failures: run.failures,
   };
@@ -677,6 +746,11 @@ async function main(): Promise<void> {
     console.log('\n6. MinVR3 (TCP JSON)');
     for (const variant of ['raw', 'corked', 'engine'] as const) keep(results.minvr!, await minvrCase(run, 'send', variant));
     for (const variant of ['raw', 'json', 'engine'] as const) keep(results.minvr!, await minvrCase(run, 'receive', variant));
+  }
+
+  if (options.only.has('state')) {
+    console.log('\n7. state output');
+    for (const variant of ['copy', 'node'] as const) keep(results.state!, await stateCase(run, variant));
   }
 
   results.seconds = (Date.now() - started) / 1000;

@@ -7,7 +7,7 @@
 import fs from 'fs';
 import net from 'net';
 import path from 'path';
-import { performance } from 'perf_hooks';
+import { monitorEventLoopDelay, performance } from 'perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
 import { encodeFrame, MinVRServer, RealvirtualServer } from '../engine';
 import type { SignalDeclaration } from '../engine';
@@ -38,6 +38,9 @@ export type Variant = 'ws' | 'engine' | 'node' | 'diy';
  * corked, the same writer corking each turn of the event loop as the engine does; json, the
  * reader plus JSON.parse of each body; engine, MinVRServer.
  */
+/** The "state" scenario: node, realvirtual-in's "state" output; copy, "changes" and a function that sends a copy of its merged state. */
+export type StateVariant = 'node' | 'copy';
+
 export type MinVRVariant = 'raw' | 'corked' | 'json' | 'engine';
 
 export type CaseSpec =
@@ -47,6 +50,7 @@ export type CaseSpec =
   | { scenario: 'fanout'; signals: number; cycleMs: number; writeHz: number }
   | { scenario: 'memory-signals'; count: number }
   | { scenario: 'memory-clients'; signals: number }
+  | { scenario: 'state'; variant: StateVariant; signals: number }
   | { scenario: 'minvr-send'; variant: 'raw' | 'corked' | 'engine' }
   | { scenario: 'minvr-receive'; variant: MinVRVariant };
 
@@ -137,7 +141,7 @@ type SpiedFunction = ((...args: unknown[]) => unknown) & { getCalls?: unknown };
 async function loadOurFlow(tab: string, cycleMs: number): Promise<string> {
   const h = nodeRed();
   const port = await h.freePort();
-  const inNode = tab === 'rv-ingest' ? 'rv-ingest-in' : tab === 'rv-echo' ? 'rv-echo-in' : null;
+  const inNode = ({ 'rv-ingest': 'rv-ingest-in', 'rv-echo': 'rv-echo-in', 'rv-state': 'rv-state-in', 'rv-state-copy': 'rv-state-copy-in' } as Record<string, string>)[tab] ?? null;
   await loadBenchFlow('realvirtual', tab, { 'rv-connection': { port, cycleMs } }, async (harness) => {
     if (inNode) await harness.waitForStatus(harness.node(inNode), (status) => status.fill === 'green', 'green (listening)');
   });
@@ -358,6 +362,33 @@ async function echo(variant: 'ws' | 'node' | 'diy', cycleMs: number): Promise<Ru
     case 'diy':
       return { url: await loadDiyFlow('diy-echo'), counters: () => ({}), close: closeNodeRed };
   }
+}
+
+/**
+ * The state messages of `signals` received signals: the sink checks every 64th carries all
+ * of them; `start` begins a window of event-loop delay (ms, sampled every 10 ms) and the
+ * counters report it with the peak RSS.
+ */
+async function stateOutput(variant: StateVariant, signals: number): Promise<Running> {
+  const sinkCount = sinkCounters(signals);
+  const url = await loadOurFlow(variant === 'node' ? 'rv-state' : 'rv-state-copy', 10);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  return {
+    url,
+    counters: () => ({
+      messages: sinkCount().messages,
+      wrong: sinkCount().wrong,
+      loopP99Ms: loop.percentile(99) / 1e6,
+      loopMaxMs: loop.max / 1e6,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    }),
+    start: () => loop.reset(),
+    close: async () => {
+      loop.disable();
+      await closeNodeRed();
+    },
+  };
 }
 
 function declarations(count: number, direction: 'read' | 'write'): SignalDeclaration[] {
@@ -642,6 +673,9 @@ async function setup(spec: CaseSpec): Promise<SetupResult> {
       break;
     case 'memory-clients':
       current = await memoryClients(spec.signals);
+      break;
+    case 'state':
+      current = await stateOutput(spec.variant, spec.signals);
       break;
     case 'minvr-send':
       current = await minvrSend(spec.variant);

@@ -1,7 +1,7 @@
 import { splitList } from '../engine/realvirtual/catalog';
 import { DataEvent } from '../engine/realvirtual/endpoint';
 import { signalNames, SignalRecord, signalValueList } from '../engine/realvirtual/messages';
-import { setOwn } from '../engine/realvirtual/record';
+import { hasOwn, setOwn } from '../engine/realvirtual/record';
 import { SignalValue } from '../engine/realvirtual/values';
 import { ConnectionUser } from './lib/connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
@@ -16,6 +16,51 @@ function copyFirst(values: SignalRecord, names: readonly string[], count: number
   const copy: SignalRecord = {};
   for (let i = 0; i < count; i++) setOwn(copy, names[i], values[names[i]]);
   return copy;
+}
+
+/**
+ * The "state" output: one record of every received signal (of the filter) per node, kept
+ * up to date with each message's values and sent itself as msg.payload, so that a message
+ * costs what changed, not the number of signals. The messages of one turn of the event
+ * loop (a burst read from the socket at once) become one message, sent in the next turn.
+ */
+function stateOutput(node: Node, filter: ReadonlySet<string> | null, receivedValues: () => SignalRecord) {
+  let record: SignalRecord | null = null;
+  let rv: { type: DataEvent['type']; peer: DataEvent['peer'] } | null = null;
+  let pending: NodeJS.Immediate | null = null;
+  const send = (): void => {
+    pending = null;
+    node.send({ topic: 'realvirtual', payload: record, rv });
+  };
+  return {
+    received(event: DataEvent): void {
+      const values = event.values;
+      const names = signalNames(values);
+      // A filter smaller than the message is looked up in the message, else the message's names in the filter.
+      const byFilter = filter !== null && filter.size < names.length;
+      if (filter && !(byFilter ? [...filter].some((name) => hasOwn(values, name)) : names.some((name) => filter.has(name)))) return;
+      if (record === null) {
+        // Everything received so far (also before this node started), once; from now on only what changes.
+        const all = receivedValues();
+        record = {};
+        for (const name of filter ?? Object.keys(all)) if (hasOwn(all, name)) setOwn(record, name, all[name]);
+      } else if (byFilter) {
+        for (const name of filter) if (hasOwn(values, name)) setOwn(record, name, values[name]);
+      } else {
+        const list = signalValueList(values);
+        for (let i = 0; i < names.length; i++) {
+          const name = names[i];
+          if (!filter || filter.has(name)) setOwn(record, name, list !== undefined ? list[i] : values[name]);
+        }
+      }
+      rv = { type: event.type, peer: event.peer };
+      if (pending === null) pending = setImmediate(send);
+    },
+    close(): void {
+      if (pending !== null) clearImmediate(pending);
+      pending = null;
+    },
+  };
 }
 
 export = function register(RED: NodeAPI): void {
@@ -51,10 +96,16 @@ export = function register(RED: NodeAPI): void {
       shapeWanted = [];
     };
 
+    const state = output === 'state' ? stateOutput(node, filter, () => connection.receivedValues()) : null;
+
     const user: ConnectionUser = {
       node,
       signals: filter ? [...filter] : null,
       onData(event: DataEvent) {
+        if (state) {
+          state.received(event);
+          return;
+        }
         const entries: Array<[string, SignalValue]> | null = output === 'signal' ? [] : null;
         // The payload of "changes" is built only from the first signal left out on: while
         // every signal of the message is reported, the message's own record serves.
@@ -101,14 +152,6 @@ export = function register(RED: NodeAPI): void {
         }
         previousNames = names;
         const rv = { type: event.type, peer: event.peer };
-        if (output === 'state') {
-          if (!touched) return;
-          const all = connection.receivedValues();
-          const state: SignalRecord = {};
-          for (const name of Object.keys(all)) if (!filter || filter.has(name)) setOwn(state, name, all[name]);
-          node.send({ topic: 'realvirtual', payload: state, rv });
-          return;
-        }
         if (count === 0) return;
         if (output === 'changes') {
           let payload = changed;
@@ -129,7 +172,10 @@ export = function register(RED: NodeAPI): void {
       },
     };
     connection.register(user);
-    node.on('close', (removed: boolean, done: () => void) => connection.deregister(user, removed, done));
+    node.on('close', (removed: boolean, done: () => void) => {
+      state?.close();
+      connection.deregister(user, removed, done);
+    });
   }
   RED.nodes.registerType('realvirtual-in', RealvirtualInNode);
 };

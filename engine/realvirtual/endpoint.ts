@@ -380,7 +380,6 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   private handleFrameUnguarded(peer: Peer, frame: Buffer | string, isBinary: boolean): void {
     // A peer already dropped (too slow) may still have frames in flight: they count no more.
     if (this.peers.get(peer.id) !== peer) return;
-    if (peer.quietUntil !== 0) this.exchange.peerSpoke(peer);
     const text = isBinary || typeof frame === 'string' ? frame : frame.toString('utf8');
     const parsed = (typeof text === 'string' && this.readShaped(peer, text)) || withoutStacks(() => parseMessage(text, isBinary));
     if (parsed instanceof ProtocolError) {
@@ -417,6 +416,7 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
       case 'import_request': {
         const { signals, signalTypes } = this.table.catalog();
         this.sendText(peer, encode.importAnswer(signals, signalTypes));
+        this.onImportAnswered(peer);
         return;
       }
       case 'import_answer': {
@@ -464,6 +464,9 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   }
 
   protected onInit(_peer: Peer): void {}
+
+  /** Server side: we answered a peer's import_request (a subscribe may follow). */
+  protected onImportAnswered(_peer: Peer): void {}
 
   /**
    * The fast path of handleFrame: a `data` or `snapshot` frame with the same signals, in

@@ -88,9 +88,8 @@ export class Exchange {
     this.peerCount++;
     this.join(peer, null);
     peer.needsFullState = true;
-    const quietFor = peer.quietUntil - Date.now();
-    if (quietFor > 0) {
-      peer.quietTimer = setTimeout(() => this.peerSpoke(peer), quietFor);
+    if (peer.quietUntil > Date.now()) {
+      this.armQuiet(peer);
       return;
     }
     peer.quietUntil = 0;
@@ -108,8 +107,24 @@ export class Exchange {
     }
   }
 
-  /** The peer sent its first message: its full state need not wait any longer. */
-  peerSpoke(peer: Peer): void {
+  /**
+   * Holds a new peer's full state at least `ms` from now: after its `init`, or after our
+   * `import_answer`, a subscribe may follow, and then the peer must see only what it
+   * subscribed to. No effect once the peer has had its full state or has subscribed.
+   */
+  holdFullState(peer: Peer, ms: number): void {
+    if (peer.quietUntil === 0 || !peer.group) return;
+    peer.quietUntil = Math.max(peer.quietUntil, Date.now() + ms);
+    this.armQuiet(peer);
+  }
+
+  private armQuiet(peer: Peer): void {
+    if (peer.quietTimer) clearTimeout(peer.quietTimer);
+    peer.quietTimer = setTimeout(() => this.releaseFullState(peer), Math.max(0, peer.quietUntil - Date.now()));
+  }
+
+  /** The hold is over without a subscribe: the peer gets the full state with the next cycle. */
+  private releaseFullState(peer: Peer): void {
     if (peer.quietUntil === 0) return;
     this.stopQuiet(peer);
     if (peer.needsFullState && peer.group) this.schedule();
@@ -126,7 +141,10 @@ export class Exchange {
     const filter = new Set(names);
     this.leave(peer);
     this.join(peer, filter);
+    this.stopQuiet(peer);
     peer.needsFullState = false;
+    // A held peer had no cycle running for it (onlyChanged=false sends one every cycle).
+    this.schedule();
     return this.table.values('write', filter);
   }
 

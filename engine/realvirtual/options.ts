@@ -92,6 +92,7 @@ export const DEFAULTS = {
   maxReconnectAttempts: -1,
   handshakeTimeoutMs: 5000,
   heartbeatMs: 10000,
+  subscribeWaitMs: 500,
   keepAliveMs: 25000,
 };
 

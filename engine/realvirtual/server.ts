@@ -31,6 +31,12 @@ export interface ServerOptions extends EndpointOptions, ConfigOptions {
   /** Ping period for detecting dead clients, in ms; 0 = off. Default 10000. */
   heartbeatMs?: number;
   /**
+   * How long a new client's full state waits for the client's subscribe, in ms, counted
+   * from its connection, from its `init` and from our answer to its `import_request`;
+   * a subscribe ends the wait with a snapshot of just its signals. 0 = no wait. Default 500.
+   */
+  subscribeWaitMs?: number;
+  /**
    * A shared secret every client must present, either as the last path segment
    * (`ws://host:port/<path>/<secret>`, all realvirtual's client can send) or as an
    * `Authorization: Bearer <secret>` header. Others are refused with HTTP 401 before
@@ -77,8 +83,8 @@ function digest(text: string): Buffer {
   return crypto.createHash('sha256').update(text, 'utf8').digest();
 }
 
-/** How long a silent new client waits for its full state (a client that speaks gets it at once). */
-const QUIET_NEW_CLIENT_MS = 500;
+/** Longest subscribeWaitMs: a new client's full state never waits longer than a minute. */
+const MAX_SUBSCRIBE_WAIT_MS = 60000;
 
 /**
  * The server role: realvirtual (or any client) connects to us. One cycle sends each
@@ -91,6 +97,7 @@ export class RealvirtualServer extends Endpoint {
   private readonly requestedPort: number;
   private readonly tls: ServerTlsOptions | undefined;
   private readonly heartbeatMs: number;
+  readonly subscribeWaitMs: number;
   private readonly sockets = new Map<Peer, WebSocket>();
   private readonly alive = new WeakSet<WebSocket>();
   private httpServer: http.Server | https.Server | null = null;
@@ -116,6 +123,8 @@ export class RealvirtualServer extends Endpoint {
     this.path = normalizePath(options.path);
     this.tls = options.tls;
     this.heartbeatMs = checkNumber('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, 0);
+    this.subscribeWaitMs = checkNumber('subscribeWaitMs', options.subscribeWaitMs ?? DEFAULTS.subscribeWaitMs, 0);
+    if (this.subscribeWaitMs > MAX_SUBSCRIBE_WAIT_MS) throw new OptionError(`subscribeWaitMs must be at most ${MAX_SUBSCRIBE_WAIT_MS}, got ${this.subscribeWaitMs}`);
     const secret = options.secret ?? '';
     if (typeof secret !== 'string') throw new OptionError('secret must be a string');
     this.secretDigest = secret === '' ? null : digest(secret);
@@ -228,6 +237,15 @@ export class RealvirtualServer extends Endpoint {
       this.setStatus({ state: 'closed', clients: 0 });
     });
     return this.closing;
+  }
+
+  /** A client that is about to subscribe must see only what it subscribes to: its full state waits (see subscribeWaitMs). */
+  protected override onInit(peer: Peer): void {
+    this.exchange.holdFullState(peer, this.subscribeWaitMs);
+  }
+
+  protected override onImportAnswered(peer: Peer): void {
+    this.exchange.holdFullState(peer, this.subscribeWaitMs);
   }
 
   protected override onSubscribe(peer: Peer, names: string[]): void {
@@ -397,7 +415,7 @@ export class RealvirtualServer extends Endpoint {
   private accept(socket: WebSocket, req: http.IncomingMessage): void {
     const address = req.socket.remoteAddress ?? 'unknown';
     const peer = new Peer(`client-${this.nextPeerNumber++}`, `${address}:${req.socket.remotePort ?? 0}`, socketLink(socket));
-    peer.quietUntil = Date.now() + QUIET_NEW_CLIENT_MS;
+    peer.quietUntil = this.subscribeWaitMs > 0 ? Date.now() + this.subscribeWaitMs : 0;
     this.sockets.set(peer, socket);
     this.awaitFirstMessage(peer, address);
     this.alive.add(socket);

@@ -45,9 +45,9 @@ export class Peer implements PeerInfo {
   /** Set until the peer has received our full state once (late joiners, reconnects). */
   needsFullState = true;
   /**
-   * A new client gets our full state once it has spoken (its init, usually followed by a
-   * subscribe) or at this time (ms) at the latest, so that a subscribing client is not
-   * first sent everything. 0 = not waiting.
+   * Until this time (ms) a new client's full state is held, so that a client about to
+   * subscribe is not first sent everything: its subscribe ends the hold (with a snapshot),
+   * its init and our import_answer extend it (Exchange.holdFullState). 0 = not holding.
    */
   quietUntil = 0;
   quietTimer: NodeJS.Timeout | null = null;

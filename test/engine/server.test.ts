@@ -6,7 +6,7 @@
 import assert from 'assert/strict';
 import http from 'http';
 import { PeerInfo, RealvirtualError, RealvirtualServer, ServerOptions } from '../../engine';
-import { collectEvents, Frame, nextEvent, RawClient, Resources, silentClient, until, WAIT_MS, within } from '../helpers/events';
+import { collectEvents, delay, Frame, nextEvent, RawClient, Resources, silentClient, until, WAIT_MS, within } from '../helpers/events';
 
 describe('RealvirtualServer over real sockets (raw ws clients)', function () {
   const resources = new Resources();
@@ -134,6 +134,61 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       assert.equal(answer.version, 2, 'we answer in the version we speak');
       assert.deepEqual(problems, []);
       assert.ok(client.open);
+    });
+  });
+
+  describe('a new client\'s full state waits for its subscribe', function () {
+    const plant = (): ServerOptions['signals'] => [
+      { name: 'Sensor1', type: 'Bool', direction: 'write', value: true },
+      { name: 'DriveSpeed', type: 'Float', direction: 'write', value: 12.5 },
+      { name: 'Counter', type: 'Int', direction: 'write', value: 3 },
+    ];
+    const hasValues = (frame: Frame): boolean => frame.type === 'data' || frame.type === 'snapshot';
+
+    it('init, import_request, subscribe 200 ms after the answer: the first values are the snapshot, Counter never comes, values written meanwhile are in it', async function () {
+      // A wide wait so that a loaded machine cannot stretch the 200 ms past it (the default is 500 ms).
+      const server = await startServer({ cycleMs: 5, subscribeWaitMs: WAIT_MS, signals: plant() });
+      const client = await connectRaw(server, 'WebViewer');
+      client.send({ type: 'import_request', version: 2 });
+      const answer = await client.waitFor((f) => f.type === 'import_answer', 'the import_answer');
+      assert.deepEqual(Object.keys(answer.signalTypes as object).sort(), ['Counter', 'DriveSpeed', 'Sensor1']);
+      server.writeMany({ DriveSpeed: 50, Counter: 4 }); // while the client reads the catalog
+      await delay(200);
+
+      const snapshot = await subscribe(client, ['Sensor1', 'DriveSpeed']);
+      assert.deepEqual(snapshot.signals, { Sensor1: true, DriveSpeed: 50 });
+      const from = client.mark();
+      server.writeMany({ Counter: 5, DriveSpeed: 60 });
+      await client.waitFor((f) => isData(f) && f.signals?.DriveSpeed === 60, 'the change of DriveSpeed', WAIT_MS, from);
+
+      const withValues = client.frames.filter(hasValues);
+      assert.equal(withValues[0], snapshot, `the first frame with values must be the snapshot: ${JSON.stringify(client.frames)}`);
+      for (const frame of withValues) assert.ok(!('Counter' in frame.signals!), `Counter was sent, which the client did not subscribe to: ${JSON.stringify(frame)}`);
+      assert.deepEqual(client.frames.map((f) => f.type), ['import_answer', 'snapshot', 'data']);
+    });
+
+    it('a client that only sends init gets every signal, values written meanwhile included', async function () {
+      const server = await startServer({ cycleMs: 5, signals: plant() });
+      const client = await connectRaw(server, 'InitOnly');
+      server.write('Counter', 7);
+      const full = await client.waitFor(isData, 'the full state after the wait');
+      assert.deepEqual(full.signals, { Sensor1: true, DriveSpeed: 12.5, Counter: 7 });
+      assert.deepEqual(client.frames, [full], 'nothing came before the full state');
+
+      // A later init (realvirtual's keep-alive) holds nothing: changes go out with the next cycle.
+      client.init('InitOnly');
+      const from = client.mark();
+      server.write('Counter', 8);
+      assert.deepEqual((await client.waitFor(isData, 'the change of Counter', WAIT_MS, from)).signals, { Counter: 8 });
+    });
+
+    it('subscribeWaitMs 0 sends the full state at once, before any message; bad values are refused', async function () {
+      const server = await startServer({ cycleMs: 5, subscribeWaitMs: 0, signals: plant() });
+      const client = await connectRaw(server);
+      assert.deepEqual((await client.waitFor(isData, 'the full state')).signals, { Sensor1: true, DriveSpeed: 12.5, Counter: 3 });
+      for (const subscribeWaitMs of [-1, Number.NaN, 60001]) {
+        assert.throws(() => new RealvirtualServer({ subscribeWaitMs }), (error: RealvirtualError) => error.code === 'ERR_INVALID_OPTION' && /subscribeWaitMs/.test(error.message));
+      }
     });
   });
 

@@ -123,7 +123,11 @@ describe('interop: reference Python examples of the realvirtual documentation', 
         const data: DataEvent[] = [];
         const problems: RealvirtualError[] = [];
         server.on('init', (peer) => inits.push(peer));
-        server.on('subscribe', (peer, names) => subscribes.push({ peer, names }));
+        let dataFramesBeforeSubscribe = -1;
+        server.on('subscribe', (peer, names) => {
+          subscribes.push({ peer, names });
+          dataFramesBeforeSubscribe = server!.stats.frames;
+        });
         server.on('data', (event) => data.push(event));
         server.on('problem', (error) => problems.push(error));
         await within(server.listen(), 'our server to listen');
@@ -147,21 +151,14 @@ describe('interop: reference Python examples of the realvirtual documentation', 
         assert.equal(subscribe.peer.name, 'PythonClient');
         assert.deepEqual(subscribe.names, ['Sensor1', 'DriveSpeed']);
 
-        // Our full state may reach the client once before its subscribe (we send it to
-        // every new peer); after that, only the subscribed signals may appear.
-        let from = available.index + 1;
-        let snapshot: { text: string; index: number } | null = null;
-        while (snapshot === null) {
-          const line = await py.waitForLine(/^Received: /, WAIT_MS, from);
-          const received = printed(line.text, 'Received: ') as Record<string, unknown>;
-          if (Object.keys(received).sort().join() === 'DriveSpeed,Sensor1') {
-            snapshot = line;
-            assert.deepEqual(received, { Sensor1: true, DriveSpeed: 12.5 });
-          } else {
-            assert.deepEqual(received, { Sensor1: true, DriveSpeed: 12.5, Counter: 3 }, `before its snapshot the client may only have seen our full state: ${line.text}`);
-          }
-          from = line.index + 1;
-        }
+        // Its full state waits for its subscribe (subscribeWaitMs): the first values it
+        // receives are the snapshot of exactly what it subscribed to.
+        const snapshot = await py.waitForLine(/^Received: /, WAIT_MS, available.index + 1);
+        assert.deepEqual(printed(snapshot.text, 'Received: '), { Sensor1: true, DriveSpeed: 12.5 }, 'the first values the client receives are its snapshot');
+        const beforeSnapshot = py.lines.slice(0, snapshot.index).filter((line) => line.stream === 'stdout' && line.text.startsWith('Received: '));
+        assert.deepEqual(beforeSnapshot.map((line) => line.text), [], 'nothing was received before the snapshot');
+        // The client drops what comes before its import_answer unseen: the server's count says none came.
+        assert.equal(dataFramesBeforeSubscribe, 0, 'data frames sent to the client before its subscribe');
 
         // 5. its data (sent after every frame it receives) reaches us, from PythonClient.
         const fromClient = await until(() => data.find((event) => event.type === 'data' && event.peer.name === 'PythonClient'), 'data from PythonClient', WAIT_MS, output);

@@ -146,6 +146,10 @@ describe('nodes: realvirtual-out', function () {
 
     writer.client.write('X', 1);
     await inbox.find((msg) => msg.payload.X === 1, 'X = 1 from Writer');
+    // Both only sent init: their full state comes once the server stopped waiting for a subscribe.
+    node('out').receive({ payload: { Y: 0 } });
+    await watcher.waitFor((frame) => frame.type === 'data' && frame.signals?.Y === 0, 'the full state Y = 0 at Watcher');
+    await until(() => last(writer.seen, 'Y') === 0, 'the full state Y = 0 at Writer');
 
     node('out').receive({ payload: { Y: 1 } });
     node('out').receive({ payload: {} });
@@ -153,16 +157,16 @@ describe('nodes: realvirtual-out', function () {
     node('out').receive({ topic: 'Y', payload: 1 });
     node('out').receive({ payload: { Y: 2 } });
     await watcher.waitFor((frame) => frame.type === 'data' && frame.signals?.Y === 2, 'Y = 2');
-    await completed.next(5);
+    await completed.next(6);
     const dataFrames = watcher.frames.filter((frame: Frame) => frame.type === 'data');
     assert.deepEqual(
       dataFrames.map((frame) => frame.signals),
-      [{ Y: 1 }, { Y: 2 }],
+      [{ Y: 0 }, { Y: 1 }, { Y: 2 }],
       `frames to Watcher: ${JSON.stringify(watcher.frames)}`,
     );
     assert.ok(!JSON.stringify(watcher.frames).includes('"X"'), 'X (written by Writer) was relayed to Watcher');
     assert.ok(!writer.seen.has('X'), 'X was echoed back to Writer');
-    assert.deepEqual(writer.seen.get('Y'), [1, 2]);
+    assert.deepEqual(writer.seen.get('Y'), [0, 1, 2]);
     for (const frame of watcher.frames) {
       if (frame.type === 'data' || frame.type === 'snapshot') assert.ok(Object.keys(frame.signals ?? {}).length > 0, `an empty ${frame.type} frame was sent`);
     }
