@@ -8,6 +8,7 @@
  * character count, which is what a Unity receiver assumes.
  */
 import { ProtocolError } from '../errors';
+import { clip } from '../log-budget';
 import { hasOwn, isPlainObject } from '../realvirtual/record';
 
 export interface Vector2 {
@@ -128,8 +129,12 @@ const COMPONENTS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   GameObject: ['instanceID'],
 });
 
-/** Nesting allowed in the raw data of an unknown event that is encoded. */
-const MAX_RAW_DEPTH = 64;
+/**
+ * Levels of arrays and objects allowed in the raw data of an unknown event, received or sent.
+ * A peer controls it: anything that walks the data recursively (a copy, a clone) stays far
+ * from the stack's limit.
+ */
+export const MAX_RAW_DEPTH = 64;
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -152,7 +157,7 @@ function describe(value: unknown): string {
 }
 
 function eventError(name: string | undefined, message: string): ProtocolError {
-  const subject = name === undefined ? 'MinVR3 event' : `MinVR3 event ${JSON.stringify(name)}`;
+  const subject = name === undefined ? 'MinVR3 event' : `MinVR3 event ${clip(JSON.stringify(name), 100)}`;
   return new ProtocolError('ERR_MINVR_EVENT', `${subject}: ${message}`);
 }
 
@@ -225,6 +230,7 @@ export function decodeEvent(json: string): VREvent {
   if (typeof type !== 'string') throw eventError(name, `m_DataTypeName must be a string, got ${describe(type)}`);
   const raw = hasOwn(parsed, 'm_Data') ? parsed.m_Data : undefined;
   if (!isKnownType(type)) {
+    if (nestedDeeperThan(raw, MAX_RAW_DEPTH)) throw eventError(name, `m_Data of type ${clip(JSON.stringify(type), 100)} is nested deeper than ${MAX_RAW_DEPTH} levels`);
     const event: UnknownEvent = { name, type, unknownType: true };
     if (raw !== undefined) event.data = raw;
     return event;
@@ -233,6 +239,25 @@ export function decodeEvent(json: string): VREvent {
   if (!checked.ok) throw eventError(name, checked.message);
   if (type === '') return { name, type };
   return { name, type, data: checked.data } as KnownEvent;
+}
+
+/** True when arrays and objects in `value` nest deeper than `max` levels; walked without recursion, whatever the depth. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: unknown[] = [value];
+  const depths: number[] = [0];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    const depth = depths.pop() as number;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (child !== null && typeof child === 'object') {
+        stack.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
 }
 
 /** JSON.stringify, then every character >= U+0080 as \uXXXX (a surrogate pair gives two escapes). */
@@ -254,14 +279,19 @@ function nameJson(name: string): string {
   return json;
 }
 
+/** A finite number as JSON; -0 keeps its sign (`-0`), as jsoncpp and Unity do, where JSON.stringify writes `0`. */
+function numberJson(value: number): string {
+  return value === 0 && 1 / value < 0 ? '-0' : String(value);
+}
+
 /** JSON of checked data of a known type: a finite number, a string, or an object of the type's finite-number components. */
 function knownDataJson(type: KnownType, data: unknown): string {
-  if (typeof data === 'number') return String(data);
+  if (typeof data === 'number') return numberJson(data);
   if (typeof data === 'string') return asciiJson(data);
   const keys = COMPONENTS[type];
   const values = data as Record<string, number>;
-  let json = `{"${keys[0]}":${String(values[keys[0]])}`;
-  for (let i = 1; i < keys.length; i++) json += `,"${keys[i]}":${String(values[keys[i]])}`;
+  let json = `{"${keys[0]}":${numberJson(values[keys[0]])}`;
+  for (let i = 1; i < keys.length; i++) json += `,"${keys[i]}":${numberJson(values[keys[i]])}`;
   return `${json}}`;
 }
 
@@ -304,7 +334,7 @@ export function encodeEvent(event: VREvent): string {
     if (type === 'GameObject') throw eventError(name, 'a GameObject event refers to an object of the app that sent it and cannot be sent');
     const checked = checkData(type, data, false);
     if (!checked.ok) throw eventError(name, checked.message.replace(/m_Data/g, 'data'));
-    // Built by hand (the same text JSON.stringify gives): events are sent at tracker rates.
+    // Built by hand (the text JSON.stringify gives, but for -0): events are sent at tracker rates.
     const head = `{"m_Name":${nameJson(name)},"m_DataTypeName":"${type}"`;
     return type === '' ? `${head}}` : `${head},"m_Data":${knownDataJson(type, checked.data)}}`;
   }
