@@ -136,6 +136,13 @@ const COMPONENTS: Readonly<Record<string, readonly string[]>> = Object.freeze({
  */
 export const MAX_RAW_DEPTH = 64;
 
+/**
+ * Arrays, objects and elements (counted as `[`, `{` and `,` outside strings) one received event
+ * may hold. A 16 MiB frame of `[{},{},…]` would otherwise parse into 5.6 million objects
+ * (650 MiB of heap, seconds of work, and as much again for each copy a flow makes).
+ */
+export const MAX_JSON_VALUES = 100000;
+
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
@@ -210,12 +217,17 @@ function checkData(type: KnownType, data: unknown, received: boolean): { ok: tru
 /**
  * Decodes one VREvent from its JSON text. Throws a ProtocolError: ERR_INVALID_JSON for text that
  * is not JSON, ERR_MINVR_EVENT for JSON that is not a valid VREvent (not an object, m_Name missing
- * or not a string, m_DataTypeName not a string, m_Data that does not fit its known type).
+ * or not a string, m_DataTypeName not a string, m_Data that does not fit its known type, more than
+ * MAX_JSON_VALUES values, unknown data nested deeper than MAX_RAW_DEPTH).
  * Lenient where Unity is: a missing or null m_DataTypeName is a plain event, data on a plain
  * event and extra fields of a structured type are ignored. A data type without data is an error
  * (Unity would make up zeros, which a flow could not tell from real values).
  */
 export function decodeEvent(json: string): VREvent {
+  // Each value takes at least two characters: shorter texts cannot hold too many.
+  if (json.length > 2 * MAX_JSON_VALUES && holdsMoreValuesThan(json, MAX_JSON_VALUES)) {
+    throw eventError(undefined, `holds more than ${MAX_JSON_VALUES} JSON values (arrays, objects and elements); not parsed`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -239,6 +251,24 @@ export function decodeEvent(json: string): VREvent {
   if (!checked.ok) throw eventError(name, checked.message);
   if (type === '') return { name, type };
   return { name, type, data: checked.data } as KnownEvent;
+}
+
+/** True when `json` has more than `max` of `[`, `{` and `,` outside its strings: one pass, nothing allocated. */
+function holdsMoreValuesThan(json: string, max: number): boolean {
+  let count = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if ((c === 0x5b || c === 0x7b || c === 0x2c) && ++count > max) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** True when arrays and objects in `value` nest deeper than `max` levels; walked without recursion, whatever the depth. */

@@ -1,6 +1,6 @@
 import assert from 'assert/strict';
 import { ConnectionError, ErrorCode, OptionError, ProtocolError, RealvirtualError } from '../../engine/errors';
-import { decodeEvent, encodeEvent, isUnknownEvent, KNOWN_TYPES, MAX_RAW_DEPTH, UnknownEvent, VREvent } from '../../engine/minvr/events';
+import { decodeEvent, encodeEvent, isUnknownEvent, KNOWN_TYPES, MAX_JSON_VALUES, MAX_RAW_DEPTH, UnknownEvent, VREvent } from '../../engine/minvr/events';
 import { DEFAULT_MAX_FRAME, encodeFrame, FrameDecoder, FrameResult, frameJson, OutgoingEvent } from '../../engine/minvr/framing';
 import { seededRandom } from '../helpers/faults';
 import { VREVENT_SAMPLES as SAMPLES } from '../helpers/minvr-events';
@@ -273,12 +273,16 @@ describe('MinVR3 VREvent codec', () => {
 
     describe('nesting of unknown data (a peer controls the depth)', () => {
       const nested = (depth: number): string => `{"m_Name":"Deep","m_DataTypeName":"My.Type","m_Data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
-      for (const depth of [65, 4000, 100000]) {
+      for (const depth of [65, 4000, 99000]) {
         it(`decoding m_Data nested ${depth.toLocaleString('en-US')} deep: ERR_MINVR_EVENT naming the limit of ${MAX_RAW_DEPTH}`, () => {
           const error = rejects(() => decodeEvent(nested(depth)), 'ERR_MINVR_EVENT');
           assert.match(error.message, new RegExp(`deeper than ${MAX_RAW_DEPTH} levels`));
         });
       }
+      it('decoding m_Data nested 100,000 deep: ERR_MINVR_EVENT, refused before parsing (100,000 arrays are too many values)', () => {
+        const error = rejects(() => decodeEvent(nested(100000)), 'ERR_MINVR_EVENT');
+        assert.match(error.message, new RegExp(`more than ${MAX_JSON_VALUES} JSON values`));
+      });
       it(`${MAX_RAW_DEPTH} levels are accepted, copied with structuredClone and sent back unchanged`, () => {
         const event = decodeEvent(nested(MAX_RAW_DEPTH));
         const copy = structuredClone((event as { data: unknown }).data);
@@ -289,7 +293,7 @@ describe('MinVR3 VREvent codec', () => {
         const objects = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
         rejects(() => decodeEvent(`{"m_Name":"D","m_DataTypeName":"X","m_Data":${objects(MAX_RAW_DEPTH + 1)}}`), 'ERR_MINVR_EVENT');
         assert.equal(isUnknownEvent(decodeEvent(`{"m_Name":"D","m_DataTypeName":"X","m_Data":${objects(MAX_RAW_DEPTH)}}`)), true);
-        const deep = '['.repeat(100000) + ']'.repeat(100000);
+        const deep = '['.repeat(49000) + ']'.repeat(49000);
         assert.deepEqual(decodeEvent(`{"m_Name":"P","m_DataTypeName":"Vector2","m_Data":{"x":1,"y":2,"junk":${deep}},"extra":${deep}}`), { name: 'P', type: 'Vector2', data: { x: 1, y: 2 } });
       });
       it('a frame decoder reports the deep frame and decodes the next one', () => {
@@ -297,6 +301,29 @@ describe('MinVR3 VREvent codec', () => {
         const results = decoder.push(Buffer.concat([rawFrame(nested(100000)), encodeFrame({ name: 'after', type: 'Int32', data: 1 })]));
         assert.equal((results[0] as RealvirtualError).code, 'ERR_MINVR_EVENT');
         assert.deepEqual(results[1], { name: 'after', type: 'Int32', data: 1 });
+      });
+    });
+
+    describe('width (a peer controls the number of values)', () => {
+      const wide = (zeros: number): string => `{"m_Name":"W","m_DataTypeName":"X","m_Data":[${'0,'.repeat(zeros - 1)}0]}`;
+      it(`${MAX_JSON_VALUES.toLocaleString('en-US')} values are accepted, one more is refused (ERR_MINVR_EVENT) before parsing`, () => {
+        // {, two commas between the fields, [ and the commas between the zeros.
+        assert.equal((decodeEvent(wide(MAX_JSON_VALUES - 3)) as { data: number[] }).data.length, MAX_JSON_VALUES - 3);
+        const error = rejects(() => decodeEvent(wide(MAX_JSON_VALUES - 2)), 'ERR_MINVR_EVENT');
+        assert.match(error.message, new RegExp(`more than ${MAX_JSON_VALUES} JSON values`));
+      });
+      it('a 16 MiB frame of 5.6 million empty objects is refused, and decoding goes on', () => {
+        const objects = Math.floor((DEFAULT_MAX_FRAME - 64) / 3);
+        const body = `{"m_Name":"W","m_DataTypeName":"X","m_Data":[${'{},'.repeat(objects - 1)}{}]}`;
+        const decoder = new FrameDecoder();
+        const results = decoder.push(Buffer.concat([rawFrame(body), encodeFrame({ name: 'after', type: '' })]));
+        assert.equal((results[0] as RealvirtualError).code, 'ERR_MINVR_EVENT');
+        assert.deepEqual(results[1], { name: 'after', type: '' });
+      });
+      it('commas, brackets and escaped quotes inside strings do not count', () => {
+        const text = '[{\\",'.repeat(100000);
+        const event = decodeEvent(JSON.stringify({ m_Name: 'S', m_DataTypeName: 'String', m_Data: text }));
+        assert.equal((event as { data: string }).data, text);
       });
     });
 

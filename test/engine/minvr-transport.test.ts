@@ -1269,7 +1269,9 @@ describe('MinVR3 transports over real sockets', function () {
               problems.map(([error, from]) => [error.code, from?.id]),
               depths.map(() => ['ERR_MINVR_EVENT', attackerInfo.id]),
             );
-            for (const [error] of problems) assert.match(error.message, /nested deeper than 64 levels/);
+            // 4,000 deep: over the depth limit; 100,000 deep: also over the limit of values, refused before parsing.
+            assert.match(problems[0][0].message, /nested deeper than 64 levels/);
+            assert.match(problems[1][0].message, /more than 100000 JSON values/);
             assert.deepEqual(
               events.filter(([, from]) => from.id === attackerInfo.id).map(([event]) => event.name),
               depths.map((depth) => `after/${depth}`),
@@ -1293,6 +1295,23 @@ describe('MinVR3 transports over real sockets', function () {
           } finally {
             uncaught.stop();
           }
+        });
+
+        it('a 16 MiB event of 5.6 million empty objects is refused before parsing (ERR_MINVR_EVENT); the peer stays', async function () {
+          const server = await newServer();
+          const { peer, info } = await handClient(server);
+          const events = record(server, 'event');
+          const problem = next(server, 'problem', undefined, 20000);
+          const objects = Math.floor((MINVR_DEFAULTS.maxFrame - 64) / 3);
+          peer.sendBody(`{"m_Name":"Wide","m_DataTypeName":"My.List","m_Data":[${'{},'.repeat(objects - 1)}{}]}`);
+          peer.sendBody(intJson('after', 1));
+          const [error, from] = await problem;
+          assert.equal(error.code, 'ERR_MINVR_EVENT');
+          assert.match(error.message, /more than 100000 JSON values/);
+          assert.deepEqual(from, info);
+          await until(() => events.length === 1, 'the next event', 20000);
+          assert.equal(events[0][0].name, 'after');
+          assert.equal(peer.isClosed, false);
         });
 
         it('an event listener that throws costs that event only: one problem (ERR_MINVR_EVENT), the socket and the peer stay', async function () {
