@@ -11,7 +11,8 @@ import net from 'net';
 import path from 'path';
 import { MinVRPeerInfo, MinVRServer, MinVRServerOptions, VREvent } from '../../engine';
 import { isListening, RawClient, Resources, SilentServer, silentClient } from '../helpers/events';
-import { catchUncaught, handleCounts } from '../helpers/faults';
+import { catchUncaught, handleCounts, seededRandom } from '../helpers/faults';
+import { globMatches } from '../../nodes/lib/event-filter';
 import {
   catchNode,
   completeNode,
@@ -437,6 +438,27 @@ describe('nodes: minvr', function () {
       assert.deepEqual(kept[1].payload, { x: 1, b: { c: 'original' } });
       assert.deepEqual(kept[0].minvr, { dataType: 'Vector3', peer: { id: 'peer-1', name: raw.name } });
       assert.deepEqual(kept[1].minvr, { dataType: 'MyType', peer: { id: 'peer-1', name: raw.name }, unknownType: true });
+    });
+  });
+
+  describe('minvr-in: glob matching', function () {
+    /** What the filter meant all along, as a regular expression (fine for the short names here). */
+    const reference = (glob: string, name: string): boolean => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's').test(name);
+
+    it('agrees with the regular expression on 20,000 seeded globs and names', function () {
+      const random = seededRandom(11);
+      const pick = (alphabet: string, length: number): string => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+      for (let i = 0; i < 20000; i++) {
+        const glob = pick('ab/*?.', Math.floor(random() * 7));
+        const name = pick('ab/.', Math.floor(random() * 9));
+        assert.equal(globMatches(glob, name), reference(glob, name), `${JSON.stringify(glob)} on ${JSON.stringify(name)}`);
+      }
+    });
+
+    it('a 1 MiB name a peer chose against *a*a*a*b takes at most name length × glob length steps (a regular expression backtracks for hours)', function () {
+      const name = 'a'.repeat(1024 * 1024);
+      assert.equal(globMatches('*a*a*a*b', name), false);
+      assert.equal(globMatches('*a*a*a*', name), true);
     });
   });
 
