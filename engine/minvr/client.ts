@@ -99,6 +99,7 @@ export class MinVRClient extends MinVREndpoint {
     });
     let link: PeerLink | null = null;
     let failure: RealvirtualError | undefined;
+    // ws announces the response, and with it the network socket, just before 'open'.
     let raw: Duplex | undefined;
     socket.once('upgrade', (response: IncomingMessage) => {
       raw = response.socket;
@@ -114,7 +115,7 @@ export class MinVRClient extends MinVREndpoint {
     socket.once('open', () => {
       socket.off('error', beforeOpen.error);
       socket.off('close', beforeOpen.close);
-      link = webSocketLink(socket, raw as Duplex, info.name, this.linkSettings, handlers);
+      link = webSocketLink(socket, raw, info.name, this.linkSettings, handlers);
       opened(link);
     });
     return {

@@ -23,7 +23,7 @@ export interface WebSocketLinkSettings extends PartialFrameLimit {
  * Wraps an open `ws` socket (either role). `raw` is the network socket under it, whose bytes are
  * followed to count those of incomplete messages against the partial-frame budget.
  */
-export function webSocketLink(socket: WebSocket, raw: Duplex, remote: string, settings: WebSocketLinkSettings, handlers: LinkHandlers): PeerLink {
+export function webSocketLink(socket: WebSocket, raw: Duplex | undefined, remote: string, settings: WebSocketLinkSettings, handlers: LinkHandlers): PeerLink {
   let failure: RealvirtualError | undefined;
   let closed = false;
   const partial = settings.partialBudget.account();
@@ -34,14 +34,14 @@ export function webSocketLink(socket: WebSocket, raw: Duplex, remote: string, se
     if (failure || closed) return;
     failure = error;
     partial.release();
-    raw.off('data', measure);
+    raw?.off('data', measure);
     socket.terminate();
   };
   function measure(chunk: Buffer): void {
     meter.push(chunk);
     if (!partial.hold(meter.pending)) fail(bufferFull(remote, meter.pending, settings));
   }
-  raw.on('data', measure);
+  raw?.on('data', measure);
   const heartbeat = new Heartbeat(
     settings.heartbeatMs,
     () => {
@@ -82,7 +82,7 @@ export function webSocketLink(socket: WebSocket, raw: Duplex, remote: string, se
   socket.on('close', (code: number, reason: Buffer) => {
     heartbeat.stop();
     partial.release();
-    raw.off('data', measure);
+    raw?.off('data', measure);
     if (closed) return;
     closed = true;
     const polite = code === 1000 || code === 1001;

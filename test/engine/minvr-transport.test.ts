@@ -1412,6 +1412,25 @@ describe('MinVR3 transports over real sockets', function () {
           assert.ok(arrayBuffers < 4 * LIMIT, `${mib(arrayBuffers)} in Buffers after the test`);
         });
 
+        it('our client: a server whose incomplete frame does not fit in maxPartialBytes is dropped (ERR_MINVR_BUFFER_FULL), and the client reconnects', async function () {
+          const body = Buffer.from(jsonOfSize(10000), 'latin1');
+          // The first connection gets a frame announcing 10,000 bytes and only 6,000 of them; later ones a whole frame.
+          const script = (socket: net.Socket, index: number): void => {
+            if (tcp) socket.write(index === 0 ? frame(body).subarray(0, 4 + 6000) : frame(body));
+            else socket.write(index === 0 ? wsFrame(0x1, body).subarray(0, 4 + 6000) : wsFrame(0x1, body));
+          };
+          const hand = resources.add(tcp ? await ScriptedServer.start(script, { upgrade: false }) : await ScriptedServer.start(script));
+          const client = newClient(hand.port, { maxPartialBytes: 4096 });
+          const problem = next(client, 'problem');
+          const event = next(client, 'event');
+          void client.connect();
+          const [error] = await problem;
+          assert.equal(error.code, 'ERR_MINVR_BUFFER_FULL', error.message);
+          assert.match(error.message, /maxPartialBytes \(4096 bytes/);
+          assert.equal((await event)[0].name, 'Sized');
+          assert.equal(client.partialBytes, 0);
+        });
+
         it('a reading peer is not dropped for one event larger than maxBufferedBytes, nor for the small ones queued behind it', async function () {
           this.timeout(60000);
           const BOUND = 64 * 1024;
