@@ -193,7 +193,8 @@ export interface TrackerEvent {
 }
 
 function micro(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
+  // `|| 0`: no -0, which the engine writes as -0 and the baseline's JSON.stringify as 0.
+  return Math.round(value * 1e6) / 1e6 || 0;
 }
 
 /** Names and positions (metres, six decimals, as a tracker reports them) of the tracker events, by variant. */

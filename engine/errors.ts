@@ -38,7 +38,8 @@ export type ErrorCode =
   | 'ERR_HANDLER_FAILED'
   | 'ERR_MINVR_EVENT'
   | 'ERR_MINVR_FRAME_TOO_LARGE'
-  | 'ERR_MINVR_FRAME_TIMEOUT';
+  | 'ERR_MINVR_FRAME_TIMEOUT'
+  | 'ERR_MINVR_BUFFER_FULL';
 
 export class RealvirtualError extends Error {
   readonly code: ErrorCode;

@@ -5,7 +5,10 @@ import { MinVRConnection, MinVRUser } from './lib/minvr-connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
 import { MINVR_CONNECTION_NAMESPACE, sharedConnectionOf } from './lib/user';
 
-/** Each node gets its own copy of structured data, so that one flow cannot change what another sees. */
+/**
+ * Each node gets its own copy of structured data, so that one flow cannot change what another
+ * sees. structuredClone recurses, which is safe: decoding refuses data nested deeper than MAX_RAW_DEPTH.
+ */
 function payloadOf(event: VREvent): unknown {
   const data = (event as { data?: unknown }).data;
   if (data === undefined || data === null) return null;

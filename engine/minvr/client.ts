@@ -1,4 +1,6 @@
+import { IncomingMessage } from 'http';
 import { LookupFunction } from 'net';
+import { Duplex } from 'stream';
 import WebSocket from 'ws';
 import { ConnectionError, OptionError, RealvirtualError } from '../errors';
 import { Attempt, AttemptHandle, LinkStatus } from '../lifecycle';
@@ -79,7 +81,7 @@ export class MinVRClient extends MinVREndpoint {
     if (this.transport === 'tcp') {
       const abort = dialTcp(
         { host: this.settings.host, port: this.settings.port, connectTimeoutMs: this.settings.connectTimeoutMs, lookup: this.lookup },
-        (socket) => opened(tcpLink(socket, this.settings, handlers)),
+        (socket) => opened(tcpLink(socket, this.linkSettings, handlers)),
         (error) => handle.closed(error),
       );
       return { abort: () => (link ? link.fail(new ConnectionError('ERR_CONNECTION', 'connection dropped')) : abort()), end: () => (link ? link.end() : abort()) };
@@ -97,6 +99,11 @@ export class MinVRClient extends MinVREndpoint {
     });
     let link: PeerLink | null = null;
     let failure: RealvirtualError | undefined;
+    // ws announces the response, and with it the network socket, just before 'open'.
+    let raw: Duplex | undefined;
+    socket.once('upgrade', (response: IncomingMessage) => {
+      raw = response.socket;
+    });
     const beforeOpen = {
       error: (error: Error) => {
         failure = describeSocketError(`cannot connect to ${this.url}`, error);
@@ -108,7 +115,7 @@ export class MinVRClient extends MinVREndpoint {
     socket.once('open', () => {
       socket.off('error', beforeOpen.error);
       socket.off('close', beforeOpen.close);
-      link = webSocketLink(socket, info.name, this.settings, handlers);
+      link = webSocketLink(socket, raw, info.name, this.linkSettings, handlers);
       opened(link);
     });
     return {

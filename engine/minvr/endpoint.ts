@@ -1,5 +1,5 @@
 import { TypedEmitter } from '../emitter';
-import { ConnectionError, RealvirtualError } from '../errors';
+import { ConnectionError, ProtocolError, RealvirtualError } from '../errors';
 import { Attempt, AttemptHandle, ConnectionLifecycle, LinkStatus, rejected, untilState } from '../lifecycle';
 import { clip, LogBudget, suppressedSummary } from '../log-budget';
 import { Logger } from '../logger';
@@ -7,6 +7,9 @@ import { VREvent } from './events';
 import { OutgoingEvent } from './framing';
 import { LinkHandlers, PeerLink } from './link';
 import { minvrUrl, MinVROptions, ResolvedMinVROptions, resolveMinVROptions } from './options';
+import { PartialFrameBudget } from './partial-budget';
+import type { TcpLinkSettings } from './tcp';
+import type { WebSocketLinkSettings } from './websocket';
 
 export interface MinVRPeerInfo {
   /** "server" for the client's one peer; "peer-1", "peer-2"… for a server's peers. */
@@ -69,10 +72,13 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
   /** One budget for the whole endpoint: many peers together cannot flood the log either. */
   private readonly logBudget = new LogBudget(LOG_LINES_PER_MINUTE, 60000, (count) => this.logger.warn(suppressedSummary(count, 60000)));
   private readonly counters: MinVRStats = { eventsReceived: 0, eventsSent: 0, eventsUnsent: 0 };
+  /** What every link of this endpoint is told: the options, and the partial-frame budget all its peers share. */
+  protected readonly linkSettings: TcpLinkSettings & WebSocketLinkSettings;
 
   constructor(options: MinVROptions, role: 'client' | 'server') {
     super();
     this.settings = resolveMinVROptions(options, role);
+    this.linkSettings = { ...this.settings, partialBudget: new PartialFrameBudget(this.settings.maxPartialBytes) };
     this.logger = this.settings.logger;
     this.role = role;
     this.lifecycle = new ConnectionLifecycle(this.settings.reconnect, (handle) => this.attempt(handle));
@@ -108,6 +114,11 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
     return { ...this.counters };
   }
 
+  /** Bytes of incomplete frames held for all peers together (at most maxPartialBytes). */
+  get partialBytes(): number {
+    return this.linkSettings.partialBudget.held;
+  }
+
   /** Unsent bytes of the slowest peer (useful to pace a producer). */
   get bufferedBytes(): number {
     let most = 0;
@@ -134,8 +145,11 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
     for (const peer of this.peers.values()) {
       peer.link.send(outgoing);
       sent++;
-      if (peer.link.bufferedBytes > this.settings.maxBufferedBytes) {
-        peer.link.fail(new ConnectionError('ERR_SLOW_PEER', `${peer.info.name} has more than ${this.settings.maxBufferedBytes} bytes unsent: it is not reading, dropped`));
+      // The event being written does not count: one big event must not drop a peer that reads.
+      if (peer.link.unsentBehindCurrent > this.settings.maxBufferedBytes) {
+        peer.link.fail(
+          new ConnectionError('ERR_SLOW_PEER', `${peer.info.name} has more than ${this.settings.maxBufferedBytes} bytes unsent besides the event being written: it is not reading, dropped`),
+        );
       }
     }
     this.counters.eventsSent += sent;
@@ -165,7 +179,13 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
     return {
       event: (event) => {
         this.counters.eventsReceived++;
-        this.emit('event', event, info);
+        try {
+          this.emit('event', event, info);
+        } catch (error) {
+          // A listener threw: that event is lost to it, the peer and the socket carry on.
+          const reason = clip(String((error as Error)?.message ?? error));
+          this.report(new ProtocolError('ERR_MINVR_EVENT', `handling MinVR3 event ${clip(JSON.stringify(event.name), 100)} failed: ${reason}`, { cause: error }), this.peers.get(info.id));
+        }
       },
       problem: (error) => this.report(error, this.peers.get(info.id)),
       closed: (error) => {
@@ -217,6 +237,11 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
       const from = peer ? ` (peer ${clip(peer.info.name, 100)})` : '';
       this.logger.warn(`${clip(error.message)}${from}`);
     }
-    if (this.listenerCount('problem') > 0) this.emit('problem', error, peer ? { ...peer.info } : undefined);
+    if (this.listenerCount('problem') === 0) return;
+    try {
+      this.emit('problem', error, peer ? { ...peer.info } : undefined);
+    } catch (thrown) {
+      if (this.logBudget.take() === 'log') this.logger.warn(`a 'problem' listener threw: ${clip(String((thrown as Error)?.message ?? thrown))}`);
+    }
   }
 }

@@ -8,6 +8,7 @@
  * character count, which is what a Unity receiver assumes.
  */
 import { ProtocolError } from '../errors';
+import { clip } from '../log-budget';
 import { hasOwn, isPlainObject } from '../realvirtual/record';
 
 export interface Vector2 {
@@ -128,8 +129,19 @@ const COMPONENTS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   GameObject: ['instanceID'],
 });
 
-/** Nesting allowed in the raw data of an unknown event that is encoded. */
-const MAX_RAW_DEPTH = 64;
+/**
+ * Levels of arrays and objects allowed in the raw data of an unknown event, received or sent.
+ * A peer controls it: anything that walks the data recursively (a copy, a clone) stays far
+ * from the stack's limit.
+ */
+export const MAX_RAW_DEPTH = 64;
+
+/**
+ * Arrays, objects and elements (counted as `[`, `{` and `,` outside strings) one received event
+ * may hold. A 16 MiB frame of `[{},{},…]` would otherwise parse into 5.6 million objects
+ * (650 MiB of heap, seconds of work, and as much again for each copy a flow makes).
+ */
+export const MAX_JSON_VALUES = 100000;
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -152,7 +164,7 @@ function describe(value: unknown): string {
 }
 
 function eventError(name: string | undefined, message: string): ProtocolError {
-  const subject = name === undefined ? 'MinVR3 event' : `MinVR3 event ${JSON.stringify(name)}`;
+  const subject = name === undefined ? 'MinVR3 event' : `MinVR3 event ${clip(JSON.stringify(name), 100)}`;
   return new ProtocolError('ERR_MINVR_EVENT', `${subject}: ${message}`);
 }
 
@@ -205,12 +217,17 @@ function checkData(type: KnownType, data: unknown, received: boolean): { ok: tru
 /**
  * Decodes one VREvent from its JSON text. Throws a ProtocolError: ERR_INVALID_JSON for text that
  * is not JSON, ERR_MINVR_EVENT for JSON that is not a valid VREvent (not an object, m_Name missing
- * or not a string, m_DataTypeName not a string, m_Data that does not fit its known type).
+ * or not a string, m_DataTypeName not a string, m_Data that does not fit its known type, more than
+ * MAX_JSON_VALUES values, unknown data nested deeper than MAX_RAW_DEPTH).
  * Lenient where Unity is: a missing or null m_DataTypeName is a plain event, data on a plain
  * event and extra fields of a structured type are ignored. A data type without data is an error
  * (Unity would make up zeros, which a flow could not tell from real values).
  */
 export function decodeEvent(json: string): VREvent {
+  // Each value takes at least two characters: shorter texts cannot hold too many.
+  if (json.length > 2 * MAX_JSON_VALUES && holdsMoreValuesThan(json, MAX_JSON_VALUES)) {
+    throw eventError(undefined, `holds more than ${MAX_JSON_VALUES} JSON values (arrays, objects and elements); not parsed`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -225,6 +242,7 @@ export function decodeEvent(json: string): VREvent {
   if (typeof type !== 'string') throw eventError(name, `m_DataTypeName must be a string, got ${describe(type)}`);
   const raw = hasOwn(parsed, 'm_Data') ? parsed.m_Data : undefined;
   if (!isKnownType(type)) {
+    if (nestedDeeperThan(raw, MAX_RAW_DEPTH)) throw eventError(name, `m_Data of type ${clip(JSON.stringify(type), 100)} is nested deeper than ${MAX_RAW_DEPTH} levels`);
     const event: UnknownEvent = { name, type, unknownType: true };
     if (raw !== undefined) event.data = raw;
     return event;
@@ -233,6 +251,43 @@ export function decodeEvent(json: string): VREvent {
   if (!checked.ok) throw eventError(name, checked.message);
   if (type === '') return { name, type };
   return { name, type, data: checked.data } as KnownEvent;
+}
+
+/** True when `json` has more than `max` of `[`, `{` and `,` outside its strings: one pass, nothing allocated. */
+function holdsMoreValuesThan(json: string, max: number): boolean {
+  let count = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if ((c === 0x5b || c === 0x7b || c === 0x2c) && ++count > max) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** True when arrays and objects in `value` nest deeper than `max` levels; walked without recursion, whatever the depth. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: unknown[] = [value];
+  const depths: number[] = [0];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    const depth = depths.pop() as number;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (child !== null && typeof child === 'object') {
+        stack.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
 }
 
 /** JSON.stringify, then every character >= U+0080 as \uXXXX (a surrogate pair gives two escapes). */
@@ -254,14 +309,19 @@ function nameJson(name: string): string {
   return json;
 }
 
+/** A finite number as JSON; -0 keeps its sign (`-0`), as jsoncpp and Unity do, where JSON.stringify writes `0`. */
+function numberJson(value: number): string {
+  return value === 0 && 1 / value < 0 ? '-0' : String(value);
+}
+
 /** JSON of checked data of a known type: a finite number, a string, or an object of the type's finite-number components. */
 function knownDataJson(type: KnownType, data: unknown): string {
-  if (typeof data === 'number') return String(data);
+  if (typeof data === 'number') return numberJson(data);
   if (typeof data === 'string') return asciiJson(data);
   const keys = COMPONENTS[type];
   const values = data as Record<string, number>;
-  let json = `{"${keys[0]}":${String(values[keys[0]])}`;
-  for (let i = 1; i < keys.length; i++) json += `,"${keys[i]}":${String(values[keys[i]])}`;
+  let json = `{"${keys[0]}":${numberJson(values[keys[0]])}`;
+  for (let i = 1; i < keys.length; i++) json += `,"${keys[i]}":${numberJson(values[keys[i]])}`;
   return `${json}}`;
 }
 
@@ -304,7 +364,7 @@ export function encodeEvent(event: VREvent): string {
     if (type === 'GameObject') throw eventError(name, 'a GameObject event refers to an object of the app that sent it and cannot be sent');
     const checked = checkData(type, data, false);
     if (!checked.ok) throw eventError(name, checked.message.replace(/m_Data/g, 'data'));
-    // Built by hand (the same text JSON.stringify gives): events are sent at tracker rates.
+    // Built by hand (the text JSON.stringify gives, but for -0): events are sent at tracker rates.
     const head = `{"m_Name":${nameJson(name)},"m_DataTypeName":"${type}"`;
     return type === '' ? `${head}}` : `${head},"m_Data":${knownDataJson(type, checked.data)}}`;
   }

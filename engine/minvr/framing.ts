@@ -7,12 +7,17 @@
  */
 import buffer from 'buffer';
 import { ConnectionError, OptionError, ProtocolError, RealvirtualError } from '../errors';
+import { clip } from '../log-budget';
 import { decodeEvent, encodeEvent, VREvent } from './events';
 
 /** Largest frame body accepted by default: 16 MiB. */
 export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 
 const HEADER_BYTES = 4;
+/** Chunks smaller than this, arriving while more than TAIL_AFTER are held, are copied together into buffers of TAIL_BYTES. */
+const SMALL_CHUNK = 1024;
+const TAIL_AFTER = 8;
+const TAIL_BYTES = 16 * 1024;
 const MAX_UINT32 = 0xffffffff;
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -87,6 +92,9 @@ export class FrameDecoder {
   /** Body length of the frame being assembled, or -1 while its header is not complete. */
   private need = -1;
   private fatal: ConnectionError | undefined;
+  private tail: Buffer | undefined;
+  private tailView: Buffer | undefined;
+  private tailUsed = 0;
 
   constructor(options: FrameDecoderOptions = {}) {
     const maxFrame = options.maxFrame === undefined ? DEFAULT_MAX_FRAME : options.maxFrame;
@@ -106,6 +114,15 @@ export class FrameDecoder {
     return this.size;
   }
 
+  /** Lets go of the bytes of an incomplete frame (the peer is being dropped). */
+  release(): void {
+    this.tail = undefined;
+    this.tailView = undefined;
+    this.chunks = [];
+    this.size = 0;
+    this.need = -1;
+  }
+
   /** True while part of a frame has been received but not all of it. */
   get inFrame(): boolean {
     return this.size > 0 || this.need >= 0;
@@ -114,7 +131,9 @@ export class FrameDecoder {
   push(chunk: Buffer | Uint8Array): FrameResult[] {
     if (this.fatal) return [this.fatal];
     if (chunk.length > 0) {
-      this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+      if (bytes.length < SMALL_CHUNK && this.chunks.length >= TAIL_AFTER) this.appendSmall(bytes);
+      else this.chunks.push(bytes);
       this.size += chunk.length;
     }
     const out: FrameResult[] = [];
@@ -140,6 +159,27 @@ export class FrameDecoder {
       out.push(decodeBody(body));
     }
     return out;
+  }
+
+  /**
+   * Copies a small chunk into a shared tail buffer: a peer trickling a frame in tiny packets
+   * would otherwise make us hold one Buffer object per few bytes, far more memory than the
+   * bytes the partial-frame budget counts.
+   */
+  private appendSmall(chunk: Buffer): void {
+    const last = this.chunks[this.chunks.length - 1];
+    if (this.tail && last === this.tailView && this.tailUsed + chunk.length <= this.tail.length) {
+      chunk.copy(this.tail, this.tailUsed);
+      this.tailUsed += chunk.length;
+      this.tailView = this.tail.subarray(0, this.tailUsed);
+      this.chunks[this.chunks.length - 1] = this.tailView;
+      return;
+    }
+    this.tail = Buffer.allocUnsafe(TAIL_BYTES);
+    chunk.copy(this.tail, 0);
+    this.tailUsed = chunk.length;
+    this.tailView = this.tail.subarray(0, this.tailUsed);
+    this.chunks.push(this.tailView);
   }
 
   /** Removes the 4-byte length header and returns its value, read in place when it lies in one chunk. */
@@ -191,6 +231,7 @@ function decodeBody(body: Buffer): VREvent | ProtocolError {
     return decodeEvent(text);
   } catch (error) {
     if (error instanceof ProtocolError) return error;
-    throw error;
+    // Whatever else goes wrong with one frame costs that frame only.
+    return new ProtocolError('ERR_MINVR_EVENT', `MinVR3 frame could not be decoded: ${clip(String((error as Error)?.message ?? error))}`, { cause: error });
   }
 }

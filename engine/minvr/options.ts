@@ -26,8 +26,13 @@ export const MINVR_DEFAULTS = Object.freeze({
   connectTimeoutMs: 5000,
   /** WebSocket only: ping period; a peer silent for two periods is dropped. 0 = off. */
   heartbeatMs: 10000,
-  /** A peer with more unsent bytes than this is not reading and is dropped. */
+  /** A peer with more unsent bytes than this, besides the event being written, is not reading and is dropped. */
   maxBufferedBytes: 64 * 1024 * 1024,
+  /**
+   * Bytes of incomplete frames held for all peers together: four frames of the largest default
+   * size at once, while real peers send events of a few hundred bytes.
+   */
+  maxPartialBytes: 64 * 1024 * 1024,
 });
 
 export interface MinVROptions {
@@ -50,6 +55,8 @@ export interface MinVROptions {
   connectTimeoutMs?: number;
   heartbeatMs?: number;
   maxBufferedBytes?: number;
+  /** Bytes of incomplete frames held for all peers together; the peer whose frame would go over is dropped. */
+  maxPartialBytes?: number;
   logger?: Logger;
 }
 
@@ -64,6 +71,7 @@ export interface ResolvedMinVROptions {
   connectTimeoutMs: number;
   heartbeatMs: number;
   maxBufferedBytes: number;
+  maxPartialBytes: number;
   logger: Logger;
 }
 
@@ -100,6 +108,7 @@ export function resolveMinVROptions(options: MinVROptions, role: 'client' | 'ser
     connectTimeoutMs: checkNumber('connectTimeoutMs', options.connectTimeoutMs ?? MINVR_DEFAULTS.connectTimeoutMs, 1),
     heartbeatMs: checkNumber('heartbeatMs', options.heartbeatMs ?? MINVR_DEFAULTS.heartbeatMs, 0),
     maxBufferedBytes: checkNumber('maxBufferedBytes', options.maxBufferedBytes ?? MINVR_DEFAULTS.maxBufferedBytes, 1),
+    maxPartialBytes: checkNumber('maxPartialBytes', options.maxPartialBytes ?? MINVR_DEFAULTS.maxPartialBytes, 1, true),
     logger: options.logger ?? silentLogger,
   };
 }

@@ -105,7 +105,7 @@ export class MinVRServer extends MinVREndpoint {
       return;
     }
     const info = this.nextPeer(socket.remoteAddress, socket.remotePort);
-    const link = tcpLink(socket, this.settings, this.handlersFor(info, () => this.peersChanged()));
+    const link = tcpLink(socket, this.linkSettings, this.handlersFor(info, () => this.peersChanged()));
     this.addPeer(info, link);
     this.peersChanged();
   }
@@ -124,16 +124,16 @@ export class MinVRServer extends MinVREndpoint {
         setTimeout(() => socket.destroy(), 1000).unref();
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => this.acceptWebSocket(ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => this.acceptWebSocket(ws, req, socket));
     });
     server.on('clientError', (_error, socket) => socket.destroy());
     server.on('close', () => wss.close());
     return server;
   }
 
-  private acceptWebSocket(socket: WebSocket, req: http.IncomingMessage): void {
+  private acceptWebSocket(socket: WebSocket, req: http.IncomingMessage, raw: net.Socket): void {
     const info = this.nextPeer(req.socket.remoteAddress, req.socket.remotePort);
-    const link = webSocketLink(socket, info.name, this.settings, this.handlersFor(info, () => this.peersChanged()));
+    const link = webSocketLink(socket, raw, info.name, this.linkSettings, this.handlersFor(info, () => this.peersChanged()));
     this.addPeer(info, link);
     this.peersChanged();
   }

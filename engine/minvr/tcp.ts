@@ -6,12 +6,13 @@ import net from 'net';
 import { ConnectionError, RealvirtualError } from '../errors';
 import { describeSocketError } from '../sockets';
 import { FrameDecoder, OutgoingEvent } from './framing';
-import { CLOSE_GRACE_MS, LinkHandlers, PeerLink, remoteOf } from './link';
+import { bufferFull, CLOSE_GRACE_MS, handlingFailed, LinkHandlers, PartialFrameLimit, PeerLink, remoteOf } from './link';
+import { SendQueue } from './send-queue';
 
 /** Idle time before TCP keep-alive probes start: a vanished peer is found within about a minute. */
 const KEEPALIVE_DELAY_MS = 10000;
 
-export interface TcpLinkSettings {
+export interface TcpLinkSettings extends PartialFrameLimit {
   maxFrame: number;
   /** A frame not complete this long after it started drops the peer; 0 = never. */
   frameTimeoutMs: number;
@@ -24,6 +25,9 @@ export function tcpLink(socket: net.Socket, settings: TcpLinkSettings, handlers:
   let failure: RealvirtualError | undefined;
   let frameTimer: NodeJS.Timeout | null = null;
   let closed = false;
+  const partial = settings.partialBudget.account();
+  const sendQueue = new SendQueue();
+  const flushed = (): void => sendQueue.flushed();
 
   socket.setNoDelay(true);
   socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
@@ -37,6 +41,8 @@ export function tcpLink(socket: net.Socket, settings: TcpLinkSettings, handlers:
   const fail = (error: RealvirtualError): void => {
     if (failure || closed) return;
     failure = error;
+    partial.release();
+    decoder.release();
     socket.destroy();
   };
 
@@ -61,8 +67,7 @@ export function tcpLink(socket: net.Socket, settings: TcpLinkSettings, handlers:
     }, settings.frameTimeoutMs);
   };
 
-  socket.on('data', (chunk: Buffer) => {
-    if (failure) return;
+  const receive = (chunk: Buffer): void => {
     const results = decoder.push(chunk);
     for (const result of results) {
       if (failure || closed) return;
@@ -70,7 +75,21 @@ export function tcpLink(socket: net.Socket, settings: TcpLinkSettings, handlers:
       else if (result === decoder.failed) fail(result);
       else handlers.problem(result);
     }
-    if (!failure) watchFrame(results.length > 0);
+    if (failure) return;
+    if (!partial.hold(decoder.buffered)) {
+      fail(bufferFull(remote, decoder.buffered, settings));
+      return;
+    }
+    watchFrame(results.length > 0);
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    if (failure) return;
+    try {
+      receive(chunk);
+    } catch (error) {
+      fail(handlingFailed(remote, error));
+    }
   });
   socket.on('error', (error) => {
     if (!failure) failure = describeSocketError(`connection with ${remote}`, error);
@@ -78,6 +97,7 @@ export function tcpLink(socket: net.Socket, settings: TcpLinkSettings, handlers:
   socket.on('close', () => {
     if (frameTimer) clearTimeout(frameTimer);
     frameTimer = null;
+    partial.release();
     if (closed) return;
     closed = true;
     handlers.closed(failure);
@@ -93,10 +113,15 @@ export function tcpLink(socket: net.Socket, settings: TcpLinkSettings, handlers:
         socket.cork();
         process.nextTick(uncork);
       }
-      socket.write(event.frame);
+      const frame = event.frame;
+      sendQueue.queued(frame.length);
+      socket.write(frame, flushed);
     },
     get bufferedBytes(): number {
       return socket.writableLength;
+    },
+    get unsentBehindCurrent(): number {
+      return sendQueue.behindCurrent;
     },
     end(): void {
       if (socket.destroyed) return;

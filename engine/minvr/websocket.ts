@@ -3,29 +3,46 @@
  * is one bare VREvent JSON, no length prefix.
  */
 import { printable } from '../log-budget';
+import { Duplex } from 'stream';
 import WebSocket from 'ws';
 import { ConnectionError, ProtocolError, RealvirtualError } from '../errors';
 import { Heartbeat } from '../lifecycle';
 import { closeSocket, describeSocketError } from '../sockets';
 import { decodeEvent } from './events';
 import { OutgoingEvent } from './framing';
-import { CLOSE_GRACE_MS, LinkHandlers, PeerLink } from './link';
+import { bufferFull, CLOSE_GRACE_MS, handlingFailed, LinkHandlers, PartialFrameLimit, PeerLink } from './link';
+import { SendQueue } from './send-queue';
+import { WebSocketPartialMeter } from './ws-partial';
 
-export interface WebSocketLinkSettings {
+export interface WebSocketLinkSettings extends PartialFrameLimit {
   maxFrame: number;
   /** Ping period; a peer silent for two periods is dropped. 0 = off. */
   heartbeatMs: number;
 }
 
-/** Wraps an open `ws` socket (either role). */
-export function webSocketLink(socket: WebSocket, remote: string, settings: WebSocketLinkSettings, handlers: LinkHandlers): PeerLink {
+/**
+ * Wraps an open `ws` socket (either role). `raw` is the network socket under it, whose bytes are
+ * followed to count those of incomplete messages against the partial-frame budget.
+ */
+export function webSocketLink(socket: WebSocket, raw: Duplex | undefined, remote: string, settings: WebSocketLinkSettings, handlers: LinkHandlers): PeerLink {
   let failure: RealvirtualError | undefined;
   let closed = false;
+  const partial = settings.partialBudget.account();
+  const meter = new WebSocketPartialMeter();
+  const sendQueue = new SendQueue();
+  const flushed = (): void => sendQueue.flushed();
   const fail = (error: RealvirtualError): void => {
     if (failure || closed) return;
     failure = error;
+    partial.release();
+    raw?.off('data', measure);
     socket.terminate();
   };
+  function measure(chunk: Buffer): void {
+    meter.push(chunk);
+    if (!partial.hold(meter.pending)) fail(bufferFull(remote, meter.pending, settings));
+  }
+  raw?.on('data', measure);
   const heartbeat = new Heartbeat(
     settings.heartbeatMs,
     () => {
@@ -46,10 +63,14 @@ export function webSocketLink(socket: WebSocket, remote: string, settings: WebSo
       event = decodeEvent(data.toString('utf8'));
     } catch (error) {
       if (error instanceof RealvirtualError) handlers.problem(error);
-      else throw error;
+      else fail(handlingFailed(remote, error));
       return;
     }
-    handlers.event(event);
+    try {
+      handlers.event(event);
+    } catch (error) {
+      fail(handlingFailed(remote, error));
+    }
   });
   socket.on('pong', () => heartbeat.alive());
   socket.on('error', (error: Error & { code?: string }) => {
@@ -61,6 +82,8 @@ export function webSocketLink(socket: WebSocket, remote: string, settings: WebSo
   });
   socket.on('close', (code: number, reason: Buffer) => {
     heartbeat.stop();
+    partial.release();
+    raw?.off('data', measure);
     if (closed) return;
     closed = true;
     const polite = code === 1000 || code === 1001;
@@ -72,10 +95,16 @@ export function webSocketLink(socket: WebSocket, remote: string, settings: WebSo
   return {
     remote,
     send(event: OutgoingEvent): void {
-      if (socket.readyState === WebSocket.OPEN) socket.send(event.text, { binary: false });
+      if (socket.readyState !== WebSocket.OPEN) return;
+      const text = event.text;
+      sendQueue.queued(text.length);
+      socket.send(text, { binary: false }, flushed);
     },
     get bufferedBytes(): number {
       return socket.bufferedAmount;
+    },
+    get unsentBehindCurrent(): number {
+      return sendQueue.behindCurrent;
     },
     end(): void {
       closeSocket(socket, 1000, 'closing', CLOSE_GRACE_MS);

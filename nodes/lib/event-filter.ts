@@ -1,9 +1,33 @@
 /** MinVR3 streams this every frame from an unfiltered Unity sender: left out unless asked for. */
 export const DEFAULT_EXCLUDED = 'MinVR3/DeltaTime';
 
-function globToRegExp(glob: string): RegExp {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's');
+/**
+ * True when `name` matches `glob` (`*` any characters, `?` one). At worst name length × glob
+ * length steps: a regular expression such as ^.*a.*a.*b$ could backtrack for hours on a long
+ * name, and the name is whatever a peer sent.
+ */
+export function globMatches(glob: string, name: string): boolean {
+  let g = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    const c = glob[g];
+    if (g < glob.length && c !== '*' && (c === '?' || c === name[n])) {
+      g++;
+      n++;
+    } else if (c === '*') {
+      star = g++;
+      resume = n;
+    } else if (star >= 0) {
+      g = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (glob[g] === '*') g++;
+  return g === glob.length;
 }
 
 /**
@@ -12,8 +36,8 @@ function globToRegExp(glob: string): RegExp {
  * matches (or there is none) and no exclude glob does. Empty: everything but MinVR3/DeltaTime.
  */
 export class EventFilter {
-  private readonly include: RegExp[];
-  private readonly exclude: RegExp[];
+  private readonly include: string[];
+  private readonly exclude: string[];
 
   constructor(spec: string) {
     const globs = spec
@@ -21,12 +45,12 @@ export class EventFilter {
       .map((glob) => glob.trim())
       .filter((glob) => glob !== '' && glob !== '!');
     if (globs.length === 0) globs.push(`!${DEFAULT_EXCLUDED}`);
-    this.include = globs.filter((glob) => !glob.startsWith('!')).map(globToRegExp);
-    this.exclude = globs.filter((glob) => glob.startsWith('!')).map((glob) => globToRegExp(glob.slice(1).trim()));
+    this.include = globs.filter((glob) => !glob.startsWith('!'));
+    this.exclude = globs.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1).trim());
   }
 
   matches(name: string): boolean {
-    if (this.include.length > 0 && !this.include.some((glob) => glob.test(name))) return false;
-    return !this.exclude.some((glob) => glob.test(name));
+    if (this.include.length > 0 && !this.include.some((glob) => globMatches(glob, name))) return false;
+    return !this.exclude.some((glob) => globMatches(glob, name));
   }
 }

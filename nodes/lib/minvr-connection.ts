@@ -1,5 +1,5 @@
-import { escapeUnprintable } from '../../engine/log-budget';
-import { OptionError, RealvirtualError } from '../../engine/errors';
+import { OptionError, ProtocolError, RealvirtualError } from '../../engine/errors';
+import { clip, escapeUnprintable, LogBudget } from '../../engine/log-budget';
 import { Logger } from '../../engine/logger';
 import { MinVRClient } from '../../engine/minvr/client';
 import { MinVREndpoint, MinVRPeerInfo, MinVRStatus } from '../../engine/minvr/endpoint';
@@ -9,6 +9,8 @@ import { MinVRServer } from '../../engine/minvr/server';
 import { MinVRSettings, readMinVRSettings } from './minvr-settings';
 import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
 import { errorStatus, nodeStatusFor } from './status';
+
+const USER_ERRORS_PER_MINUTE = 20;
 
 /** A node that uses the connection: it registers on start and deregisters on close. */
 export interface MinVRUser {
@@ -30,6 +32,9 @@ export class MinVRConnection {
   private openError: RealvirtualError | null = null;
   private closing: Promise<void> | null = null;
   private readonly detach: Array<() => void> = [];
+  private readonly userErrorBudget = new LogBudget(USER_ERRORS_PER_MINUTE, 60000, (count) =>
+    this.node.warn(`${count} more MinVR3 event${count === 1 ? '' : 's'} could not be passed on to a node in the last minute (not reported one by one)`),
+  );
 
   constructor(
     private readonly node: Node,
@@ -84,6 +89,7 @@ export class MinVRConnection {
   }
 
   close(): Promise<void> {
+    this.userErrorBudget.dispose();
     return this.shutdown();
   }
 
@@ -120,13 +126,28 @@ export class MinVRConnection {
     this.endpoint = endpoint;
     const onStatus = (status: MinVRStatus): void => this.setStatus(nodeStatusFor(status, this.RED._, 'minvr-connection'));
     const onEvent = (event: VREvent, peer: MinVRPeerInfo): void => {
-      for (const user of this.users.values()) if (user.onEvent) user.onEvent(event, peer);
+      for (const user of this.users.values()) {
+        if (!user.onEvent) continue;
+        try {
+          user.onEvent(event, peer);
+        } catch (error) {
+          this.userFailed(user, event, error);
+        }
+      }
     };
     endpoint.on('status', onStatus);
     endpoint.on('event', onEvent);
     this.detach.push(() => endpoint.off('status', onStatus), () => endpoint.off('event', onEvent));
     if (endpoint instanceof MinVRServer) void endpoint.listen();
     else void (endpoint as MinVRClient).connect();
+  }
+
+  /** A node failed on one event: the others still get it; a Catch node gets the coded error, the log at most 20 lines a minute. */
+  private userFailed(user: MinVRUser, event: VREvent, error: unknown): void {
+    const failure = new ProtocolError('ERR_MINVR_EVENT', `MinVR3 event ${clip(JSON.stringify(event.name), 100)} could not be passed on: ${clip(String((error as Error)?.message ?? error))}`, { cause: error });
+    if (this.userErrorBudget.take() === 'quiet') return;
+    // Node-RED gives the Catch node msg.error with the message and the code.
+    user.node.error(failure, { topic: event.name, payload: null });
   }
 
   private shutdown(): Promise<void> {

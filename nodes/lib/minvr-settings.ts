@@ -16,6 +16,8 @@ export const MINVR_CONNECTION_DEFAULTS = {
   maxFrame: MINVR_DEFAULTS.maxFrame,
   /** Seconds a frame may take to arrive completely before its peer is dropped (0 = no limit). */
   frameTimeout: MINVR_DEFAULTS.frameTimeoutMs / 1000,
+  /** Bytes of incomplete frames held for all peers together; the peer whose frame would go over is dropped. */
+  maxPartialBytes: MINVR_DEFAULTS.maxPartialBytes,
   autoReconnect: MINVR_DEFAULTS.autoReconnect,
   /** Seconds before the first retry (doubling per failure up to 30 s). */
   reconnectInterval: MINVR_DEFAULTS.reconnectIntervalMs / 1000,
@@ -62,6 +64,7 @@ export function readMinVRSettings(config: Record<string, unknown>): MinVRSetting
       path: present(config.path) ? String(config.path) : MINVR_CONNECTION_DEFAULTS.path,
       maxFrame: number(config, 'maxFrame', 1, 0xffffffff, true),
       frameTimeoutMs: number(config, 'frameTimeout', 0, 3600, false) * 1000,
+      maxPartialBytes: number(config, 'maxPartialBytes', 1, Number.MAX_SAFE_INTEGER, true),
       autoReconnect: present(rawAuto) ? rawAuto === true || rawAuto === 'true' : MINVR_CONNECTION_DEFAULTS.autoReconnect,
       reconnectIntervalMs: number(config, 'reconnectInterval', 0, 3600, false) * 1000,
     },

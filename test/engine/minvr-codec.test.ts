@@ -1,6 +1,6 @@
 import assert from 'assert/strict';
 import { ConnectionError, ErrorCode, OptionError, ProtocolError, RealvirtualError } from '../../engine/errors';
-import { decodeEvent, encodeEvent, isUnknownEvent, KNOWN_TYPES, VREvent } from '../../engine/minvr/events';
+import { decodeEvent, encodeEvent, isUnknownEvent, KNOWN_TYPES, MAX_JSON_VALUES, MAX_RAW_DEPTH, UnknownEvent, VREvent } from '../../engine/minvr/events';
 import { DEFAULT_MAX_FRAME, encodeFrame, FrameDecoder, FrameResult, frameJson, OutgoingEvent } from '../../engine/minvr/framing';
 import { seededRandom } from '../helpers/faults';
 import { VREVENT_SAMPLES as SAMPLES } from '../helpers/minvr-events';
@@ -168,12 +168,24 @@ describe('MinVR3 VREvent codec', () => {
     }
   });
 
-  describe('writes exactly what JSON.stringify (with \\u escapes) writes', () => {
+  describe('writes exactly what JSON.stringify (with \\u escapes) writes, but for -0', () => {
+    /** JSON.stringify writes -0 as 0; jsoncpp and Unity keep the sign, and so do we: a marker stands in for -0 here. */
+    const NEGATIVE_ZERO = '~negative zero~';
     const reference = (event: VREvent): string => {
       const record: Record<string, unknown> = { m_Name: event.name, m_DataTypeName: event.type };
       if (event.type !== '') record.m_Data = (event as { data: unknown }).data;
-      return JSON.stringify(record).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      const json = JSON.stringify(record, (_key, value: unknown) => (Object.is(value, -0) ? NEGATIVE_ZERO : value));
+      return json.split(`"${NEGATIVE_ZERO}"`).join('-0').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     };
+    it('keeps the sign of -0 in Single and vector components; an Int32 has no -0', () => {
+      assert.equal(encodeEvent({ name: 'a', type: 'Single', data: -0 }), '{"m_Name":"a","m_DataTypeName":"Single","m_Data":-0}');
+      assert.equal(encodeEvent({ name: 'v', type: 'Vector3', data: { x: -0, y: 0, z: -0 } }), '{"m_Name":"v","m_DataTypeName":"Vector3","m_Data":{"x":-0,"y":0,"z":-0}}');
+      assert.equal(encodeEvent({ name: 'i', type: 'Int32', data: -0 }), '{"m_Name":"i","m_DataTypeName":"Int32","m_Data":0}');
+      const back = decodeEvent(encodeEvent({ name: 'v', type: 'Vector3', data: { x: -0, y: 0, z: -0 } })) as { data: Record<string, number> };
+      assert.ok(Object.is(back.data.x, -0) && Object.is(back.data.y, 0) && Object.is(back.data.z, -0));
+      // What Unity writes (-0.0) reads back as -0.
+      assert.ok(Object.is((decodeEvent('{"m_Name":"a","m_DataTypeName":"Single","m_Data":-0.0}') as { data: number }).data, -0));
+    });
     it('for 5,000 seeded random events of every sendable type (names repeat, as a flow sends them)', () => {
       const random = seededRandom(20261121);
       const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
@@ -258,6 +270,67 @@ describe('MinVR3 VREvent codec', () => {
         rejects(() => encodeFrame(event as VREvent), 'ERR_MINVR_EVENT');
       });
     }
+
+    describe('nesting of unknown data (a peer controls the depth)', () => {
+      const nested = (depth: number): string => `{"m_Name":"Deep","m_DataTypeName":"My.Type","m_Data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+      for (const depth of [65, 4000, 99000]) {
+        it(`decoding m_Data nested ${depth.toLocaleString('en-US')} deep: ERR_MINVR_EVENT naming the limit of ${MAX_RAW_DEPTH}`, () => {
+          const error = rejects(() => decodeEvent(nested(depth)), 'ERR_MINVR_EVENT');
+          assert.match(error.message, new RegExp(`deeper than ${MAX_RAW_DEPTH} levels`));
+        });
+      }
+      it('decoding m_Data nested 100,000 deep: ERR_MINVR_EVENT, refused before parsing (100,000 arrays are too many values)', () => {
+        const error = rejects(() => decodeEvent(nested(100000)), 'ERR_MINVR_EVENT');
+        assert.match(error.message, new RegExp(`more than ${MAX_JSON_VALUES} JSON values`));
+      });
+      it(`${MAX_RAW_DEPTH} levels are accepted, copied with structuredClone and sent back unchanged`, () => {
+        const event = decodeEvent(nested(MAX_RAW_DEPTH));
+        const copy = structuredClone((event as { data: unknown }).data);
+        assert.equal(encodeEvent({ ...(event as UnknownEvent), data: copy }), nested(MAX_RAW_DEPTH));
+        rejects(() => encodeEvent({ name: 'Deep', type: 'My.Type', data: JSON.parse(`${'['.repeat(MAX_RAW_DEPTH + 1)}${']'.repeat(MAX_RAW_DEPTH + 1)}`), unknownType: true }), 'ERR_MINVR_EVENT');
+      });
+      it('objects count as levels too; deep extra fields of a known type or of the event are ignored', () => {
+        const objects = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+        rejects(() => decodeEvent(`{"m_Name":"D","m_DataTypeName":"X","m_Data":${objects(MAX_RAW_DEPTH + 1)}}`), 'ERR_MINVR_EVENT');
+        assert.equal(isUnknownEvent(decodeEvent(`{"m_Name":"D","m_DataTypeName":"X","m_Data":${objects(MAX_RAW_DEPTH)}}`)), true);
+        const deep = '['.repeat(49000) + ']'.repeat(49000);
+        assert.deepEqual(decodeEvent(`{"m_Name":"P","m_DataTypeName":"Vector2","m_Data":{"x":1,"y":2,"junk":${deep}},"extra":${deep}}`), { name: 'P', type: 'Vector2', data: { x: 1, y: 2 } });
+      });
+      it('a frame decoder reports the deep frame and decodes the next one', () => {
+        const decoder = new FrameDecoder();
+        const results = decoder.push(Buffer.concat([rawFrame(nested(100000)), encodeFrame({ name: 'after', type: 'Int32', data: 1 })]));
+        assert.equal((results[0] as RealvirtualError).code, 'ERR_MINVR_EVENT');
+        assert.deepEqual(results[1], { name: 'after', type: 'Int32', data: 1 });
+      });
+    });
+
+    describe('width (a peer controls the number of values)', () => {
+      const wide = (zeros: number): string => `{"m_Name":"W","m_DataTypeName":"X","m_Data":[${'0,'.repeat(zeros - 1)}0]}`;
+      it(`${MAX_JSON_VALUES.toLocaleString('en-US')} values are accepted, one more is refused (ERR_MINVR_EVENT) before parsing`, () => {
+        // {, two commas between the fields, [ and the commas between the zeros.
+        assert.equal((decodeEvent(wide(MAX_JSON_VALUES - 3)) as { data: number[] }).data.length, MAX_JSON_VALUES - 3);
+        const error = rejects(() => decodeEvent(wide(MAX_JSON_VALUES - 2)), 'ERR_MINVR_EVENT');
+        assert.match(error.message, new RegExp(`more than ${MAX_JSON_VALUES} JSON values`));
+      });
+      it('a 16 MiB frame of 5.6 million empty objects is refused, and decoding goes on', () => {
+        const objects = Math.floor((DEFAULT_MAX_FRAME - 64) / 3);
+        const body = `{"m_Name":"W","m_DataTypeName":"X","m_Data":[${'{},'.repeat(objects - 1)}{}]}`;
+        const decoder = new FrameDecoder();
+        const results = decoder.push(Buffer.concat([rawFrame(body), encodeFrame({ name: 'after', type: '' })]));
+        assert.equal((results[0] as RealvirtualError).code, 'ERR_MINVR_EVENT');
+        assert.deepEqual(results[1], { name: 'after', type: '' });
+      });
+      it('commas, brackets and escaped quotes inside strings do not count', () => {
+        const text = '[{\\",'.repeat(100000);
+        const event = decodeEvent(JSON.stringify({ m_Name: 'S', m_DataTypeName: 'String', m_Data: text }));
+        assert.equal((event as { data: string }).data, text);
+      });
+    });
+
+    it('clips a huge event name in the message', () => {
+      const error = rejects(() => decodeEvent(`{"m_Name":"${'n'.repeat(100000)}","m_DataTypeName":"Int32","m_Data":0.5}`), 'ERR_MINVR_EVENT');
+      assert.ok(error.message.length < 400, `message of ${error.message.length} characters`);
+    });
 
     it('names the event in the message', () => {
       const error = rejects(() => decodeEvent('{"m_Name":"Head/Position","m_DataTypeName":"Vector3","m_Data":{"x":1}}'), 'ERR_MINVR_EVENT');
@@ -404,5 +477,36 @@ describe('MinVR3 framing', () => {
     const results: FrameResult[] = [];
     for (let offset = 0; offset < frame.length; offset += 1000) results.push(...decoder.push(frame.subarray(offset, offset + 1000)));
     assert.deepEqual(events(results), [{ name: 'big', type: 'String', data: big }]);
+  });
+
+  it('assembles frames trickled in chunks of 1 to 9 bytes, also when held chunks are copied together', () => {
+    const random = seededRandom(7);
+    const big = 'y'.repeat(100 * 1024);
+    const wire = Buffer.concat([encodeFrame({ name: 'big', type: 'String', data: big }), encodeFrame({ name: 'n', type: 'Int32', data: 3 }), encodeFrame({ name: 'big2', type: 'String', data: big })]);
+    const decoder = new FrameDecoder();
+    const results: FrameResult[] = [];
+    for (let offset = 0; offset < wire.length; ) {
+      const size = 1 + Math.floor(random() * 9);
+      results.push(...decoder.push(Buffer.from(wire.subarray(offset, offset + size))));
+      offset += size;
+      if (offset < wire.length) assert.ok(decoder.buffered > 0 || decoder.inFrame === false);
+    }
+    assert.deepEqual(events(results), [
+      { name: 'big', type: 'String', data: big },
+      { name: 'n', type: 'Int32', data: 3 },
+      { name: 'big2', type: 'String', data: big },
+    ]);
+    assert.equal(decoder.buffered, 0);
+  });
+
+  it('release() lets go of an incomplete frame; the decoder is empty afterwards', () => {
+    const decoder = new FrameDecoder();
+    const frame = encodeFrame({ name: 'cut', type: 'String', data: 'z'.repeat(5000) });
+    for (let i = 0; i < 3000; i++) decoder.push(frame.subarray(i, i + 1));
+    assert.equal(decoder.buffered, 3000 - 4, 'the bytes after the 4-byte header');
+    decoder.release();
+    assert.equal(decoder.buffered, 0);
+    assert.equal(decoder.inFrame, false);
+    assert.deepEqual(events(decoder.push(encodeFrame({ name: 'whole', type: '' }))), [{ name: 'whole', type: '' }]);
   });
 });

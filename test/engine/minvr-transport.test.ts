@@ -18,12 +18,13 @@ import {
   MinVRServer,
   MinVRServerOptions,
   MinVRStatus,
+  MINVR_DEFAULTS,
   MINVR_TRANSPORTS,
   RealvirtualError,
   VREvent,
 } from '../../engine';
 import { collectEvents, delay, FrameLog, freePort, nextEvent, rawWebSocket, RawClient, RawServer, rejectionOf, Resources, ScriptedServer, until, WAIT_MS, within } from '../helpers/events';
-import { upgradeAnswer, wsFrame } from '../helpers/faults';
+import { catchUncaught, gc, upgradeAnswer, wsFrame } from '../helpers/faults';
 import { VREVENT_SAMPLES } from '../helpers/minvr-events';
 
 /** Quick retries without jitter, so that reconnect tests stay short. */
@@ -91,6 +92,33 @@ function jsonOfSize(bytes: number): string {
   const head = '{"m_Name":"Sized","m_DataTypeName":"String","m_Data":"';
   const tail = '"}';
   return head + 'x'.repeat(bytes - head.length - tail.length) + tail;
+}
+
+/** Hand-written VREvent JSON of an event of unknown type whose m_Data is an array nested `depth` deep. */
+function nestedJson(depth: number): string {
+  return `{"m_Name":"Deep","m_DataTypeName":"My.Nested","m_Data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+}
+
+/**
+ * The head of a masked WebSocket text frame announcing `length` payload bytes (64-bit length),
+ * with a zero masking key, so that the payload bytes that follow go on the wire as they are.
+ */
+function wsTextHead(length: number): Buffer {
+  const head = Buffer.alloc(14);
+  head[0] = 0x81;
+  head[1] = 0x80 | 127;
+  head.writeBigUInt64BE(BigInt(length), 2);
+  return head;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+/** Process memory for the test output: resident set and the bytes of Buffers. */
+function memoryLine(label: string): string {
+  const { rss, arrayBuffers } = process.memoryUsage();
+  return `${label}: rss ${mib(rss)}, buffers ${mib(arrayBuffers)}`;
 }
 
 /** The VREvent JSON object MinVR3 expects for `event` (m_Data left out when there is none). */
@@ -1218,6 +1246,234 @@ describe('MinVR3 transports over real sockets', function () {
           });
         });
       }
+
+      describe('hostile peers', function () {
+        it('an unknown event nested 4,000 and 100,000 deep is one problem (ERR_MINVR_EVENT) each; the peer stays, its next event and the other peer\'s arrive', async function () {
+          const uncaught = catchUncaught();
+          try {
+            const server = await newServer();
+            const { peer: attacker, info: attackerInfo } = await handClient(server);
+            const { peer: bystander, info: bystanderInfo } = await handClient(server);
+            const events = record(server, 'event');
+            const problems = record(server, 'problem');
+            const depths = [4000, 100000];
+            for (const depth of depths) {
+              const body = nestedJson(depth);
+              assert.ok(Buffer.byteLength(body) >= 8000);
+              attacker.sendBody(body);
+              attacker.sendBody(intJson(`after/${depth}`, depth));
+              bystander.sendBody(intJson(`bystander/${depth}`, depth));
+            }
+            await until(() => events.length >= 2 * depths.length, 'the events after the deep ones');
+            assert.deepEqual(
+              problems.map(([error, from]) => [error.code, from?.id]),
+              depths.map(() => ['ERR_MINVR_EVENT', attackerInfo.id]),
+            );
+            // 4,000 deep: over the depth limit; 100,000 deep: also over the limit of values, refused before parsing.
+            assert.match(problems[0][0].message, /nested deeper than 64 levels/);
+            assert.match(problems[1][0].message, /more than 100000 JSON values/);
+            assert.deepEqual(
+              events.filter(([, from]) => from.id === attackerInfo.id).map(([event]) => event.name),
+              depths.map((depth) => `after/${depth}`),
+            );
+            assert.deepEqual(
+              events.filter(([, from]) => from.id === bystanderInfo.id).map(([event]) => event.name),
+              depths.map((depth) => `bystander/${depth}`),
+            );
+            assert.equal(attacker.isClosed, false);
+            assert.equal(server.clients.length, 2);
+
+            const { client, peer: far } = await clientOfHand();
+            const atClient = record(client, 'problem');
+            const next100k = next(client, 'event');
+            far.sendBody(nestedJson(100000));
+            far.sendBody(intJson('after', 1));
+            assert.equal((await next100k)[0].name, 'after');
+            assert.deepEqual(atClient.map(([error]) => error.code), ['ERR_MINVR_EVENT']);
+            assert.equal(client.status.state, 'connected');
+            assert.deepEqual(uncaught.errors, []);
+          } finally {
+            uncaught.stop();
+          }
+        });
+
+        it('a 16 MiB event of 5.6 million empty objects is refused before parsing (ERR_MINVR_EVENT); the peer stays', async function () {
+          const server = await newServer();
+          const { peer, info } = await handClient(server);
+          const events = record(server, 'event');
+          const problem = next(server, 'problem', undefined, 20000);
+          const objects = Math.floor((MINVR_DEFAULTS.maxFrame - 64) / 3);
+          peer.sendBody(`{"m_Name":"Wide","m_DataTypeName":"My.List","m_Data":[${'{},'.repeat(objects - 1)}{}]}`);
+          peer.sendBody(intJson('after', 1));
+          const [error, from] = await problem;
+          assert.equal(error.code, 'ERR_MINVR_EVENT');
+          assert.match(error.message, /more than 100000 JSON values/);
+          assert.deepEqual(from, info);
+          await until(() => events.length === 1, 'the next event', 20000);
+          assert.equal(events[0][0].name, 'after');
+          assert.equal(peer.isClosed, false);
+        });
+
+        it('an event listener that throws costs that event only: one problem (ERR_MINVR_EVENT), the socket and the peer stay', async function () {
+          const uncaught = catchUncaught();
+          try {
+            const server = await newServer();
+            const { peer, info } = await handClient(server);
+            server.on('event', (event) => {
+              if (event.name === 'explode') throw new RangeError('Maximum call stack size exceeded');
+            });
+            const names = record(server, 'event');
+            const problem = next(server, 'problem');
+            peer.sendBody(intJson('explode', 1));
+            peer.sendBody(intJson('next', 2));
+            const [error, from] = await problem;
+            assert.equal(error.code, 'ERR_MINVR_EVENT');
+            assert.match(error.message, /handling MinVR3 event "explode" failed: Maximum call stack/);
+            assert.deepEqual(from, info);
+            await until(() => names.some(([event]) => event.name === 'next'), 'the next event');
+            assert.equal(peer.isClosed, false);
+            assert.equal(server.send({ name: 'Still', type: '' }), 1);
+            await waitForReceived(peer, 1, 'an event after the listener threw');
+            assert.deepEqual(uncaught.errors, []);
+          } finally {
+            uncaught.stop();
+          }
+        });
+
+        it('100 peers each sending a partial 16 MiB frame: the default 64 MiB budget holds 4, the others are dropped (ERR_MINVR_BUFFER_FULL); once the 4 go, the budget is free for new peers', async function () {
+          this.timeout(120000);
+          const FRAME = MINVR_DEFAULTS.maxFrame;
+          const LIMIT = MINVR_DEFAULTS.maxPartialBytes;
+          const PEERS = 100;
+          // No frame timeout and no heartbeat (the raw peers answer no ping): only the budget drops peers here.
+          const server = await newServer({ frameTimeoutMs: 0, heartbeatMs: 0 });
+          const problems = record(server, 'problem');
+          let mostHeld = 0;
+          server.on('problem', () => void (mostHeld = Math.max(mostHeld, server.partialBytes)));
+          const body = Buffer.from(jsonOfSize(FRAME), 'latin1');
+          // A frame's head and all but its last KiB: four of them fit in the budget, a fifth does not.
+          const head = tcp ? Buffer.alloc(4) : wsTextHead(FRAME);
+          if (tcp) head.writeUInt32LE(FRAME, 0);
+          const partial = body.subarray(0, FRAME - 1024);
+          const rest = body.subarray(FRAME - 1024);
+          const held = (tcp ? 0 : head.length) + partial.length;
+          const open = async (): Promise<net.Socket> => {
+            const socket = tcp ? net.connect(server.port, '127.0.0.1') : await rawWebSocket(server.port, '/vrevent');
+            socket.on('error', () => undefined);
+            resources.add({ close: () => socket.destroy() });
+            if (tcp) await within(new Promise((resolve) => socket.once('connect', resolve)), 'a raw TCP connection');
+            return socket;
+          };
+          const send = (socket: net.Socket, ...parts: Buffer[]): void => {
+            for (const part of parts) socket.write(part);
+          };
+          gc();
+          const before = memoryLine('before');
+
+          const holders: net.Socket[] = [];
+          for (let i = 0; i < 4; i++) {
+            const socket = await open();
+            send(socket, head, partial);
+            holders.push(socket);
+            await until(() => server.partialBytes === (i + 1) * held, () => `peer ${i + 1}'s partial frame to be held (${server.partialBytes} bytes held)`, 20000);
+          }
+          const others = await Promise.all(Array.from({ length: PEERS - 4 }, () => open()));
+          for (const socket of others) send(socket, head, partial);
+          await until(() => problems.length >= PEERS - 4, () => `${PEERS - 4} peers to be dropped (got ${problems.length})`, 60000);
+          const holding = memoryLine(`${PEERS} peers, ${server.clients.length} holding ${mib(server.partialBytes)}`);
+          assert.deepEqual(new Set(problems.map(([error]) => error.code)), new Set(['ERR_MINVR_BUFFER_FULL']));
+          assert.match(problems[0][0].message, new RegExp(`maxPartialBytes \\(${LIMIT} bytes`));
+          assert.equal(new Set(problems.map(([, from]) => from?.id)).size, PEERS - 4);
+          await until(() => server.clients.length === 4, 'the dropped peers to be gone');
+          assert.equal(server.partialBytes, 4 * held);
+          assert.ok(mostHeld <= LIMIT, `held ${mostHeld} bytes, above the budget of ${LIMIT}`);
+
+          for (const socket of holders) socket.destroy();
+          await until(() => server.clients.length === 0 && server.partialBytes === 0, 'the holders to be gone and their bytes released');
+          gc();
+          const released = memoryLine('released');
+
+          const events = record(server, 'event');
+          for (let i = 0; i < 4; i++) {
+            const socket = await open();
+            send(socket, head, partial);
+            await until(() => server.partialBytes === held, () => `a new peer's partial frame to be held (${server.partialBytes})`, 20000);
+            send(socket, rest);
+            await until(() => events.length === i + 1, 'its whole 16 MiB frame as an event', 20000);
+            socket.destroy();
+            await until(() => server.clients.length === 0, 'the new peer to be gone');
+          }
+          assert.deepEqual(events.map(([event]) => event.name), ['Sized', 'Sized', 'Sized', 'Sized']);
+          assert.equal(problems.length, PEERS - 4);
+          gc();
+          console.log(`      ${[before, holding, released, memoryLine('after 4 more 16 MiB frames')].join('; ')}`);
+          // Unbounded, the 100 partial frames alone would be 1,600 MiB.
+          const { arrayBuffers } = process.memoryUsage();
+          assert.ok(arrayBuffers < 4 * LIMIT, `${mib(arrayBuffers)} in Buffers after the test`);
+        });
+
+        it('our client: a server whose incomplete frame does not fit in maxPartialBytes is dropped (ERR_MINVR_BUFFER_FULL), and the client reconnects', async function () {
+          const body = Buffer.from(jsonOfSize(10000), 'latin1');
+          // The first connection gets a frame announcing 10,000 bytes and only 6,000 of them; later ones a whole frame.
+          const script = (socket: net.Socket, index: number): void => {
+            if (tcp) socket.write(index === 0 ? frame(body).subarray(0, 4 + 6000) : frame(body));
+            else socket.write(index === 0 ? wsFrame(0x1, body).subarray(0, 4 + 6000) : wsFrame(0x1, body));
+          };
+          const hand = resources.add(tcp ? await ScriptedServer.start(script, { upgrade: false }) : await ScriptedServer.start(script));
+          const client = newClient(hand.port, { maxPartialBytes: 4096 });
+          const problem = next(client, 'problem');
+          const event = next(client, 'event');
+          void client.connect();
+          const [error] = await problem;
+          assert.equal(error.code, 'ERR_MINVR_BUFFER_FULL', error.message);
+          assert.match(error.message, /maxPartialBytes \(4096 bytes/);
+          assert.equal((await event)[0].name, 'Sized');
+          assert.equal(client.partialBytes, 0);
+        });
+
+        it('a reading peer is not dropped for one event larger than maxBufferedBytes, nor for the small ones queued behind it', async function () {
+          this.timeout(60000);
+          const BOUND = 64 * 1024;
+          const server = await newServer({ maxBufferedBytes: BOUND });
+          const { peer, info } = await handClient(server);
+          const problems = record(server, 'problem');
+          const big: VREvent = { name: 'Big', type: 'String', data: 'b'.repeat(8 * 1024 * 1024) };
+          assert.equal(server.send(big), 1);
+          // The old rule (all unsent bytes against the bound) dropped the peer here.
+          assert.ok(server.bufferedBytes > BOUND, `only ${server.bufferedBytes} bytes unsent right after the big event`);
+          for (let i = 0; i < 10; i++) assert.equal(server.send({ name: `small/${i}`, type: 'Int32', data: i }), 1);
+          const received = await waitForReceived(peer, 11, 'the big event and the small ones', 30000);
+          assert.equal((received[0] as { m_Data: string }).m_Data.length, 8 * 1024 * 1024);
+          assert.deepEqual(received.slice(1).map((body) => (body as { m_Name: string }).m_Name), Array.from({ length: 10 }, (_, i) => `small/${i}`));
+          assert.deepEqual(problems, []);
+          assert.deepEqual(server.clients, [info]);
+          assert.equal(peer.isClosed, false);
+        });
+
+        if (!tcp) {
+          it('the bytes of a fragmented message count against the budget until its last fragment (a ping between fragments does not disturb)', async function () {
+            const server = await newServer();
+            const connected = next(server, 'connect');
+            const socket = await rawWebSocket(server.port, '/vrevent');
+            resources.add({ close: () => socket.destroy() });
+            await connected;
+            const json = jsonOfSize(30000);
+            const parts = [json.slice(0, 10000), json.slice(10000, 20000), json.slice(20000)];
+            const event = next(server, 'event');
+            socket.write(wsFrame(0x1, parts[0], { fin: false, mask: true }));
+            await until(() => server.partialBytes === 10000, () => `the first fragment to be counted (${server.partialBytes})`);
+            socket.write(wsFrame(0x9, 'ping', { mask: true }));
+            const second = wsFrame(0x0, parts[1], { fin: false, mask: true });
+            socket.write(second.subarray(0, 100));
+            await until(() => server.partialBytes === 10000 + 100, () => `the first fragment and the start of the second (${server.partialBytes})`);
+            socket.write(second.subarray(100));
+            await until(() => server.partialBytes === 20000, () => `two fragments (${server.partialBytes})`);
+            socket.write(wsFrame(0x0, parts[2], { fin: true, mask: true }));
+            assert.equal((await event)[0].name, 'Sized');
+            assert.equal(server.partialBytes, 0);
+          });
+        }
+      });
 
       describe('slow peers', function () {
         const BUFFER_LIMIT = 256 * 1024;

@@ -11,7 +11,8 @@ import net from 'net';
 import path from 'path';
 import { MinVRPeerInfo, MinVRServer, MinVRServerOptions, VREvent } from '../../engine';
 import { isListening, RawClient, Resources, SilentServer, silentClient } from '../helpers/events';
-import { handleCounts } from '../helpers/faults';
+import { catchUncaught, handleCounts, seededRandom } from '../helpers/faults';
+import { globMatches } from '../../nodes/lib/event-filter';
 import {
   catchNode,
   completeNode,
@@ -440,6 +441,119 @@ describe('nodes: minvr', function () {
     });
   });
 
+  describe('minvr-in: glob matching', function () {
+    /** What the filter meant all along, as a regular expression (fine for the short names here). */
+    const reference = (glob: string, name: string): boolean => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's').test(name);
+
+    it('agrees with the regular expression on 20,000 seeded globs and names', function () {
+      const random = seededRandom(11);
+      const pick = (alphabet: string, length: number): string => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+      for (let i = 0; i < 20000; i++) {
+        const glob = pick('ab/*?.', Math.floor(random() * 7));
+        const name = pick('ab/.', Math.floor(random() * 9));
+        assert.equal(globMatches(glob, name), reference(glob, name), `${JSON.stringify(glob)} on ${JSON.stringify(name)}`);
+      }
+    });
+
+    it('a 1 MiB name a peer chose against *a*a*a*b takes at most name length × glob length steps (a regular expression backtracks for hours)', function () {
+      const name = 'a'.repeat(1024 * 1024);
+      assert.equal(globMatches('*a*a*a*b', name), false);
+      assert.equal(globMatches('*a*a*a*', name), true);
+    });
+  });
+
+  describe('minvr-in: hostile peers', function () {
+    /** An event of unknown type whose m_Data is an array nested `depth` deep (the crash: minvr-in copied it recursively). */
+    const nested = (depth: number): string => `{"m_Name":"Deep","m_DataTypeName":"My.Nested","m_Data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const connWarnings = (): string[] => (node('conn').warn.getCalls() as Array<{ thisValue: unknown; args: unknown[] }>).filter((call) => call.thisValue === node('conn')).map((call) => String(call.args[0]));
+
+    for (const transport of ['tcp', 'websocket'] as const) {
+      it(`${transport}: events nested 4,000 and 100,000 deep: Node-RED carries on, one log line each, the peer and the other peer's events still arrive`, async function () {
+        const uncaught = catchUncaught();
+        try {
+          const port = await serverFlow([minvrIn('in', {}, ['h']), helperNode('h')], { transport });
+          const inbox = new Inbox('h');
+          const send = async (): Promise<(body: string) => void> => {
+            if (transport === 'tcp') {
+              const raw = await RawTcpPeer.connect(resources, port);
+              return (body) => raw.send(body);
+            }
+            const client = resources.add(await RawClient.connect(`ws://127.0.0.1:${port}/vrevent`));
+            return (body) => client.ws.send(body);
+          };
+          const attacker = await send();
+          const bystander = await send();
+          await waitForStatus(node('in'), sameStatus(peersStatus(2)), '2 peers');
+          for (const depth of [4000, 100000]) {
+            attacker(nested(depth));
+            attacker(JSON.stringify(wire(`attacker/${depth}`, 'Int32', 1)));
+            bystander(JSON.stringify(wire(`bystander/${depth}`, 'Int32', 2)));
+          }
+          const messages = await inbox.next(4);
+          assert.deepEqual(messages.map((msg) => msg.topic).sort(), ['attacker/100000', 'attacker/4000', 'bystander/100000', 'bystander/4000']);
+          const warnings = connWarnings();
+          assert.equal(warnings.length, 2, JSON.stringify(warnings));
+          // 4,000 deep: over the depth limit; 100,000 deep: also over the limit of values, refused before parsing.
+          assert.match(warnings[0], /"Deep".*nested deeper than 64 levels/);
+          assert.match(warnings[1], /more than 100000 JSON values/);
+          assert.deepEqual(errorsOf(node('conn')), []);
+          assert.deepEqual(uncaught.errors, []);
+          assert.deepEqual(statuses(node('in')).at(-1), peersStatus(2));
+        } finally {
+          uncaught.stop();
+        }
+      });
+    }
+
+    it('maxPartialBytes: absent or "" (flows of older versions) is 64 MiB; set, a peer whose incomplete frame goes over it is dropped with one log line, the other peer carries on', async function () {
+      await load([TAB, minvrConnection({ port: await freePort() }, 'conn-absent'), minvrConnection({ port: await freePort(), maxPartialBytes: '' }, 'conn-empty'), { ...minvrIn('in-absent'), connection: 'conn-absent' }, { ...minvrIn('in-empty'), connection: 'conn-empty' }]);
+      for (const id of ['conn-absent', 'conn-empty']) {
+        await until(() => (node(id).connection as any).endpoint, `${id} to open`);
+        assert.equal((node(id).connection as any).endpoint.settings.maxPartialBytes, 64 * 1024 * 1024, id);
+      }
+      await unload();
+      const port = await serverFlow([minvrIn('in', {}, ['h']), helperNode('h')], { maxPartialBytes: 1000 });
+      const inbox = new Inbox('h');
+      const greedy = await RawTcpPeer.connect(resources, port);
+      const steady = await RawTcpPeer.connect(resources, port);
+      const header = Buffer.alloc(4);
+      header.writeUInt32LE(5000, 0);
+      greedy.socket.write(Buffer.concat([header, Buffer.alloc(2000, 0x20)]));
+      await until(() => greedy.closed, 'the greedy peer to be dropped');
+      steady.send(wire('Steady', 'Int32', 1));
+      assert.equal((await inbox.next(1))[0].topic, 'Steady');
+      const warnings = connWarnings();
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.match(warnings[0], /does not fit in maxPartialBytes \(1000 bytes/);
+      assert.ok(!steady.closed);
+    });
+
+    it('a minvr-in node that throws on an event: a Catch node gets ERR_MINVR_EVENT, the other node still gets the event, the peer stays', async function () {
+      const port = await serverFlow([minvrIn('in1', {}, ['h1']), minvrIn('in2', {}, ['h2']), helperNode('h1'), helperNode('h2'), catchNode('catch', 'hc'), helperNode('hc')]);
+      const first = new Inbox('h1');
+      const second = new Inbox('h2');
+      const caught = new Inbox('hc');
+      const raw = await RawTcpPeer.connect(resources, port);
+      // The real node, whose send throws on one event (as the payload copy did on deep data).
+      const target = node('in1') as unknown as { send: (msg: Msg) => void };
+      const send = target.send.bind(target);
+      target.send = (msg: Msg) => {
+        if (msg.topic === 'Explode') throw new RangeError('Maximum call stack size exceeded');
+        send(msg);
+      };
+      raw.send(wire('Explode', 'Int32', 1));
+      raw.send(wire('After', 'Int32', 2));
+      const [error] = await caught.next(1);
+      assert.equal(error.error.code, 'ERR_MINVR_EVENT');
+      assert.equal(error.error.source.id, 'in1');
+      assert.match(error.error.message, /"Explode" could not be passed on: Maximum call stack/);
+      assert.equal(error.topic, 'Explode');
+      assert.deepEqual((await second.next(2)).map((msg) => msg.topic), ['Explode', 'After']);
+      assert.deepEqual((await first.next(1)).map((msg) => msg.topic), ['After']);
+      assert.ok(!raw.closed, 'the peer was kept');
+    });
+  });
+
   describe('minvr-out', function () {
     /** Server mode with one raw TCP peer; `out` (plus `extra`) with a Catch and a Complete node. */
     async function outFlow(extra: FlowNode[] = [], outProps: Record<string, unknown> = {}): Promise<{ raw: RawTcpPeer; caught: Inbox; completed: Inbox }> {
@@ -697,6 +811,8 @@ describe('nodes: minvr', function () {
         ['relay', { mode: 'relay' }, /mode/],
         ['interval', { reconnectInterval: -1 }, /reconnectInterval/],
         ['frame', { maxFrame: 'lots' }, /maxFrame/],
+        ['partial', { maxPartialBytes: 0 }, /maxPartialBytes/],
+        ['partialText', { maxPartialBytes: 'lots' }, /maxPartialBytes/],
         ['host', { host: '   ' }, /host/],
       ];
       const flow: FlowNode[] = [TAB, catchNode('catch', 'h-catch'), helperNode('h-catch')];
