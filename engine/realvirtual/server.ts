@@ -1,10 +1,10 @@
-import { printable } from '../log-budget';
+import { clip, printable } from '../log-budget';
 import crypto from 'crypto';
 import http from 'http';
 import https from 'https';
 import { AddressInfo, Socket } from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { ConnectionError, OptionError } from '../errors';
+import { ConnectionError, OptionError, ProtocolError } from '../errors';
 import { ConfigOptions, Endpoint, ImportResult } from './endpoint';
 import { splitList } from './catalog';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
@@ -248,10 +248,28 @@ export class RealvirtualServer extends Endpoint {
     this.exchange.holdFullState(peer, this.subscribeWaitMs);
   }
 
-  protected override onSubscribe(peer: Peer, names: string[]): void {
+  protected override onSubscribe(peer: Peer, requested: string[]): void {
+    const names = this.boundedSubscription(peer, requested);
     const snapshot = this.exchange.subscribe(peer, names);
     this.sendSnapshot(peer, snapshot);
     this.emit('subscribe', peer.info, names);
+  }
+
+  /**
+   * A subscription holds at most maxSignals names of at most maxNameLength characters:
+   * longer names can name no signal, and more names than the table may hold cannot all
+   * match. What is left out is reported once per peer, so that a peer cannot park
+   * megabytes of names in its subscription.
+   */
+  private boundedSubscription(peer: Peer, requested: string[]): string[] {
+    const { maxNameLength, maxSignals } = this.settings;
+    let names = requested.length > maxSignals ? requested.slice(0, maxSignals) : requested;
+    if (names.some((name) => name.length > maxNameLength)) names = names.filter((name) => name.length <= maxNameLength);
+    const left = requested.length - names.length;
+    if (left > 0) {
+      this.report(new ProtocolError('ERR_INVALID_FIELD', `"subscribe" message from ${clip(peer.name, 100)}: ${left} of ${requested.length} names left out (more than maxSignals (${maxSignals}) names, or longer than maxNameLength (${maxNameLength}) characters)`), peer, 'subscribe:bounded');
+    }
+    return names;
   }
 
   private upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {

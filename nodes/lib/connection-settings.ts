@@ -33,6 +33,8 @@ export const CONNECTION_DEFAULTS = {
   maxClients: DEFAULTS.maxClients,
   /** Server mode: seconds a new client may stay silent before it is closed (0 = never). */
   initTimeout: DEFAULTS.initTimeoutMs / 1000,
+  /** Server mode: seconds a new client's full state waits for its subscribe after init or an import answer. */
+  subscribeWait: DEFAULTS.subscribeWaitMs / 1000,
   /** Seconds a peer may stay over the slow-peer buffer before it is disconnected (0 = never). */
   slowPeerTimeout: DEFAULTS.slowPeerTimeoutMs / 1000,
   /** Bytes of JSON the remote configuration may hold (config_set beyond it is refused). */
@@ -159,6 +161,7 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
     allowedOrigins: text(config, 'allowedOrigins'),
     maxClients: number(config, 'maxClients', 0, true),
     initTimeoutMs: number(config, 'initTimeout', 0, false) * 1000,
+    subscribeWaitMs: Math.round(number(config, 'subscribeWait', 0, false) * 1000),
   };
   return { mode, debug: flag(config, 'debug'), server, client, label: `${host}:${port}${normalizedPath}` };
 }

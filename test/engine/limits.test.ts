@@ -306,6 +306,23 @@ describe('engine: limits of what one peer may store or cost', function () {
     assert.deepEqual(summaries, [7, 1], 'nothing after dispose');
   });
 
+  it('a subscribe of 200,000 names, some of 1 MiB: only names that could name a signal are kept, up to maxSignals; one coded report', async function () {
+    const target = await serverTarget(resources, { maxPayload: 32 * MiB, maxSignals: 1000 });
+    const peer = target.peer();
+    const names = ['Speed', 'Label', 'N'.repeat(MiB), ...Array.from({ length: 200000 }, (_, i) => `Unknown${i}`)];
+    const before = await heapAfterGc();
+    peer.send({ type: 'subscribe', version: 2, subscribe: names });
+    const snapshot = await peer.waitFor((frame) => frame.type === 'snapshot', 'the snapshot', LONG_WAIT_MS);
+    assert.deepEqual(snapshot.signals, { Speed: 1.5, Label: 'ours' }, 'the names that exist are served');
+    const reports = target.problems.filter((problem) => problem.code === 'ERR_INVALID_FIELD' && /subscribe/.test(problem.message));
+    assert.equal(reports.length, 1);
+    assert.match(reports[0].message, new RegExp(`${names.length - 999} of ${names.length} names left out`));
+    const grown = (await heapAfterGc()) - before;
+    console.log(`      subscribe of ${names.length} names (one of 1 MiB): heap ${mib(grown)} more while subscribed`);
+    assert.ok(grown < 16 * MiB, `heap grew by ${mib(grown)}`);
+    assertHealthy(target, 'a huge subscribe');
+  });
+
   it('printable escapes every control character and clips long text', function () {
     assert.equal(printable('a\nb\rc\td\u001b[0m\u0085\u2028\u2029\u007f'), 'a\\nb\\rc\\td\\u001b[0m\\u0085\\u2028\\u2029\\u007f');
     assert.equal(printable('x'.repeat(1000), 10), `${'x'.repeat(10)}… (1000 characters)`);

@@ -53,6 +53,7 @@ const CONTRACT_DEFAULTS = {
   allowedOrigins: '',
   maxClients: 0,
   initTimeout: 10,
+  subscribeWait: 0.5,
   slowPeerTimeout: 30,
   maxConfigBytes: 262144,
   remoteConfig: 'read-write',

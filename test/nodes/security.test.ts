@@ -223,14 +223,16 @@ describe('nodes: realvirtual-connection security', function () {
   });
 
   describe('other server limits from the node properties', function () {
-    it('allowedOrigins, maxClients, initTimeout and slowPeerTimeout reach the engine', async function () {
+    it('allowedOrigins, maxClients, initTimeout, subscribeWait and slowPeerTimeout reach the engine', async function () {
       const port = await freePort();
-      await load([TAB, connection({ port, allowedOrigins: 'https://hmi.example.com', maxClients: 1, initTimeout: 7, slowPeerTimeout: 5 }), user('in', 'in')]);
+      await load([TAB, connection({ port, allowedOrigins: 'https://hmi.example.com', maxClients: 1, initTimeout: 7, subscribeWait: 1.5, slowPeerTimeout: 5 }), user('in', 'in')]);
       await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
       const settings = node('conn').connection.settings;
       assert.equal(settings.server.slowPeerTimeoutMs, 5000);
       assert.equal(settings.client.slowPeerTimeoutMs, 5000);
       assert.equal(settings.server.initTimeoutMs, 7000);
+      assert.equal(settings.server.subscribeWaitMs, 1500);
+      assert.equal(((node('conn').connection as unknown as { endpoint: { subscribeWaitMs: number } }).endpoint).subscribeWaitMs, 1500);
       assert.equal((await upgradeAnswer(port, '/', { Origin: 'https://evil.example.com' })).status, 403);
       const hmi = resources.add(await RawClient.connect(`ws://127.0.0.1:${port}/`, { origin: 'https://hmi.example.com' }));
       await waitForStatus(node('in'), (status) => status.text === '1 client', '1 client');
@@ -246,6 +248,7 @@ describe('nodes: realvirtual-connection security', function () {
       await load([TAB, connection({ port }), user('in', 'in')]);
       await waitForStatus(node('in'), (status) => status.fill === 'green', 'listening');
       assert.equal(node('conn').connection.settings.server.initTimeoutMs, 10000, 'a flow saved without initTimeout gets the default');
+      assert.equal(node('conn').connection.settings.server.subscribeWaitMs, 500, 'a flow saved without subscribeWait gets the default');
       await unload();
 
       await load([TAB, connection({ port, initTimeout: 0.3 }), user('in', 'in')]);
