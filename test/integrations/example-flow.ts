@@ -32,8 +32,15 @@ export function readExample(file: string): FlowNode[] {
 /**
  * Loads `flow` with the runtime's core nodes and those of `packages`, its realvirtual
  * connections pointed at 127.0.0.1:`simPort`; resolves once every realvirtual node is connected.
+ * `credentials`: node id → credentials, entered in the editor by a user.
  */
-export async function loadExample(flow: FlowNode[], simPort: number, packages: string[]): Promise<void> {
+export async function loadExample(
+  flow: FlowNode[],
+  simPort: number,
+  packages: string[],
+  credentials: Record<string, Record<string, string>> = {},
+  settings: Record<string, unknown> = {},
+): Promise<void> {
   const packaged = packages.map(packageNodes);
   const types = new Set(flow.map((n) => n.type).filter((type) => !packaged.some((p) => p.types.has(type))));
   for (const n of flow) {
@@ -43,7 +50,7 @@ export async function loadExample(flow: FlowNode[], simPort: number, packages: s
       n.port = simPort;
     }
   }
-  await load(flow, {}, [...coreModules(types), ...packaged.flatMap((p) => p.modules)]);
+  await load(flow, settings, [...coreModules(types), ...packaged.flatMap((p) => p.modules)], credentials);
   for (const n of flow.filter((n) => /^realvirtual-(in|out)$/.test(n.type))) {
     await waitForStatus(node(n.id), (status) => status.fill === 'green', `${n.type} connected to the simulator`, 0, 8000);
   }

@@ -31,13 +31,14 @@ describe('integrations: historian on SQLite (node-red-node-sqlite) with realvirt
     dir = null;
   });
 
-  async function start(): Promise<{ flow: ReturnType<typeof readExample>; port: number; read: ReadRows }> {
+  async function start(): Promise<{ flow: ReturnType<typeof readExample>; port: number; read: ReadRows; loadedAt: number }> {
     sim = SimProcess.start(['--port', '0']);
     const port = await sim.listeningPort();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-historian-'));
     const file = path.join(dir, 'historian.sqlite');
     const flow = readExample('historian-sqlite.json');
     for (const n of flow) if (n.type === 'sqlitedb') n.db = file;
+    const loadedAt = Date.now();
     await loadExample(flow, port, ['node-red-node-sqlite']);
     const reader = new sqlite3.Database(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE);
     db = reader;
@@ -46,17 +47,17 @@ describe('integrations: historian on SQLite (node-red-node-sqlite) with realvirt
         reader.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'signal_log'", (error, tables) => {
           if (error) return reject(error);
           if (tables.length === 0) return resolve([]);
-          reader.all('SELECT id, ts, session, direction, signal, value FROM signal_log ORDER BY id', (err, rows: Array<Omit<Row, 'value'> & { value: string }>) =>
+          reader.all('SELECT id, ts, session, direction, signal, value FROM signal_log ORDER BY ts, id', (err, rows: Array<Omit<Row, 'value'> & { value: string }>) =>
             err ? reject(err) : resolve(rows.map((r) => ({ ...r, value: JSON.parse(r.value) }))),
           );
         }),
       );
-    return { flow, port, read };
+    return { flow, port, read, loadedAt };
   }
 
   it('records every change of the conveyor and every command, with its time', async function () {
-    const { flow, port, read } = await start();
-    await checkRecords(flow, 'hist', port, read, resources);
+    const { flow, port, read, loadedAt } = await start();
+    await checkRecords(flow, 'hist', port, read, resources, loadedAt);
     await checkQueries(flow, 'hist', read);
   });
 
