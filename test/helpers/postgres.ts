@@ -79,7 +79,9 @@ export class Postgres {
       );
       const server = new Postgres(spawn(path.join(bin, 'postgres'), ['-D', data], { stdio: ['ignore', 'pipe', 'pipe'], ...owner }), port, dir);
       const deadline = Date.now() + timeoutMs;
-      while (!(await isListening(port))) {
+      // It listens before it accepts connections (startup): pg_isready says when it does.
+      const ready = (): boolean => spawnSync(path.join(bin, 'pg_isready'), ['-q', '-h', dir, '-p', String(port)], { timeout: 5000 }).status === 0;
+      while (!(await isListening(port)) || !ready()) {
         if (server.exited || Date.now() > deadline) {
           await server.close();
           throw new Error(`postgres did not listen on 127.0.0.1:${port} within ${timeoutMs} ms:\n${server.output}`);

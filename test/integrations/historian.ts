@@ -80,8 +80,9 @@ export async function checkRecords(flow: FlowNode[], prefix: string, simPort: nu
   assert.equal(new Set(rows.map((r) => r.session)).size, 1, 'one session');
   const positions = sequence(rows, 'DrivePosition') as number[];
   assert.ok(positions.every((p, i) => i === 0 || p > positions[i - 1]), `every DrivePosition row is a change, growing: ${positions}`);
-  const whileStopped = rows.filter((r) => r.signal === 'DrivePosition' && stopped.ts < r.ts && r.ts < running.ts);
-  assert.deepEqual(whileStopped, [], 'the belt stood still between "Stopped" and "Running"');
+  const on = rows.find((r) => r.direction === 'out' && r.signal === 'MotorOn' && r.value === true) as Row;
+  const whileStopped = rows.filter((r) => r.signal === 'DrivePosition' && stopped.ts < r.ts && r.ts < on.ts);
+  assert.deepEqual(whileStopped, [], 'the belt stood still from "Stopped" until the motor was switched on again');
 
   // The observer's changes appear in the rows in the same order, with the same values.
   for (const signal of ['DrivePosition', 'Status', 'Sensor1']) {
