@@ -21,7 +21,7 @@ const widget = (nodeId: string): string => `[id="nrdb-ui-widget-${nodeId}"]`;
 
 describe('browser: operator HMI on Dashboard 2.0 with realvirtual-sim', function () {
   this.timeout(120000);
-  const session = new EditorSession({ logName: 'dashboard-node-red.log', failureShot: 'dashboard-failure.png', readyType: 'ui-button', modules: ['@flowfuse/node-red-dashboard'] });
+  const session = new EditorSession({ logName: 'dashboard-node-red.log', failureShot: 'dashboard-failure.png', readyType: 'ui-button', modules: ['@flowfuse/node-red-dashboard', 'node-red-node-sqlite'] });
   let sim: SimProcess | null = null;
   let observer: RealvirtualClient | null = null;
   let dashboard: Page | null = null;
@@ -40,10 +40,32 @@ describe('browser: operator HMI on Dashboard 2.0 with realvirtual-sim', function
   const showsText = (nodeId: string, expected: string): Promise<unknown> =>
     (dashboard as Page).waitForFunction(([selector, value]) => (document.querySelector(selector)?.textContent ?? '').trim() === value, [`${widget(nodeId)} .nrdb-ui-text-value`, expected] as const, { timeout: UI_MS });
 
+  it('the historian examples import with every node valid (then are undone)', async function () {
+    await session.start();
+    for (const file of ['historian-sqlite.json', 'historian-postgres.json']) {
+      const flow = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'examples', file), 'utf8'));
+      const invalid = await session.page.evaluate((nodes) => {
+        RED.view.importNodes(nodes);
+        const found: string[] = [];
+        const check = (n: { type: string; id: string; valid?: boolean }): void => {
+          if (n.valid === false) found.push(`${n.type} ${n.id}`);
+        };
+        RED.nodes.eachConfig(check);
+        RED.nodes.eachNode(check);
+        const imported = RED.nodes.filterNodes({}).length;
+        RED.history.pop();
+        return { found, imported, left: RED.nodes.filterNodes({}).length };
+      }, flow);
+      assert.deepEqual(invalid.found, [], `${file}: nodes flagged invalid`);
+      assert.equal(invalid.imported, flow.filter((n: { type: string; z?: string }) => n.z).length, `${file}: every flow node imported`);
+      assert.equal(invalid.left, 0, `${file}: the import is undone`);
+    }
+    session.expectNoConsoleErrors();
+  });
+
   it('imports and deploys with every node valid; its realvirtual nodes connect to the simulator', async function () {
     sim = SimProcess.start(['--port', '0']);
     const port = await sim.listeningPort();
-    await session.start();
     const flow = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8')) as Array<{ id: string; type: string; [key: string]: unknown }>;
     for (const n of flow) if (n.type === 'realvirtual-connection') n.port = port;
     await session.page.evaluate((nodes) => RED.view.importNodes(nodes), flow);

@@ -74,7 +74,7 @@ describe('integrations: historian on PostgreSQL (function node with pg) with rea
     const read: ReadRows = async () => {
       const exists = await reader.query("SELECT to_regclass('signal_log') AS t");
       if (exists.rows[0].t === null) return [];
-      const { rows } = await reader.query('SELECT id, ts, session, direction, signal, value FROM signal_log ORDER BY ts, id');
+      const { rows } = await reader.query('SELECT id, ts, session, direction, signal, value FROM signal_log ORDER BY ts, seq');
       return rows.map((r): Row => ({ id: Number(r.id), ts: Number(r.ts), session: r.session, direction: r.direction, signal: r.signal, value: JSON.parse(r.value) }));
     };
     return { flow, port, read, loadedAt };

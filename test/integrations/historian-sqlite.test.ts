@@ -47,7 +47,7 @@ describe('integrations: historian on SQLite (node-red-node-sqlite) with realvirt
         reader.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'signal_log'", (error, tables) => {
           if (error) return reject(error);
           if (tables.length === 0) return resolve([]);
-          reader.all('SELECT id, ts, session, direction, signal, value FROM signal_log ORDER BY ts, id', (err, rows: Array<Omit<Row, 'value'> & { value: string }>) =>
+          reader.all('SELECT id, ts, session, direction, signal, value FROM signal_log ORDER BY ts, seq', (err, rows: Array<Omit<Row, 'value'> & { value: string }>) =>
             err ? reject(err) : resolve(rows.map((r) => ({ ...r, value: JSON.parse(r.value) }))),
           );
         }),

@@ -19,7 +19,7 @@ export interface Row {
   value: unknown;
 }
 
-/** Reads signal_log (value parsed from its JSON text), ordered by time (rows of one time by id). */
+/** Reads signal_log (value parsed from its JSON text), in the order of arrival (ts, then seq). */
 export type ReadRows = () => Promise<Row[]>;
 
 /** Each change of the conveyor, as a client of the simulator sees it: sent every tick, so one scene cycle apart at most. */
@@ -79,7 +79,7 @@ export async function checkRecords(flow: FlowNode[], prefix: string, simPort: nu
   assert.ok(rows.every((r) => loadedAt <= r.ts && r.ts <= readAt), `every time between the deploy (${loadedAt}) and the last read (${readAt})`);
   assert.equal(new Set(rows.map((r) => r.session)).size, 1, 'one session');
   const positions = sequence(rows, 'DrivePosition') as number[];
-  assert.ok(positions.every((p, i) => i === 0 || p > positions[i - 1]), `every DrivePosition row is a change, growing: ${positions}`);
+  assert.ok(positions.every((p, i) => i === 0 || p > positions[i - 1]), `every DrivePosition row is a change, growing: ${JSON.stringify(rows.map((r) => [r.id, r.ts, r.direction, r.signal, r.value]))}`);
   const on = rows.find((r) => r.direction === 'out' && r.signal === 'MotorOn' && r.value === true) as Row;
   const whileStopped = rows.filter((r) => r.signal === 'DrivePosition' && stopped.ts < r.ts && r.ts < on.ts);
   assert.deepEqual(whileStopped, [], 'the belt stood still from "Stopped" until the motor was switched on again');
