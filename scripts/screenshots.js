@@ -16,6 +16,7 @@ const CURATED = {
   'connection-import.png': '03-connection-client-import.png',
   'signal-picker.png': '04-realvirtual-in-picker.png',
   'minvr-flow.png': 'minvr-03-deployed.png',
+  'dashboard-hmi.png': 'dashboard-hmi.png',
 };
 
 const started = Date.now();

@@ -9,7 +9,7 @@ const { nodeBinary, nodeRed, version } = ensureNodeRed5();
 const nodeVersion = execFileSync(nodeBinary, ['--version']).toString().trim();
 console.log(`Node-RED ${version} on Node.js ${nodeVersion}`);
 const mocha = require.resolve('mocha/bin/mocha.js');
-const specs = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist/test/nodes/**/*.test.js'];
+const specs = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['dist/test/nodes/**/*.test.js', 'dist/test/integrations/**/*.test.js'];
 const result = spawnSync(nodeBinary, [mocha, '--no-config', '--timeout', '20000', ...specs], {
   cwd: root,
   stdio: 'inherit',

@@ -58,6 +58,7 @@ export class NodeRedProcess {
     readonly userDir: string,
     readonly port: number,
     private readonly logFile: string,
+    private readonly modules: string[] = [],
   ) {
     const keep = (chunk: Buffer): void => {
       this.output = (this.output + chunk.toString('utf8')).slice(-200000);
@@ -75,12 +76,23 @@ export class NodeRedProcess {
     return this.output;
   }
 
-  /** Starts Node-RED; its output is saved to test-artifacts/<logName> when it stops. */
-  static async start(logName = 'browser-node-red.log', runtime?: NodeRedRuntime): Promise<NodeRedProcess> {
+  /**
+   * Starts Node-RED; its output is saved to test-artifacts/<logName> when it stops. `runtime`: another
+   * Node-RED than the devDependency (Node-RED 5); `modules`: node packages (devDependencies) linked into
+   * its user dir beside this package.
+   */
+  static async start(logName = 'browser-node-red.log', runtime?: NodeRedRuntime, modules: string[] = []): Promise<NodeRedProcess> {
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-browser-nr-'));
     fs.mkdirSync(path.join(userDir, 'node_modules'));
     fs.symlinkSync(root, path.join(userDir, 'node_modules', PACKAGE), 'dir');
-    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-user', private: true, dependencies: { [PACKAGE]: '*' } }));
+    const dependencies: Record<string, string> = { [PACKAGE]: '*' };
+    for (const name of modules) {
+      const link = path.join(userDir, 'node_modules', name);
+      fs.mkdirSync(path.dirname(link), { recursive: true });
+      fs.symlinkSync(path.dirname(require.resolve(`${name}/package.json`)), link, 'dir');
+      dependencies[name] = '*';
+    }
+    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-user', private: true, dependencies }));
     fs.writeFileSync(path.join(userDir, 'flows.json'), '[]');
     const settings = {
       uiHost: '127.0.0.1',
@@ -99,7 +111,7 @@ export class NodeRedProcess {
       cwd: userDir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const red = new NodeRedProcess(child, userDir, port, path.join(ARTIFACTS, logName));
+    const red = new NodeRedProcess(child, userDir, port, path.join(ARTIFACTS, logName), modules);
     try {
       await red.waitUntilUp(30000);
     } catch (error) {
@@ -167,7 +179,8 @@ export class NodeRedProcess {
     }
     fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
     fs.writeFileSync(this.logFile, this.output);
-    fs.unlinkSync(path.join(this.userDir, 'node_modules', PACKAGE)); // the link first: never follow it into the repository
+    // The links first: never follow them into the repository.
+    for (const name of [PACKAGE, ...this.modules]) fs.unlinkSync(path.join(this.userDir, 'node_modules', name));
     fs.rmSync(this.userDir, { recursive: true, force: true });
   }
 }
@@ -181,6 +194,8 @@ export interface SessionOptions {
   readyType: string;
   /** Another Node-RED than the devDependency (Node-RED 5, see scripts/nr5.js). */
   runtime?: NodeRedRuntime;
+  /** Node packages (devDependencies) to install beside this one. */
+  modules?: string[];
 }
 
 /**
@@ -209,7 +224,7 @@ export class EditorSession {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); this test never downloads a browser`);
     fs.mkdirSync(SHOTS, { recursive: true });
     fs.rmSync(path.join(SHOTS, this.options.failureShot), { force: true }); // from an earlier failed run
-    this.red = await NodeRedProcess.start(this.options.logName, this.options.runtime);
+    this.red = await NodeRedProcess.start(this.options.logName, this.options.runtime, this.options.modules);
 
     this.profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-browser-profile-'));
     this.context = await chromium.launchPersistentContext(this.profileDir, {
