@@ -5,6 +5,7 @@ import { setOwn } from '../engine/realvirtual/record';
 import { SignalValue } from '../engine/realvirtual/values';
 import { ConnectionUser } from './lib/connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
+import { renameKeys, renamesOf } from './lib/signal-renames';
 import { connectionOf } from './lib/user';
 
 type OutputMode = 'changes' | 'state' | 'signal';
@@ -25,6 +26,10 @@ export = function register(RED: NodeAPI): void {
     const output: OutputMode = definition.output === 'state' || definition.output === 'signal' ? definition.output : 'changes';
     const names = splitList(typeof definition.signals === 'string' ? definition.signals : '');
     const filter = names.length > 0 ? new Set(names) : null;
+    const renames = renamesOf(node, definition);
+    if (renames === undefined) return;
+    /** The payload record under the external names of the rename table. */
+    const named = (record: SignalRecord): SignalRecord => (renames ? renameKeys(record, (name) => renames.toExternal(name)) : record);
     const connection = connectionOf(RED, node, definition);
     if (!connection) return;
     /** What this node last reported per signal: "changes" compares against it, so the first message reports all. */
@@ -106,7 +111,7 @@ export = function register(RED: NodeAPI): void {
           const all = connection.receivedValues();
           const state: SignalRecord = {};
           for (const name of Object.keys(all)) if (!filter || filter.has(name)) setOwn(state, name, all[name]);
-          node.send({ topic: 'realvirtual', payload: state, rv });
+          node.send({ topic: 'realvirtual', payload: named(state), rv });
           return;
         }
         if (count === 0) return;
@@ -121,10 +126,10 @@ export = function register(RED: NodeAPI): void {
               payload = values;
             }
           }
-          node.send({ topic: 'realvirtual', payload, rv });
+          node.send({ topic: 'realvirtual', payload: named(payload), rv });
           return;
         }
-        const messages: NodeMessage[] = entries!.map(([name, value]) => ({ topic: name, payload: value, rv: { ...rv } }));
+        const messages: NodeMessage[] = entries!.map(([name, value]) => ({ topic: renames ? renames.toExternal(name) : name, payload: value, rv: { ...rv } }));
         node.send([messages]);
       },
     };
