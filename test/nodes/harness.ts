@@ -103,8 +103,28 @@ const modules = NODE_TYPES.map((type) => {
 const HELPER_CORE_TYPES = new Set(['catch', 'status', 'complete']);
 
 /**
+ * The node packages among our devDependencies (node-red-contrib-modbus, …): node type → the
+ * .js file that registers it, found from each package's `node-red.nodes`.
+ */
+function devDependencyNodeFiles(): Map<string, string> {
+  const byType = new Map<string, string>();
+  const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+  for (const name of Object.keys(manifest.devDependencies ?? {})) {
+    const dir = path.join(repoRoot(), 'node_modules', name);
+    const packageFile = path.join(dir, 'package.json');
+    if (name === 'node-red' || !fs.existsSync(packageFile)) continue;
+    const nodes = (JSON.parse(fs.readFileSync(packageFile, 'utf8')) as { 'node-red'?: { nodes?: Record<string, string> } })['node-red']?.nodes ?? {};
+    for (const file of Object.values(nodes).map((relative) => path.join(dir, relative))) {
+      for (const match of fs.readFileSync(file, 'utf8').matchAll(/registerType\(\s*["']([^"']+)["']/g)) byType.set(match[1], file);
+    }
+  }
+  return byType;
+}
+
+/**
  * The runtime's own modules for core node types (inject, debug, function, mqtt…),
- * found by the types their .js files register in @node-red/nodes/core.
+ * found by the types their .js files register in @node-red/nodes/core, and those of the
+ * node packages among our devDependencies (Modbus, OPC UA) for the examples that use them.
  */
 export function coreModules(types: Iterable<string>): Array<(RED: any) => unknown> {
   const coreDir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json', { paths: [path.dirname(runtimePath)] })), 'core');
@@ -118,10 +138,12 @@ export function coreModules(types: Iterable<string>): Array<(RED: any) => unknow
     }
   }
   const files = new Set<string>();
+  let contributed: Map<string, string> | null = null;
   for (const type of types) {
     if (type === 'tab' || type === 'helper' || HELPER_CORE_TYPES.has(type) || NODE_TYPES.includes(type)) continue;
-    const file = byType.get(type);
-    if (!file) throw new Error(`no core module of Node-RED registers the node type ${JSON.stringify(type)}`);
+    if (!byType.has(type)) contributed = contributed ?? devDependencyNodeFiles();
+    const file = byType.get(type) ?? contributed?.get(type);
+    if (!file) throw new Error(`no core module of Node-RED (nor a node package among the devDependencies) registers the node type ${JSON.stringify(type)}`);
     files.add(file);
   }
   // eslint-disable-next-line @typescript-eslint/no-var-requires
