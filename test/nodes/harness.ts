@@ -121,6 +121,21 @@ function devDependencyNodeFiles(): Map<string, string> {
   return byType;
 }
 
+let configHome: string | null = null;
+
+/**
+ * Node packages that keep files in the user's configuration folder (node-red-contrib-opcua
+ * and node-opcua create their PKI there, found through XDG_CONFIG_HOME when they are first
+ * loaded) keep them in a temporary folder of this process, removed when it exits.
+ */
+function privateConfigHome(): void {
+  if (configHome) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-config-home-'));
+  configHome = dir;
+  process.env.XDG_CONFIG_HOME = dir;
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+}
+
 /**
  * The runtime's own modules for core node types (inject, debug, function, mqtt…),
  * found by the types their .js files register in @node-red/nodes/core, and those of the
@@ -139,6 +154,8 @@ export function coreModules(types: Iterable<string>): Array<(RED: any) => unknow
   }
   const files = new Set<string>();
   let contributed: Map<string, string> | null = null;
+  const usesContributed = [...types].some((type) => type !== 'tab' && type !== 'helper' && !HELPER_CORE_TYPES.has(type) && !NODE_TYPES.includes(type) && !byType.has(type));
+  if (usesContributed) privateConfigHome();
   for (const type of types) {
     if (type === 'tab' || type === 'helper' || HELPER_CORE_TYPES.has(type) || NODE_TYPES.includes(type)) continue;
     if (!byType.has(type)) contributed = contributed ?? devDependencyNodeFiles();
