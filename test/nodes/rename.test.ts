@@ -5,8 +5,11 @@
  * coded error. Flows without the property behave as before (the other node tests).
  */
 import assert from 'assert/strict';
+import fs from 'fs';
+import path from 'path';
 import { RealvirtualClient } from '../../engine';
 import { SignalRenames } from '../../nodes/lib/signal-renames';
+import { repoRoot } from '../repo';
 import { catchNode, connection, errorsOf, freePort, helperNode, Inbox, load, node, runtimeResources, statuses, TAB, until, user, waitForStatus, within } from './harness';
 
 const RENAMES = ['DriveSpeed = ns=1;s=Speed', 'Sensor1=plc/coil/0', '', '*=rv/*'].join('\n');
@@ -46,6 +49,23 @@ describe('nodes: rename table of realvirtual-in and realvirtual-out', function (
         assert.throws(() => SignalRenames.parse(text), (error: Error & { code?: string }) => error.code === 'ERR_INVALID_OPTION' && message.test(error.message), JSON.stringify(text));
       }
     });
+  });
+
+  it("the editor's validation (renameProblem in realvirtual-connection.html) accepts and rejects what the runtime does", () => {
+    const html = fs.readFileSync(path.join(repoRoot(), 'nodes', 'realvirtual-connection.html'), 'utf8');
+    const source = /function renameProblem\(text\) \{[\s\S]*?\n    \}\n/.exec(html);
+    assert.ok(source, 'realvirtual-connection.html defines renameProblem');
+    const renameProblem = new Function(`${source[0]}; return renameProblem;`)() as (text: unknown) => string | null;
+    const tables = [RENAMES, '', undefined, 'DriveSpeed', 'A=B\n=C', 'A=', '*=rv/*/*', 'A*=rv', 'A=x\nA=y', 'A=x\nB=x', '*=rv/*\n*=rv/*', '*=ns=1;s=*', ' A = B \r\n\nC=D'];
+    for (const text of tables) {
+      let runtimeAccepts = true;
+      try {
+        SignalRenames.parse(text);
+      } catch {
+        runtimeAccepts = false;
+      }
+      assert.equal(renameProblem(text) === null, runtimeAccepts, JSON.stringify(text));
+    }
   });
 
   async function serverFlow(extra: Array<ReturnType<typeof user>>): Promise<number> {
