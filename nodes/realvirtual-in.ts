@@ -5,6 +5,7 @@ import { hasOwn, setOwn } from '../engine/realvirtual/record';
 import { SignalValue } from '../engine/realvirtual/values';
 import { ConnectionUser } from './lib/connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
+import { renameKeys, renamesOf } from './lib/signal-renames';
 import { connectionOf } from './lib/user';
 
 type OutputMode = 'changes' | 'state' | 'signal';
@@ -23,8 +24,9 @@ function copyFirst(values: SignalRecord, names: readonly string[], count: number
  * up to date with each message's values and sent itself as msg.payload, so that a message
  * costs what changed, not the number of signals. The messages of one turn of the event
  * loop (a burst read from the socket at once) become one message, sent in the next turn.
+ * Its keys are the names of the node's rename table (`keyOf`).
  */
-function stateOutput(node: Node, filter: ReadonlySet<string> | null, receivedValues: () => SignalRecord) {
+function stateOutput(node: Node, filter: ReadonlySet<string> | null, receivedValues: () => SignalRecord, keyOf: (name: string) => string) {
   let record: SignalRecord | null = null;
   let rv: { type: DataEvent['type']; peer: DataEvent['peer'] } | null = null;
   let pending: NodeJS.Immediate | null = null;
@@ -43,14 +45,14 @@ function stateOutput(node: Node, filter: ReadonlySet<string> | null, receivedVal
         // Everything received so far (also before this node started), once; from now on only what changes.
         const all = receivedValues();
         record = {};
-        for (const name of filter ?? Object.keys(all)) if (hasOwn(all, name)) setOwn(record, name, all[name]);
+        for (const name of filter ?? Object.keys(all)) if (hasOwn(all, name)) setOwn(record, keyOf(name), all[name]);
       } else if (byFilter) {
-        for (const name of filter) if (hasOwn(values, name)) setOwn(record, name, values[name]);
+        for (const name of filter) if (hasOwn(values, name)) setOwn(record, keyOf(name), values[name]);
       } else {
         const list = signalValueList(values);
         for (let i = 0; i < names.length; i++) {
           const name = names[i];
-          if (!filter || filter.has(name)) setOwn(record, name, list !== undefined ? list[i] : values[name]);
+          if (!filter || filter.has(name)) setOwn(record, keyOf(name), list !== undefined ? list[i] : values[name]);
         }
       }
       rv = { type: event.type, peer: event.peer };
@@ -70,6 +72,10 @@ export = function register(RED: NodeAPI): void {
     const output: OutputMode = definition.output === 'state' || definition.output === 'signal' ? definition.output : 'changes';
     const names = splitList(typeof definition.signals === 'string' ? definition.signals : '');
     const filter = names.length > 0 ? new Set(names) : null;
+    const renames = renamesOf(node, definition);
+    if (renames === undefined) return;
+    /** The payload record under the external names of the rename table. */
+    const named = (record: SignalRecord): SignalRecord => (renames ? renameKeys(record, (name) => renames.toExternal(name)) : record);
     const connection = connectionOf(RED, node, definition);
     if (!connection) return;
     /** What this node last reported per signal: "changes" compares against it, so the first message reports all. */
@@ -96,7 +102,8 @@ export = function register(RED: NodeAPI): void {
       shapeWanted = [];
     };
 
-    const state = output === 'state' ? stateOutput(node, filter, () => connection.receivedValues()) : null;
+    const keyOf = renames ? (name: string): string => renames.toExternal(name) : (name: string): string => name;
+    const state = output === 'state' ? stateOutput(node, filter, () => connection.receivedValues(), keyOf) : null;
 
     const user: ConnectionUser = {
       node,
@@ -111,7 +118,6 @@ export = function register(RED: NodeAPI): void {
         // every signal of the message is reported, the message's own record serves.
         let changed: SignalRecord | null = null;
         let count = 0;
-        let touched = false;
         const values = event.values;
         const names = signalNames(values);
         const list = signalValueList(values);
@@ -123,14 +129,12 @@ export = function register(RED: NodeAPI): void {
           let report = false;
           if (byPosition) {
             if (shapeWanted[i]) {
-              touched = true;
               if (shapeLast[i] !== value) {
                 shapeLast[i] = value;
                 report = true;
               }
             }
           } else if (!filter || filter.has(name)) {
-            touched = true;
             if (lastKnown.get(name) !== value || !lastKnown.has(name)) {
               lastKnown.set(name, value);
               report = true;
@@ -164,10 +168,10 @@ export = function register(RED: NodeAPI): void {
               payload = values;
             }
           }
-          node.send({ topic: 'realvirtual', payload, rv });
+          node.send({ topic: 'realvirtual', payload: named(payload), rv });
           return;
         }
-        const messages: NodeMessage[] = entries!.map(([name, value]) => ({ topic: name, payload: value, rv: { ...rv } }));
+        const messages: NodeMessage[] = entries!.map(([name, value]) => ({ topic: renames ? renames.toExternal(name) : name, payload: value, rv: { ...rv } }));
         node.send([messages]);
       },
     };

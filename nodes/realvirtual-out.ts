@@ -1,5 +1,6 @@
 import { ConnectionUser } from './lib/connection';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
+import { renamesOf } from './lib/signal-renames';
 import { combineSignalErrors, connectionOf, InputErrors } from './lib/user';
 
 function isPrimitive(value: unknown): boolean {
@@ -11,6 +12,8 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, definition);
     const node = this;
     const signal = typeof definition.signal === 'string' ? definition.signal.trim() : '';
+    const renames = renamesOf(node, definition);
+    if (renames === undefined) return;
     const connection = connectionOf(RED, node, definition);
     if (!connection) return;
     const user: ConnectionUser = { node };
@@ -22,7 +25,7 @@ export = function register(RED: NodeAPI): void {
       if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) {
         values = payload as Record<string, unknown>;
       } else if (isPrimitive(payload) && typeof msg.topic === 'string' && msg.topic !== '') {
-        values = [[msg.topic, payload]];
+        values = [[renames ? renames.toRealvirtual(msg.topic) : msg.topic, payload]];
       } else if (isPrimitive(payload) && signal !== '') {
         values = [[signal, payload]];
       } else {
@@ -31,6 +34,10 @@ export = function register(RED: NodeAPI): void {
           : RED._('realvirtual-out.errors.bad-payload', { type: payload === null ? 'null' : Array.isArray(payload) ? 'array' : typeof payload });
         errors.fail(new Error(reason), done);
         return;
+      }
+      if (renames && !Array.isArray(values)) {
+        const record = values;
+        values = Object.keys(record).map((name): [string, unknown] => [renames.toRealvirtual(name), record[name]]);
       }
       errors.attempt(done, () => {
         const result = connection.write(values);

@@ -39,6 +39,12 @@ function editorValidators(): Record<string, (...args: unknown[]) => (value: unkn
 const validators = editorValidators();
 
 /** Runs a node's editor script with stand-ins for the editor globals (but the real validators) and captures registerType. */
+/** The script blocks of realvirtual-connection.html after its registration: the helpers every realvirtual dialog shares. */
+const sharedEditorScript = [...fs.readFileSync(path.join(root, 'nodes', 'realvirtual-connection.html'), 'utf8').matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)]
+  .slice(1)
+  .map((match) => match[1])
+  .join('\n');
+
 function registrationOf(type: string): Registration {
   const html = fs.readFileSync(path.join(root, 'nodes', `${type}.html`), 'utf8');
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
@@ -50,7 +56,8 @@ function registrationOf(type: string): Registration {
     validators,
     _: (key: string) => key,
   };
-  vm.runInNewContext(script[1], { RED, $: () => undefined });
+  // The realvirtual dialogs share helpers (window.RealvirtualEditor) that realvirtual-connection.html defines.
+  vm.runInNewContext(`${sharedEditorScript}\n${script[1]}`, { RED, $: () => undefined, window: {} });
   assert.equal(registrations.length, 1);
   return registrations[0];
 }
@@ -230,7 +237,8 @@ describe('editor', () => {
       };
       for (const key of ['allowedOrigins', 'maxClients', 'slowPeerTimeout']) assert.ok(added('realvirtual-connection').includes(key), key);
       for (const key of ['frameTimeout', 'autoReconnect', 'reconnectInterval']) assert.ok(added('minvr-connection').includes(key), key);
-      assert.deepEqual(added('realvirtual-out'), ['signal']);
+      assert.deepEqual(added('realvirtual-out'), ['signal', 'rename']);
+      assert.deepEqual(added('realvirtual-in'), ['rename']);
       for (const n of FIRST_CONTRACT_FLOW.filter((node) => node.type === 'realvirtual-connection')) {
         assert.deepEqual(readConnectionSettings(n), readConnectionSettings({ ...CONNECTION_DEFAULTS, ...n }), `${n.id} at run time`);
       }

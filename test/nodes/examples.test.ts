@@ -8,6 +8,7 @@ import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
 import { MinVRServer, RealvirtualServer } from '../../engine';
+import { OpcuaTestServer } from '../helpers/opcua-server';
 import { repoRoot } from '../repo';
 import { coreModules, errorsOf, FlowNode, freePort, helper, load, node, RedNode, sentBy, runtimeResources, until, waitForStatus, within } from './harness';
 
@@ -77,6 +78,12 @@ describe('nodes: example flows', function () {
         const urlPath = typeof client.path === 'string' && client.path !== '' ? client.path : undefined;
         const server = resources.add(new MinVRServer({ transport, host: '127.0.0.1', port: Number(client.port), path: urlPath }));
         await within(server.listen(), `a MinVR3 server for ${client.id}`);
+      }
+
+      // An OPC UA client's endpoint gets a real OPC UA server with the examples' conveyor variables.
+      for (const endpoint of flow.filter((n) => n.type === 'OpcUa-Endpoint')) {
+        const server = resources.add(await within(OpcuaTestServer.start(), `an OPC UA server for ${endpoint.id}`, 15000));
+        endpoint.endpoint = server.endpointUrl;
       }
 
       await load(flow, {}, coreModules(new Set(flow.map((n) => n.type))));

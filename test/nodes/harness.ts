@@ -103,8 +103,43 @@ const modules = NODE_TYPES.map((type) => {
 const HELPER_CORE_TYPES = new Set(['catch', 'status', 'complete']);
 
 /**
+ * The node packages among our devDependencies (node-red-contrib-modbus, …): node type → the
+ * .js file that registers it, found from each package's `node-red.nodes`.
+ */
+function devDependencyNodeFiles(): Map<string, string> {
+  const byType = new Map<string, string>();
+  const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+  for (const name of Object.keys(manifest.devDependencies ?? {})) {
+    const dir = path.join(repoRoot(), 'node_modules', name);
+    const packageFile = path.join(dir, 'package.json');
+    if (name === 'node-red' || !fs.existsSync(packageFile)) continue;
+    const nodes = (JSON.parse(fs.readFileSync(packageFile, 'utf8')) as { 'node-red'?: { nodes?: Record<string, string> } })['node-red']?.nodes ?? {};
+    for (const file of Object.values(nodes).map((relative) => path.join(dir, relative))) {
+      for (const match of fs.readFileSync(file, 'utf8').matchAll(/registerType\(\s*["']([^"']+)["']/g)) byType.set(match[1], file);
+    }
+  }
+  return byType;
+}
+
+let configHome: string | null = null;
+
+/**
+ * Node packages that keep files in the user's configuration folder (node-red-contrib-opcua
+ * and node-opcua create their PKI there, found through XDG_CONFIG_HOME when they are first
+ * loaded) keep them in a temporary folder of this process, removed when it exits.
+ */
+function privateConfigHome(): void {
+  if (configHome) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-config-home-'));
+  configHome = dir;
+  process.env.XDG_CONFIG_HOME = dir;
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+}
+
+/**
  * The runtime's own modules for core node types (inject, debug, function, mqtt…),
- * found by the types their .js files register in @node-red/nodes/core.
+ * found by the types their .js files register in @node-red/nodes/core, and those of the
+ * node packages among our devDependencies (Modbus, OPC UA) for the examples that use them.
  */
 export function coreModules(types: Iterable<string>): Array<(RED: any) => unknown> {
   const coreDir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json', { paths: [path.dirname(runtimePath)] })), 'core');
@@ -118,10 +153,14 @@ export function coreModules(types: Iterable<string>): Array<(RED: any) => unknow
     }
   }
   const files = new Set<string>();
+  let contributed: Map<string, string> | null = null;
+  const usesContributed = [...types].some((type) => type !== 'tab' && type !== 'helper' && !HELPER_CORE_TYPES.has(type) && !NODE_TYPES.includes(type) && !byType.has(type));
+  if (usesContributed) privateConfigHome();
   for (const type of types) {
     if (type === 'tab' || type === 'helper' || HELPER_CORE_TYPES.has(type) || NODE_TYPES.includes(type)) continue;
-    const file = byType.get(type);
-    if (!file) throw new Error(`no core module of Node-RED registers the node type ${JSON.stringify(type)}`);
+    if (!byType.has(type)) contributed = contributed ?? devDependencyNodeFiles();
+    const file = byType.get(type) ?? contributed?.get(type);
+    if (!file) throw new Error(`no core module of Node-RED (nor a node package among the devDependencies) registers the node type ${JSON.stringify(type)}`);
     files.add(file);
   }
   // eslint-disable-next-line @typescript-eslint/no-var-requires
