@@ -1,0 +1,109 @@
+import { RealvirtualError } from '../../../engine/errors';
+import { NodeAPI, RequestLike, ResponseLike } from '../red';
+import { DirectionFilter, MAX_SEARCH, MAX_WINDOW, Monitor, MonitorError, ViewQuery } from './monitor';
+import { allows, READ_PERMISSION, WRITE_PERMISSION } from './permissions';
+
+interface UserRequest extends RequestLike {
+  user?: { username?: string; permissions?: unknown };
+}
+
+const DIRECTIONS: readonly DirectionFilter[] = ['all', 'read', 'write'];
+/** The longest "changed recently" span: one day. */
+const MAX_RECENT_MS = 86400000;
+
+function invalid(message: string): MonitorError {
+  return new MonitorError('ERR_INVALID_FIELD', message, 400);
+}
+
+function text(body: Record<string, unknown>, key: string, max: number): string {
+  const value = body[key] ?? '';
+  if (typeof value !== 'string') throw invalid(`${key} must be a string`);
+  if (value.length > max) throw invalid(`${key} is longer than ${max} characters`);
+  return value;
+}
+
+function integer(body: Record<string, unknown>, key: string, min: number, max: number, fallback: number): number {
+  const value = body[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalid(`${key} must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+/** A view query from the editor, checked field by field. */
+export function readQuery(body: Record<string, unknown>): ViewQuery {
+  const direction = body.direction ?? 'all';
+  if (!DIRECTIONS.includes(direction as DirectionFilter)) throw invalid('direction must be "all", "read" or "write"');
+  return {
+    connection: text(body, 'connection', 100),
+    search: text(body, 'search', MAX_SEARCH),
+    direction: direction as DirectionFilter,
+    recentMs: integer(body, 'recentMs', 0, MAX_RECENT_MS, 0),
+    offset: integer(body, 'offset', 0, 10_000_000, 0),
+    limit: integer(body, 'limit', 1, MAX_WINDOW, 100),
+  };
+}
+
+/** The editor user's name as the log and the monitor show it. */
+export function userName(req: UserRequest): string {
+  const name = req.user?.username;
+  return typeof name === 'string' && name !== '' ? name : 'anonymous';
+}
+
+/** With adminAuth off every request may do everything (there is no req.user). */
+function mayWrite(req: UserRequest): boolean {
+  return req.user === undefined || allows(req.user.permissions, WRITE_PERMISSION);
+}
+
+/**
+ * The monitor's admin routes: watch (start, change or renew a view), unwatch, write and
+ * release. Viewing needs realvirtual.read, setting a value realvirtual.write.
+ */
+export function registerMonitorRoutes(RED: NodeAPI, monitor: Monitor): void {
+  const admin = RED.httpAdmin;
+  const auth = RED.auth;
+  if (!admin || !auth) return;
+  const bodyOf = (req: RequestLike): Record<string, unknown> => (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : {});
+  const handle =
+    (work: (req: UserRequest, body: Record<string, unknown>) => unknown) =>
+    (req: RequestLike, res: ResponseLike): void => {
+      try {
+        res.json(work(req as UserRequest, bodyOf(req)));
+      } catch (error) {
+        const failure = error as Error & { code?: string; status?: number };
+        const status = error instanceof MonitorError ? error.status : error instanceof RealvirtualError ? 400 : 500;
+        res.status(status).json({ ok: false, message: failure.message, code: failure.code });
+      }
+    };
+  admin.post(
+    '/realvirtual/monitor/watch',
+    auth.needsPermission(READ_PERMISSION),
+    handle((req, body) => {
+      const id = typeof body.watch === 'string' ? body.watch : undefined;
+      if (body.renew === true && id && monitor.renew(id, userName(req))) return { ok: true };
+      return monitor.watch(id, userName(req), readQuery(body), mayWrite(req));
+    }),
+  );
+  admin.post(
+    '/realvirtual/monitor/unwatch',
+    auth.needsPermission(READ_PERMISSION),
+    handle((req, body) => {
+      if (typeof body.watch === 'string') monitor.unwatch(body.watch, userName(req));
+      return { ok: true };
+    }),
+  );
+  admin.post(
+    '/realvirtual/monitor/write',
+    auth.needsPermission(WRITE_PERMISSION),
+    handle((req, body) => {
+      const connection = text(body, 'connection', 100);
+      const name = text(body, 'name', 10000);
+      if (!('value' in body)) throw invalid('value is missing');
+      if (body.hold !== undefined && typeof body.hold !== 'boolean') throw invalid('hold must be true or false');
+      return { ok: true, ...monitor.write(connection, name, body.value, userName(req), body.hold as boolean | undefined) };
+    }),
+  );
+  admin.post(
+    '/realvirtual/monitor/release',
+    auth.needsPermission(WRITE_PERMISSION),
+    handle((req, body) => ({ ok: true, released: monitor.release(text(body, 'connection', 100), text(body, 'name', 10000), userName(req)) })),
+  );
+}
