@@ -20,6 +20,8 @@ export const MAX_WATCHERS = 32;
 export const MAX_WINDOW = 500;
 /** Longest search text. */
 export const MAX_SEARCH = 200;
+/** Most names a view may be limited to (a realvirtual-in node's signals). */
+export const MAX_NAMES = 10000;
 
 export type DirectionFilter = 'all' | 'read' | 'write';
 
@@ -32,6 +34,8 @@ export interface ViewQuery {
   recentMs: number;
   offset: number;
   limit: number;
+  /** Only these names (a node's signals), or null for all. */
+  names: ReadonlySet<string> | null;
 }
 
 export interface ConnectionSummary {
@@ -357,6 +361,7 @@ export class Monitor {
       if (query.direction !== 'all' && row.direction !== query.direction) continue;
       if (since > 0 && row.at < since) continue;
       if (search !== '' && !row.lower.includes(search)) continue;
+      if (query.names !== null && !query.names.has(row.name)) continue;
       if (total >= query.offset && total < end) window.push(row);
       total++;
     }

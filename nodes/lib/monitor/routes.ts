@@ -1,6 +1,6 @@
 import { RealvirtualError } from '../../../engine/errors';
 import { NodeAPI, RequestLike, ResponseLike } from '../red';
-import { DirectionFilter, MAX_SEARCH, MAX_WINDOW, Monitor, MonitorError, ViewQuery } from './monitor';
+import { DirectionFilter, MAX_NAMES, MAX_SEARCH, MAX_WINDOW, Monitor, MonitorError, ViewQuery } from './monitor';
 import { allows, READ_PERMISSION, WRITE_PERMISSION } from './permissions';
 
 interface UserRequest extends RequestLike {
@@ -28,6 +28,12 @@ function integer(body: Record<string, unknown>, key: string, min: number, max: n
   return value;
 }
 
+function readNames(value: unknown): ReadonlySet<string> | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value) || value.length > MAX_NAMES || !value.every((name) => typeof name === 'string')) throw invalid(`names must be a list of at most ${MAX_NAMES} signal names`);
+  return new Set(value as string[]);
+}
+
 /** A view query from the editor, checked field by field. */
 export function readQuery(body: Record<string, unknown>): ViewQuery {
   const direction = body.direction ?? 'all';
@@ -39,6 +45,7 @@ export function readQuery(body: Record<string, unknown>): ViewQuery {
     recentMs: integer(body, 'recentMs', 0, MAX_RECENT_MS, 0),
     offset: integer(body, 'offset', 0, 10_000_000, 0),
     limit: integer(body, 'limit', 1, MAX_WINDOW, 100),
+    names: readNames(body.names),
   };
 }
 
