@@ -126,6 +126,8 @@ export interface MinVRRow {
   backgroundPercent: number;
 }
 
+import type { MonitorResult } from './monitor';
+
 export interface Target {
   id: string;
   text: string;
@@ -153,6 +155,8 @@ export interface Results {
   memory: MemoryResult | null;
   /** Absent in results written before the MinVR3 scenario existed. */
   minvr?: MinVRRow[];
+  /** Absent in results written before the signal monitor existed. */
+  monitor?: MonitorResult | null;
   targets: Target[];
   failures: Failure[];
 }
