@@ -9,7 +9,7 @@
   'use strict';
   if (!window.RED || !RED.sidebar || window.__realvirtualMonitor) return;
   window.__realvirtualMonitor = true;
-  var NS = 'node-red-contrib-realvirtual/realvirtual-connection:monitor.';
+  var NS = 'node-red-contrib-realvirtual/realvirtual-connection:realvirtual-connection.monitor.';
   function t(key, subs) { return RED._(NS + key, subs); }
   var ROW_HEIGHT = 26;
   var MARGIN_ROWS = 20;
@@ -292,14 +292,23 @@
 
   // "Show in monitor" in the edit dialog of the realvirtual nodes.
   var TYPES = ['realvirtual-connection', 'realvirtual-in', 'realvirtual-out', 'minvr-connection'];
-  RED.events.on('editor:open', function () {
+  // The event comes before the tray is shown: the button is added once its footer exists.
+  function addShowButton(node, attempt) {
     var tray = $('#red-ui-editor-stack .red-ui-tray').last();
-    var node = RED.editor.getEditStack ? RED.editor.getEditStack().slice(-1)[0] : null;
-    if (!node || TYPES.indexOf(node.type) === -1 || tray.find('.red-ui-rv-monitor-show').length) return;
+    var footer = tray.find('.red-ui-tray-footer-left').first();
+    if (footer.length === 0) {
+      if (attempt < 40) setTimeout(function () { addShowButton(node, attempt + 1); }, 25);
+      return;
+    }
+    if (footer.find('.red-ui-rv-monitor-show').length) return;
     $('<button type="button" class="red-ui-button red-ui-rv-monitor-show" style="margin-left:4px"><i class="fa fa-eye"></i> </button>')
       .append(document.createTextNode(t('showInMonitor')))
-      .appendTo(tray.find('.red-ui-tray-footer-left').first())
+      .appendTo(footer)
       .on('click', function () { showInMonitor(node); });
+  }
+  RED.events.on('editor:open', function () {
+    var node = RED.editor.getEditStack ? RED.editor.getEditStack().slice(-1)[0] : null;
+    if (node && TYPES.indexOf(node.type) !== -1) addShowButton(node, 0);
   });
 
   // "Show in monitor" in the workspace's context menu, for one selected realvirtual node.

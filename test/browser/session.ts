@@ -68,7 +68,7 @@ export class NodeRedProcess {
   }
 
   /** Starts Node-RED; its output is saved to test-artifacts/<logName> when it stops. */
-  static async start(logName = 'browser-node-red.log'): Promise<NodeRedProcess> {
+  static async start(logName = 'browser-node-red.log', extraSettings: Record<string, unknown> = {}): Promise<NodeRedProcess> {
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-browser-nr-'));
     fs.mkdirSync(path.join(userDir, 'node_modules'));
     fs.symlinkSync(root, path.join(userDir, 'node_modules', PACKAGE), 'dir');
@@ -83,6 +83,7 @@ export class NodeRedProcess {
       diagnostics: { enabled: false, ui: false },
       editorTheme: { tours: false, palette: { catalogues: [] } },
       logging: { console: { level: 'info', metrics: false, audit: false } },
+      ...extraSettings,
     };
     fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
     const port = await freePort();
@@ -104,7 +105,8 @@ export class NodeRedProcess {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`Node-RED exited while starting:\n${this.output}`);
-      if (this.output.includes('Started flows') && (await this.answers('settings'))) return;
+      // auth/login answers also with adminAuth on (settings then needs a login).
+      if (this.output.includes('Started flows') && (await this.answers('auth/login'))) return;
       if (Date.now() > deadline) throw new Error(`Node-RED did not start within ${timeoutMs} ms:\n${this.output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -170,6 +172,10 @@ export interface SessionOptions {
   failureShot: string;
   /** A palette node type whose presence means the editor has loaded. */
   readyType: string;
+  /** More Node-RED settings (e.g. adminAuth). */
+  settings?: Record<string, unknown>;
+  /** With adminAuth: who logs in to the editor first. */
+  login?: { username: string; password: string };
 }
 
 /**
@@ -198,7 +204,7 @@ export class EditorSession {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); this test never downloads a browser`);
     fs.mkdirSync(SHOTS, { recursive: true });
     fs.rmSync(path.join(SHOTS, this.options.failureShot), { force: true }); // from an earlier failed run
-    this.red = await NodeRedProcess.start(this.options.logName);
+    this.red = await NodeRedProcess.start(this.options.logName, this.options.settings);
 
     this.profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-browser-profile-'));
     this.context = await chromium.launchPersistentContext(this.profileDir, {
@@ -225,8 +231,21 @@ export class EditorSession {
     });
     page.on('pageerror', (error) => this.problems.push(`page error: ${error.message}`));
     await page.goto(base);
+    if (this.options.login) await this.logIn(this.options.login.username, this.options.login.password);
     await page.locator(`.red-ui-palette-node[data-palette-type="${this.options.readyType}"]`).waitFor({ state: 'attached', timeout: 30000 });
   }
+
+  /** Fills the editor's login dialog (adminAuth on) and waits until the editor has loaded. */
+  logIn = async (username: string, password: string): Promise<void> => {
+    const page = this.page;
+    await page.locator('#node-dialog-login-username').waitFor({ state: 'visible', timeout: 30000 });
+    await page.locator('#node-dialog-login-username').fill(username);
+    await page.locator('#node-dialog-login-password').fill(password);
+    await page.locator('#node-dialog-login-submit').click();
+    await page.locator(`.red-ui-palette-node[data-palette-type="${this.options.readyType}"]`).waitFor({ state: 'attached', timeout: 30000 });
+    // Before the login the editor asked for its settings and got the 401 that shows the login dialog.
+    for (let i = this.problems.length - 1; i >= this.problemsSeen; i--) if (/status of 401 .*\/settings\?_=\d+\)$/.test(this.problems[i])) this.problems.splice(i, 1);
+  };
 
   /** Closes Chromium and stops Node-RED (each even if the other fails); rethrows the first failure. */
   async close(): Promise<void> {

@@ -5,6 +5,8 @@ import { allows, READ_PERMISSION, WRITE_PERMISSION } from './permissions';
 
 interface UserRequest extends RequestLike {
   user?: { username?: string; permissions?: unknown };
+  /** The scope of the request's token (what Node-RED's own permission checks use). */
+  authInfo?: { scope?: unknown };
 }
 
 const DIRECTIONS: readonly DirectionFilter[] = ['all', 'read', 'write'];
@@ -57,7 +59,15 @@ export function userName(req: UserRequest): string {
 
 /** With adminAuth off every request may do everything (there is no req.user). */
 function mayWrite(req: UserRequest): boolean {
-  return req.user === undefined || allows(req.user.permissions, WRITE_PERMISSION);
+  return req.user === undefined || allows(req.authInfo?.scope ?? req.user.permissions, WRITE_PERMISSION);
+}
+
+/**
+ * Setting values needs realvirtual.write. The routes let Node-RED authenticate (and check
+ * realvirtual.read) and refuse a user who may only look with 403 and a coded reason.
+ */
+function requireWrite(req: UserRequest): void {
+  if (!mayWrite(req)) throw new MonitorError('ERR_FORBIDDEN', `setting values needs the ${WRITE_PERMISSION} permission`, 403);
 }
 
 /**
@@ -99,8 +109,9 @@ export function registerMonitorRoutes(RED: NodeAPI, monitor: Monitor): void {
   );
   admin.post(
     '/realvirtual/monitor/write',
-    auth.needsPermission(WRITE_PERMISSION),
+    auth.needsPermission(READ_PERMISSION),
     handle((req, body) => {
+      requireWrite(req);
       const connection = text(body, 'connection', 100);
       const name = text(body, 'name', 10000);
       if (!('value' in body)) throw invalid('value is missing');
@@ -110,7 +121,10 @@ export function registerMonitorRoutes(RED: NodeAPI, monitor: Monitor): void {
   );
   admin.post(
     '/realvirtual/monitor/release',
-    auth.needsPermission(WRITE_PERMISSION),
-    handle((req, body) => ({ ok: true, released: monitor.release(text(body, 'connection', 100), text(body, 'name', 10000), userName(req)) })),
+    auth.needsPermission(READ_PERMISSION),
+    handle((req, body) => {
+      requireWrite(req);
+      return { ok: true, released: monitor.release(text(body, 'connection', 100), text(body, 'name', 10000), userName(req)) };
+    }),
   );
 }
