@@ -28,9 +28,9 @@
   var pauseButton = $('<button type="button" class="red-ui-footer-button red-ui-rv-monitor-pause"><i class="fa fa-pause"></i></button>').appendTo(toolbar);
   var searchRow = $('<div class="red-ui-sidebar-header" style="flex:0 0 auto;display:flex;gap:4px;align-items:center"></div>').appendTo(content);
   var searchInput = $('<input type="text" class="red-ui-rv-monitor-search" style="flex:1 1 auto;min-width:0">').attr('placeholder', t('search')).appendTo(searchRow);
-  var directionSelect = $('<select class="red-ui-rv-monitor-direction" style="width:auto"></select>').appendTo(searchRow);
+  var directionSelect = $('<select class="red-ui-rv-monitor-direction" style="width:110px;flex:0 0 auto"></select>').appendTo(searchRow);
   ['all', 'read', 'write'].forEach(function (d) { $('<option>').val(d).text(t('direction.' + d)).appendTo(directionSelect); });
-  var recentButton = $('<button type="button" class="red-ui-footer-button-toggle single red-ui-rv-monitor-recent"></button>').text(t('recent')).attr('title', t('recentTip')).appendTo(searchRow);
+  var recentButton = $('<button type="button" class="red-ui-footer-button-toggle single red-ui-rv-monitor-recent" style="flex:0 0 auto"><i class="fa fa-clock-o"></i></button>').attr('title', t('recentTip')).attr('aria-label', t('recent')).appendTo(searchRow);
   var onlyBar = $('<div class="red-ui-rv-monitor-only" style="display:none;flex:0 0 auto;padding:2px 8px;background:var(--red-ui-secondary-background-selected,#eee)"></div>').appendTo(content);
   var headerBox = $('<div class="red-ui-rv-monitor-header" style="flex:0 0 auto;padding:4px 8px;font-size:12px;border-bottom:1px solid var(--red-ui-secondary-border-color,#ddd)"></div>').appendTo(content);
   var columns = $('<div class="red-ui-rv-monitor-columns" style="flex:0 0 auto;display:flex;font-size:11px;font-weight:bold;padding:2px 8px;color:var(--red-ui-secondary-text-color,#666)"></div>').appendTo(content);
@@ -42,7 +42,7 @@
   var empty = $('<div class="red-ui-rv-monitor-empty" style="padding:16px;color:var(--red-ui-secondary-text-color,#888);display:none"></div>').appendTo(content);
 
   function columnStyle(i) {
-    var widths = ['34%', '26%', '16%', '14%', '10%'];
+    var widths = ['30%', '24%', '22%', '15%', '9%'];
     return { display: 'inline-block', width: widths[i], overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', verticalAlign: 'middle' };
   }
 
@@ -211,7 +211,7 @@
     var name = row[1], type = row[2], held = row[8] === 1;
     state.editing = name;
     spacer.find('.red-ui-rv-monitor-editor').remove();
-    var box = $('<div class="red-ui-rv-monitor-editor" style="display:flex;gap:4px;align-items:center;padding:2px 0 4px 0">').appendTo(el);
+    var box = $('<div class="red-ui-rv-monitor-editor" style="display:flex;flex-wrap:wrap;gap:4px;align-items:center;padding:2px 0 4px 0;line-height:normal">').appendTo(el);
     el.css({ zIndex: 2, height: 'auto', boxShadow: '0 2px 6px rgba(0,0,0,0.2)' });
     var input;
     if (type === 'Bool') input = $('<input type="checkbox" class="red-ui-rv-monitor-input">').prop('checked', row[4] === true);
@@ -223,7 +223,7 @@
     var setButton = $('<button type="button" class="red-ui-button red-ui-button-small red-ui-rv-monitor-set">').text(t('set')).appendTo(box);
     var releaseButton = $('<button type="button" class="red-ui-button red-ui-button-small red-ui-rv-monitor-release">').text(t('release')).toggle(held).appendTo(box);
     var closeButton = $('<button type="button" class="red-ui-button red-ui-button-small"><i class="fa fa-times"></i></button>').appendTo(box);
-    var message = $('<span class="red-ui-rv-monitor-message" style="font-size:11px">').appendTo(box);
+    var message = $('<div class="red-ui-rv-monitor-message" style="font-size:11px;flex-basis:100%;color:var(--red-ui-text-color-error,#c00)">').appendTo(box);
     if (!state.canWrite) {
       box.find('input,button').not(closeButton).prop('disabled', true);
       message.text(t('noPermission'));

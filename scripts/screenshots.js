@@ -16,6 +16,9 @@ const CURATED = {
   'connection-import.png': '03-connection-client-import.png',
   'signal-picker.png': '04-realvirtual-in-picker.png',
   'minvr-flow.png': 'minvr-03-deployed.png',
+  'signal-monitor.png': 'monitor-01-tab.png',
+  'signal-monitor-force.png': 'monitor-02-force.png',
+  'signal-monitor-read-only.png': 'monitor-03-read-only.png',
 };
 
 const started = Date.now();

@@ -90,6 +90,16 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
   const row = (name: string): ReturnType<Page['locator']> => tab().locator(`.red-ui-rv-monitor-row[data-name="${name}"]`);
   const valueOf = async (name: string): Promise<string> => ((await row(name).locator('.red-ui-rv-monitor-value').textContent()) ?? '').replace(/^HOLD|^HALTEN/, '');
 
+  /** Wider, as users drag the sidebar for a watch table. */
+  async function widenSidebar(): Promise<void> {
+    const separator = await page.locator('#red-ui-sidebar-separator').boundingBox();
+    assert.ok(separator, 'the sidebar has a separator');
+    await page.mouse.move(separator.x + separator.width / 2, separator.y + separator.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(separator.x - 260, separator.y + separator.height / 2, { steps: 5 });
+    await page.mouse.up();
+  }
+
   async function openMonitor(): Promise<void> {
     await page.evaluate(() => RED.sidebar.show('realvirtual-monitor'));
     await tab().waitFor({ state: 'visible' });
@@ -98,6 +108,7 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
 
   it('shows the connection, its peer and every signal, with values changing live', async function () {
     await openMonitor();
+    await widenSidebar();
     await tab().locator('.red-ui-rv-monitor-connection option', { hasText: 'Conveyor' }).waitFor({ state: 'attached' });
     await tab().locator('.red-ui-rv-monitor-peer').first().waitFor({ state: 'visible' });
     assert.match((await tab().locator('.red-ui-rv-monitor-state').textContent()) ?? '', /client · connected · ws:\/\/127\.0\.0\.1:\d+\//);
@@ -201,6 +212,7 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
     await page.evaluate(() => RED.user.logout());
     await session.logIn('viewer', PASSWORD);
     await openMonitor();
+    await widenSidebar();
     const first = await valueOf('DrivePosition');
     await page.waitForFunction(
       (before) => document.querySelector('.red-ui-rv-monitor-row[data-name="DrivePosition"] .red-ui-rv-monitor-value')?.textContent !== before,
