@@ -316,15 +316,18 @@
     var showMenu = RED.contextMenu.show;
     RED.contextMenu.show = function (options) {
       var result = showMenu.apply(this, arguments);
-      var selection = RED.view.selection().nodes || [];
-      if (selection.length === 1 && TYPES.indexOf(selection[0].type) !== -1) {
+      var selection = (options && options.type === 'workspace' && RED.view.selection().nodes) || [];
+      var menu = $('#red-ui-workspace-context-menu');
+      if (selection.length === 1 && TYPES.indexOf(selection[0].type) !== -1 && menu.length) {
         var node = selection[0];
-        var menu = $('body > .red-ui-menu-dropdown').last();
-        var item = $('<li><a href="#" class="red-ui-rv-monitor-menu"><span class="red-ui-menu-label"></span></a></li>');
-        item.find('.red-ui-menu-label').text(t('showInMonitor'));
-        item.find('a').on('click', function (e) { e.preventDefault(); menu.remove(); showInMonitor(node); });
-        menu.find('ul').first().append('<li class="red-ui-menu-divider"></li>').append(item);
-        if (menu.find('ul').length === 0) menu.append(item);
+        var item = $('<li><a href="#" tabindex="-1" class="red-ui-rv-monitor-menu"><span class="red-ui-menu-label"><span></span></span></a></li>');
+        item.find('.red-ui-menu-label span').text(t('showInMonitor'));
+        item.find('a').on('click', function (e) {
+          e.preventDefault();
+          RED.contextMenu.hide();
+          showInMonitor(node);
+        });
+        menu.append('<li class="red-ui-menu-divider"></li>').append(item);
       }
       return result;
     };

@@ -193,7 +193,7 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
     expectNoConsoleErrors();
   });
 
-  it('"Show in monitor" in the edit dialog filters the tab to the node\'s signals', async function () {
+  it('"Show in monitor" in the edit dialog and the context menu filters the tab to the node\'s signals', async function () {
     await openEditDialog('mon.in', '#node-input-signals');
     await session.tray().locator('.red-ui-rv-monitor-show').click();
     await page.waitForFunction(
@@ -205,6 +205,18 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
     await closeTray('#node-dialog-cancel');
     await tab().locator('.red-ui-rv-monitor-only a').click();
     await row('DriveSpeed').waitFor({ state: 'visible' });
+    // The same from the workspace's context menu of the realvirtual-out node.
+    await page.evaluate(() => RED.view.select(''));
+    await page.locator('[id="mon.out"] .red-ui-flow-node').click();
+    await page.locator('[id="mon.out"] .red-ui-flow-node').click({ button: 'right' });
+    await page.locator('#red-ui-workspace-context-menu .red-ui-rv-monitor-menu').click();
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.red-ui-rv-monitor-row[data-name]')].map((r: any) => r.getAttribute('data-name')).join() === 'DriveSpeed',
+      undefined,
+      { timeout: UI_MS },
+    );
+    await tab().locator('.red-ui-rv-monitor-only a').click();
+    await row('DrivePosition').waitFor({ state: 'visible' });
     expectNoConsoleErrors();
   });
 
