@@ -6,6 +6,7 @@
  */
 import assert from 'assert/strict';
 import { RealvirtualServer } from '../../engine';
+import { MinVRServer } from '../../engine/minvr/server';
 import { Connection } from '../../nodes/lib/connection';
 import { allows } from '../../nodes/lib/monitor/permissions';
 import { TICK_MS } from '../../nodes/lib/monitor/monitor';
@@ -211,6 +212,57 @@ describe('nodes: the signal monitor (runtime side)', function () {
     assert.equal(released.body.released, true);
     node('out1').receive({ payload: 7 });
     await until(() => peer.values('read').DriveSpeed === 7, 'the flow sets the value again once released');
+  });
+
+  it('serves a window of 10,000 signals: each view gets only its rows, wherever it scrolls', async function () {
+    peer = resources.add(
+      new RealvirtualServer({
+        port: 0,
+        cycleMs: 10,
+        signals: Array.from({ length: 10000 }, (_, i) => ({ name: `S${String(i).padStart(5, '0')}`, type: 'Int' as const, direction: 'write' as const, value: i })),
+      }),
+    );
+    await peer.listen();
+    await load([TAB, connection({ mode: 'client', host: '127.0.0.1', port: peer.port, cycleMs: 10 }), user('in', 'in1', {})]);
+    const conn = (node('conn') as unknown as { connection: Connection }).connection;
+    await until(() => conn.engine?.table.size === 10000, 'the 10,000 signals');
+    const bottom = await watch({ offset: 9960, limit: 60 });
+    assert.equal(bottom.total, 10000);
+    assert.equal(bottom.rows!.length, 40, 'only the rows from the offset to the end');
+    assert.deepEqual([bottom.rows![0][0], bottom.rows![0][1]], [9960, 'S09960']);
+    assert.deepEqual([bottom.rows![39][0], bottom.rows![39][1], bottom.rows![39][4]], [9999, 'S09999', 9999]);
+    const log = new FrameLog(bottom.watch);
+    try {
+      // Every signal changes: the watcher is sent its 40 rows, never the other 9,960.
+      const all: Record<string, number> = {};
+      for (let i = 0; i < 10000; i++) all[`S${String(i).padStart(5, '0')}`] = i + 1;
+      peer.writeMany(all);
+      await until(() => log.rowsNamed('S09999').some((row) => row[4] === 10000), 'S09999 updated');
+      const sent = new Set(log.frames.flatMap((frame) => (frame.rows ?? []).map((row) => row[1])));
+      assert.ok([...sent].every((name) => name >= 'S09960'), 'only rows of the window');
+    } finally {
+      log.stop();
+    }
+  });
+
+  it('shows the last MinVR3 event per name with its type and data', async function () {
+    const server = resources.add(new MinVRServer({ port: 0 }));
+    await within(server.listen(), 'the MinVR3 server');
+    await load([TAB, { id: 'vr', type: 'minvr-connection', mode: 'client', port: server.port, reconnectInterval: 0.2 }, { id: 'vin', z: 'f1', type: 'minvr-in', x: 0, y: 0, connection: 'vr', wires: [[]] }]);
+    await until(() => server.status.clients === 1, 'the minvr-connection to connect');
+    const first = await post('/realvirtual/monitor/watch', { connection: 'vr', offset: 0, limit: 50 });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    watches.push(first.body.watch);
+    assert.equal(first.body.header.kind, 'minvr');
+    const log = new FrameLog(first.body.watch);
+    try {
+      server.send({ name: 'Head/Position', type: 'Vector3', data: { x: 1, y: 1.7, z: -3.25 } });
+      server.send({ name: 'Head/Position', type: 'Vector3', data: { x: 2, y: 1.7, z: -3.25 } });
+      server.send({ name: 'Trigger', type: 'Single', data: 0.5 });
+      await until(() => log.rowsNamed('Head/Position').some((row) => row[2] === 'Vector3' && row[4] === '{"x":2,"y":1.7,"z":-3.25}') && log.rowsNamed('Trigger').some((row) => row[2] === 'Single' && row[4] === '0.5'), 'the last event of each name');
+    } finally {
+      log.stop();
+    }
   });
 
   it('checks permissions as Node-RED does', function () {
