@@ -107,6 +107,8 @@ export class Monitor {
   private readonly sessions = new Map<string, { username: string; permissions: unknown }>();
   private timer: NodeJS.Timeout | null = null;
   private lastMeasure = 0;
+  /** The deployed connections, read once per tick (walking the flows is not free in a large one). */
+  private summaries: ConnectionSummary[] | null = null;
 
   constructor(private readonly RED: MonitorRED) {
     RED.events?.on('comms:connection-added', (event: { session?: string; user?: { username?: string; permissions?: unknown } }) => {
@@ -158,6 +160,7 @@ export class Monitor {
     watcher.sentConnections = '';
     this.startTicking();
     const now = Date.now();
+    this.summaries = null;
     this.syncWatched(now);
     const frame = this.frameFor(watcher, now) ?? { watch: watcher.id, seq: watcher.seq, now, connection: query.connection };
     frame.canWrite = canWrite;
@@ -217,6 +220,7 @@ export class Monitor {
   /** One tick: expired watchers go, the watched connections are read, every editor gets what changed. */
   tick(): void {
     const now = Date.now();
+    this.summaries = null;
     for (const [id, watcher] of this.watchers) if (watcher.leaseUntil < now) this.watchers.delete(id);
     if (this.watchers.size === 0) {
       this.stopAll();
@@ -285,9 +289,13 @@ export class Monitor {
     }
   }
 
+  private currentSummaries(): ConnectionSummary[] {
+    return (this.summaries ??= this.connections());
+  }
+
   private resolvedConnection(watcher: Watcher): string {
     if (watcher.query.connection && this.connectionOf(watcher.query.connection)) return watcher.query.connection;
-    const first = this.connections()[0];
+    const first = this.currentSummaries()[0];
     return first ? first.id : '';
   }
 
@@ -305,7 +313,7 @@ export class Monitor {
     const connectionId = this.resolvedConnection(watcher);
     const frame: MonitorFrame = { watch: watcher.id, seq: watcher.seq + 1, now, connection: connectionId };
     let changed = false;
-    const summaries = this.connections();
+    const summaries = this.currentSummaries();
     const summaryText = JSON.stringify(summaries);
     if (summaryText !== watcher.sentConnections) {
       watcher.sentConnections = summaryText;
