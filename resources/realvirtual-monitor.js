@@ -20,6 +20,7 @@
     watch: null, topic: null, connection: '', connections: [], header: null, total: 0, offset: 0,
     rows: {}, canWrite: false, paused: false, search: '', direction: 'all', recent: false, only: null,
     editing: null, renewTimer: null, requestTimer: null, queryId: 0,
+    gen: -1, seq: 0, inFlight: 0, early: [],
   };
 
   var content = $('<div class="red-ui-rv-monitor" style="position:relative;height:100%;display:flex;flex-direction:column"></div>');
@@ -79,14 +80,23 @@
 
   function sendView() {
     var id = ++state.queryId;
+    state.inFlight++;
+    state.early = [];
     post('watch', query()).done(function (frame) {
       if (id !== state.queryId) return;
       if (state.watch !== frame.watch) subscribe(frame.watch);
       state.canWrite = !!frame.canWrite;
       state.rows = {};
+      state.gen = frame.gen;
+      state.seq = frame.seq;
       apply(frame, true);
+      // Updates of this view that came over comms before this answer.
+      state.early.forEach(function (early) { if (early.gen === state.gen && early.seq > state.seq) { state.seq = early.seq; apply(early, false); } });
+      state.early = [];
     }).fail(function (xhr) {
       showEmpty((xhr.responseJSON && xhr.responseJSON.message) || t('unavailable'));
+    }).always(function () {
+      state.inFlight--;
     });
   }
 
@@ -99,6 +109,13 @@
 
   function onFrame(_topic, frame) {
     if (state.paused || !frame || frame.watch !== state.watch) return;
+    if (state.inFlight > 0) {
+      if (state.early.length < 50) state.early.push(frame);
+      return;
+    }
+    // A frame of an earlier view (still on its way when the view changed) is dropped.
+    if (frame.gen !== state.gen || frame.seq <= state.seq) return;
+    state.seq = frame.seq;
     apply(frame, false);
   }
 

@@ -12,6 +12,7 @@ import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
 import { Page } from 'playwright-core';
+import { RealvirtualServer } from '../../engine';
 import { SimProcess } from '../helpers/sim';
 import { within } from '../helpers/events';
 import { repoRoot } from '../repo';
@@ -49,6 +50,8 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
   const { expectNoConsoleErrors, expectProvokedError, shot, deploy, expectStatus, openEditDialog, closeTray } = session;
   let page: Page;
   let sim: SimProcess | undefined;
+  /** A peer with 10,000 signals, for scrolling. */
+  let large: RealvirtualServer | undefined;
 
   before(async function () {
     sim = SimProcess.start(['--port', '0']);
@@ -80,6 +83,7 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
     this.timeout(40000);
     await session.close().catch(() => undefined);
     if (sim) await sim.stop();
+    if (large) await within(large.close(), 'closing the large peer', 5000);
   });
 
   afterEach(async function () {
@@ -216,6 +220,42 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
       { timeout: UI_MS },
     );
     await tab().locator('.red-ui-rv-monitor-only a').click();
+    await row('DrivePosition').waitFor({ state: 'visible' });
+    expectNoConsoleErrors();
+  });
+
+  it('scrolls a connection of 10,000 signals, drawing only the rows in view', async function () {
+    large = new RealvirtualServer({
+      host: '127.0.0.1',
+      port: 0,
+      signals: Array.from({ length: 10000 }, (_, i) => ({ name: `Signal${String(i).padStart(5, '0')}`, type: 'Int' as const, direction: 'write' as const, value: i })),
+    });
+    await large.listen();
+    await page.evaluate((port) => {
+      const defaults = RED.nodes.getType('realvirtual-connection').defaults;
+      const conn: Record<string, unknown> = { id: 'mon.large', type: 'realvirtual-connection', name: 'Large', mode: 'client', host: '127.0.0.1', port };
+      for (const key of Object.keys(defaults)) if (!(key in conn)) conn[key] = defaults[key].value;
+      conn.signals = [];
+      RED.view.importNodes([conn, { id: 'mon.large.in', type: 'realvirtual-in', name: 'large', connection: 'mon.large', signals: '', output: 'changes', x: 200, y: 300, wires: [[]] }], { generateIds: false, addFlow: false, touchImport: true });
+      RED.nodes.dirty(true);
+    }, large.port);
+    await deploy();
+    await expectStatus('mon.large.in', 'green', 'dot', /connected/);
+    await tab().locator('.red-ui-rv-monitor-connection option', { hasText: 'Large' }).waitFor({ state: 'attached' });
+    await tab().locator('.red-ui-rv-monitor-connection').selectOption({ label: 'realvirtual: Large (connected)' });
+    await row('Signal00000').waitFor({ state: 'visible' });
+    const list = tab().locator('.red-ui-rv-monitor-list');
+    // To the middle, then to the end, as a dragged scroll bar does.
+    for (const target of ['Signal05000', 'Signal09999']) {
+      await list.evaluate((el: any, name: string) => {
+        el.scrollTop = (Number(name.slice(6)) - 2) * 26;
+      }, target);
+      await row(target).waitFor({ state: 'visible' });
+      assert.equal(await row(target).locator('.red-ui-rv-monitor-value').textContent(), String(Number(target.slice(6))));
+    }
+    const drawn = await tab().locator('.red-ui-rv-monitor-row').count();
+    assert.ok(drawn < 100, `only the rows in view are drawn: ${drawn}`);
+    await tab().locator('.red-ui-rv-monitor-connection').selectOption({ label: 'realvirtual: Conveyor (connected)' });
     await row('DrivePosition').waitFor({ state: 'visible' });
     expectNoConsoleErrors();
   });

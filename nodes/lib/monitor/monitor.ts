@@ -51,6 +51,8 @@ export type RowFrame = [number, string, string, string, unknown, number, string,
 /** What one editor is sent: everything on watch, then only what changed. */
 export interface MonitorFrame {
   watch: string;
+  /** Which view query the frame answers: a frame of an earlier query (still on its way over comms) is dropped. */
+  gen: number;
   seq: number;
   now: number;
   connection: string;
@@ -67,6 +69,7 @@ interface Watcher {
   user: string;
   query: ViewQuery;
   leaseUntil: number;
+  gen: number;
   seq: number;
   sentRows: Map<number, string>;
   sentTotal: number;
@@ -149,10 +152,11 @@ export class Monitor {
     if (watcher && watcher.user !== user) watcher = undefined;
     if (!watcher) {
       if (this.watchers.size >= MAX_WATCHERS) throw new MonitorError('ERR_TOO_MANY_WATCHERS', `at most ${MAX_WATCHERS} editors can watch at once`, 429);
-      watcher = { id: crypto.randomUUID(), user, query, leaseUntil: 0, seq: 0, sentRows: new Map(), sentTotal: -1, sentHeader: '', sentConnections: '', window: [] };
+      watcher = { id: crypto.randomUUID(), user, query, leaseUntil: 0, gen: 0, seq: 0, sentRows: new Map(), sentTotal: -1, sentHeader: '', sentConnections: '', window: [] };
       this.watchers.set(watcher.id, watcher);
     }
     watcher.query = query;
+    watcher.gen++;
     watcher.leaseUntil = Date.now() + LEASE_MS;
     watcher.sentRows.clear();
     watcher.sentTotal = -1;
@@ -162,7 +166,7 @@ export class Monitor {
     const now = Date.now();
     this.summaries = null;
     this.syncWatched(now);
-    const frame = this.frameFor(watcher, now) ?? { watch: watcher.id, seq: watcher.seq, now, connection: query.connection };
+    const frame = this.frameFor(watcher, now) ?? { watch: watcher.id, gen: watcher.gen, seq: watcher.seq, now, connection: query.connection };
     frame.canWrite = canWrite;
     this.updateVisible();
     return frame;
@@ -311,7 +315,7 @@ export class Monitor {
   /** What changed in one editor's view since it was last sent, or null for nothing. */
   private frameFor(watcher: Watcher, now: number): MonitorFrame | null {
     const connectionId = this.resolvedConnection(watcher);
-    const frame: MonitorFrame = { watch: watcher.id, seq: watcher.seq + 1, now, connection: connectionId };
+    const frame: MonitorFrame = { watch: watcher.id, gen: watcher.gen, seq: watcher.seq + 1, now, connection: connectionId };
     let changed = false;
     const summaries = this.currentSummaries();
     const summaryText = JSON.stringify(summaries);

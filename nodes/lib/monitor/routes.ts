@@ -95,7 +95,8 @@ export function registerMonitorRoutes(RED: NodeAPI, monitor: Monitor): void {
     auth.needsPermission(READ_PERMISSION),
     handle((req, body) => {
       const id = typeof body.watch === 'string' ? body.watch : undefined;
-      if (body.renew === true && id && monitor.renew(id, userName(req))) return { ok: true };
+      // A watch that has ended (lease over, Node-RED restarted) is not renewed: the editor then starts a new one.
+      if (body.renew === true) return { ok: id !== undefined && monitor.renew(id, userName(req)) };
       return monitor.watch(id, userName(req), readQuery(body), mayWrite(req));
     }),
   );
