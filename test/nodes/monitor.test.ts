@@ -96,6 +96,9 @@ describe('nodes: the signal monitor (runtime side)', function () {
     await post('/realvirtual/monitor/unwatch', { watch: first.watch });
     assert.equal(endpoint.listenerCount('data'), idle.data, 'no data listener once nobody watches');
     assert.equal(conn.writeObservers.size, idle.writes, 'no write observer once nobody watches');
+    const renewed = await post('/realvirtual/monitor/watch', { watch: first.watch, renew: true });
+    assert.deepEqual(renewed.body, { ok: false }, 'an ended watch is not renewed (nor a new one started)');
+    assert.equal(endpoint.listenerCount('data'), idle.data);
   });
 
   it('sends the full view on watch, then only changed rows, one frame per tick at most', async function () {
