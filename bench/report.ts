@@ -144,6 +144,7 @@ export interface StateRow {
   maxRss: number;
   backgroundPercent: number;
 }
+import type { MonitorResult } from './monitor';
 
 export interface Target {
   id: string;
@@ -174,6 +175,8 @@ export interface Results {
   minvr?: MinVRRow[];
   /** Absent in results written before the state scenario existed. */
   state?: StateRow[];
+  /** Absent in results written before the signal monitor existed. */
+  monitor?: MonitorResult | null;
   targets: Target[];
   failures: Failure[];
 }

@@ -4,7 +4,7 @@
  * a flow of Node-RED core nodes that speaks the protocol by hand (DIY, bench/flows/diy.json);
  * and MinVR3 VREvents/s over TCP JSON, the engine against a raw `net.Socket`.
  *
- *   node dist/bench/run.js [--quick] [--only=ingest,emit,latency,fanout,memory,minvr,state] [--sizes=10,1000]
+ *   node dist/bench/run.js [--quick] [--only=ingest,emit,latency,fanout,memory,minvr,state,monitor] [--sizes=10,1000]
  *                          [--variants=ws,engine,node,diy] [--cpu-prof[=dir]] [--report]
  *
  * --variants also picks the MinVR3 cases: ws = its raw net.Socket baselines, engine = the engine.
@@ -25,6 +25,7 @@ import path from 'path';
 import { repoRoot } from '../test/repo';
 import { delay, si, SIZES } from './common';
 import { Child } from './ipc';
+import { monitorCase, MONITOR_TARGET_PERCENT } from './monitor';
 import type { FanoutArgs, MinVRFloodArgs, MinVRSinkArgs, PingArgs, PingResult, StateFeedArgs } from './peer';
 import {
   BACKGROUND_LIMIT,
@@ -46,7 +47,7 @@ import {
 } from './report';
 import type { CaseSpec, Mark, MinVRVariant, SetupResult, StateVariant, Variant } from './subject';
 
-const SCENARIOS = ['ingest', 'emit', 'latency', 'fanout', 'memory', 'minvr', 'state'] as const;
+const SCENARIOS = ['ingest', 'emit', 'latency', 'fanout', 'memory', 'minvr', 'state', 'monitor'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Options {
@@ -671,6 +672,15 @@ function targets(results: Results): Target[] {
       pass: stateNode.cpuMsPerMessage * 10 <= stateCopy.cpuMsPerMessage,
     });
   }
+  const monitor = results.monitor;
+  if (monitor) {
+    list.push({
+      id: 'monitor-watch',
+      text: `signal monitor: one editor watching ${si(monitor.signals)} signals at ${monitor.hz} Hz costs < ${MONITOR_TARGET_PERCENT} % of one core`,
+      measured: `+${monitor.costPercent.toFixed(1)} % (${monitor.watchedPercent.toFixed(1)} % watched vs ${monitor.idleBeforePercent.toFixed(1)} / ${monitor.idleAfterPercent.toFixed(1)} % idle; ratio ${(monitor.watchedPercent / Math.max(0.1, (monitor.idleBeforePercent + monitor.idleAfterPercent) / 2)).toFixed(2)})`,
+      pass: monitor.costPercent < MONITOR_TARGET_PERCENT,
+    });
+  }
   return list;
 }
 
@@ -703,6 +713,7 @@ async function main(): Promise<void> {
     memory: null,
     minvr: [],
     state: [],
+    monitor: null,
     targets: [],
     failures: run.failures,
   };
@@ -751,6 +762,17 @@ async function main(): Promise<void> {
   if (options.only.has('state')) {
     console.log('\n7. state output');
     for (const variant of ['copy', 'node'] as const) keep(results.state!, await stateCase(run, variant));
+  }
+  if (options.only.has('monitor')) {
+    console.log('\n8. signal monitor');
+    try {
+      results.monitor = await monitorCase(options.quick ? 2000 : 5000);
+      const m = results.monitor;
+      console.log(`   Node-RED CPU: ${m.idleBeforePercent} % idle, ${m.watchedPercent} % with one editor watching, ${m.idleAfterPercent} % idle again: +${m.costPercent} % of one core (${m.framesPerSec} frames/s, ${si(m.bytesPerSec)} B/s to the editor; one signal changed ${m.signalChangesPerSec} times/s)`);
+    } catch (error) {
+      run.failures.push({ case: 'monitor', error: (error as Error).message });
+      console.log(`   broke: ${(error as Error).message}`);
+    }
   }
 
   results.seconds = (Date.now() - started) / 1000;

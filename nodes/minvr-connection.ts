@@ -1,4 +1,5 @@
 import { MinVRConnection } from './lib/minvr-connection';
+import { registerMonitor } from './lib/monitor';
 import { Node, NodeAPI, NodeDefinition } from './lib/red';
 
 interface MinVRConnectionNode extends Node {
@@ -14,4 +15,5 @@ export = function register(RED: NodeAPI): void {
     });
   }
   RED.nodes.registerType('minvr-connection', MinVRConnectionNode);
+  registerMonitor(RED);
 };

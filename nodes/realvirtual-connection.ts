@@ -1,5 +1,6 @@
 import { registerAdminEndpoints } from './lib/admin';
 import { Connection } from './lib/connection';
+import { registerMonitor } from './lib/monitor';
 import { Node, NodeAPI, NodeDefinition } from './lib/red';
 
 interface ConnectionNode extends Node {
@@ -17,4 +18,5 @@ export = function register(RED: NodeAPI): void {
   // The shared secret is a credential: stored apart from the flow (flows_cred.json, encrypted), never exported with it.
   RED.nodes.registerType('realvirtual-connection', RealvirtualConnectionNode, { credentials: { secret: { type: 'password' } } });
   registerAdminEndpoints(RED);
+  registerMonitor(RED);
 };

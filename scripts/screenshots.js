@@ -17,6 +17,9 @@ const CURATED = {
   'signal-picker.png': '04-realvirtual-in-picker.png',
   'minvr-flow.png': 'minvr-03-deployed.png',
   'dashboard-hmi.png': 'dashboard-hmi.png',
+  'signal-monitor.png': 'monitor-01-tab.png',
+  'signal-monitor-force.png': 'monitor-02-force.png',
+  'signal-monitor-read-only.png': 'monitor-03-read-only.png',
 };
 
 const started = Date.now();

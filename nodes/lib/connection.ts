@@ -10,6 +10,7 @@ import { PeerInfo } from '../../engine/realvirtual/session';
 import { WriteResult } from '../../engine/realvirtual/endpoint';
 import { Logger } from '../../engine/logger';
 import { ConfigStore } from './config-store';
+import { PeerLog } from './monitor/peers';
 import { CONNECTION_DEFAULTS, ConnectionSettings, Mode, readConnectionSettings } from './connection-settings';
 import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
 import { errorStatus, nodeStatusFor } from './status';
@@ -50,6 +51,10 @@ export class Connection {
   private readonly detach: Array<() => void> = [];
   /** The tls-config node id ("" = none): part of the target the edit dialog compares with the deployed one. */
   readonly tlsConfigId: string;
+  /** The open endpoint's peers, for the signal monitor. */
+  peerLog: PeerLog | null = null;
+  /** Told the names of every applied write and who wrote them ("flow", "editor:<user>"): the signal monitor, only while it needs to. */
+  readonly writeObservers = new Set<(applied: readonly string[], origin: string) => void>();
 
   constructor(
     private readonly node: Node,
@@ -142,8 +147,15 @@ export class Connection {
   }
 
   /** Applies values; returns what was applied and the per-signal errors. */
-  write(values: Record<string, unknown> | Array<[string, unknown]>): WriteResult {
-    return this.requireEndpoint().writeMany(values);
+  write(values: Record<string, unknown> | Array<[string, unknown]>, origin = 'flow'): WriteResult {
+    const result = this.requireEndpoint().writeMany(values);
+    if (this.writeObservers.size > 0) for (const observe of this.writeObservers) observe(result.applied, origin);
+    return result;
+  }
+
+  /** The open engine endpoint, or null: the signal monitor reads its table. */
+  get engine(): RealvirtualServer | RealvirtualClient | null {
+    return this.endpoint;
   }
 
   /** The last values received, for realvirtual-in's "state" output. */
@@ -251,6 +263,7 @@ export class Connection {
       return;
     }
     this.endpoint = endpoint;
+    this.peerLog = new PeerLog(endpoint);
     if (this.retained) endpoint.writeMany(this.retained);
     this.retained = null;
     this.listen(endpoint, 'status', (status: EndpointStatus) => this.setStatus(this.statusFor(endpoint, status)));

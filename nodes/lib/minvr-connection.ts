@@ -67,6 +67,11 @@ export class MinVRConnection {
     return this.endpoint ? this.endpoint.url : '';
   }
 
+  /** The open engine endpoint, or null: the signal monitor follows its events. */
+  get engine(): MinVREndpoint | null {
+    return this.endpoint;
+  }
+
   get peerCount(): number {
     return this.endpoint ? this.endpoint.status.clients : 0;
   }

@@ -49,6 +49,13 @@ export interface NodeRedRuntime {
 }
 
 /** Node-RED in a child process: a temp user dir, 127.0.0.1 and a free port. */
+/** How NodeRedProcess.start runs Node-RED (see there). */
+export interface NodeRedStartOptions {
+  runtime?: NodeRedRuntime;
+  modules?: string[];
+  settings?: Record<string, unknown>;
+}
+
 export class NodeRedProcess {
   private output = '';
   private exited: Promise<void>;
@@ -79,9 +86,10 @@ export class NodeRedProcess {
   /**
    * Starts Node-RED; its output is saved to test-artifacts/<logName> when it stops. `runtime`: another
    * Node-RED than the devDependency (Node-RED 5); `modules`: node packages (devDependencies) linked into
-   * its user dir beside this package.
+   * its user dir beside this package; `settings`: more Node-RED settings (e.g. adminAuth).
    */
-  static async start(logName = 'browser-node-red.log', runtime?: NodeRedRuntime, modules: string[] = []): Promise<NodeRedProcess> {
+  static async start(logName = 'browser-node-red.log', options: NodeRedStartOptions = {}): Promise<NodeRedProcess> {
+    const { runtime, modules = [], settings: extraSettings = {} } = options;
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-browser-nr-'));
     fs.mkdirSync(path.join(userDir, 'node_modules'));
     fs.symlinkSync(root, path.join(userDir, 'node_modules', PACKAGE), 'dir');
@@ -103,6 +111,7 @@ export class NodeRedProcess {
       diagnostics: { enabled: false, ui: false },
       editorTheme: { tours: false, palette: { catalogues: [] } },
       logging: { console: { level: 'info', metrics: false, audit: false } },
+      ...extraSettings,
     };
     fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
     const port = await freePort();
@@ -125,7 +134,8 @@ export class NodeRedProcess {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`Node-RED exited while starting:\n${this.output}`);
-      if (this.output.includes('Started flows') && (await this.answers('settings'))) return;
+      // auth/login answers also with adminAuth on (settings then needs a login).
+      if (this.output.includes('Started flows') && (await this.answers('auth/login'))) return;
       if (Date.now() > deadline) throw new Error(`Node-RED did not start within ${timeoutMs} ms:\n${this.output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -196,6 +206,10 @@ export interface SessionOptions {
   runtime?: NodeRedRuntime;
   /** Node packages (devDependencies) to install beside this one. */
   modules?: string[];
+  /** More Node-RED settings (e.g. adminAuth). */
+  settings?: Record<string, unknown>;
+  /** With adminAuth: who logs in to the editor first. */
+  login?: { username: string; password: string };
 }
 
 /**
@@ -224,7 +238,7 @@ export class EditorSession {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); this test never downloads a browser`);
     fs.mkdirSync(SHOTS, { recursive: true });
     fs.rmSync(path.join(SHOTS, this.options.failureShot), { force: true }); // from an earlier failed run
-    this.red = await NodeRedProcess.start(this.options.logName, this.options.runtime, this.options.modules);
+    this.red = await NodeRedProcess.start(this.options.logName, { runtime: this.options.runtime, modules: this.options.modules, settings: this.options.settings });
 
     this.profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-browser-profile-'));
     this.context = await chromium.launchPersistentContext(this.profileDir, {
@@ -251,8 +265,21 @@ export class EditorSession {
     });
     page.on('pageerror', (error) => this.problems.push(`page error: ${error.message}`));
     await page.goto(base);
+    if (this.options.login) await this.logIn(this.options.login.username, this.options.login.password);
     await page.locator(`.red-ui-palette-node[data-palette-type="${this.options.readyType}"]`).waitFor({ state: 'attached', timeout: 30000 });
   }
+
+  /** Fills the editor's login dialog (adminAuth on) and waits until the editor has loaded. */
+  logIn = async (username: string, password: string): Promise<void> => {
+    const page = this.page;
+    await page.locator('#node-dialog-login-username').waitFor({ state: 'visible', timeout: 30000 });
+    await page.locator('#node-dialog-login-username').fill(username);
+    await page.locator('#node-dialog-login-password').fill(password);
+    await page.locator('#node-dialog-login-submit').click();
+    await page.locator(`.red-ui-palette-node[data-palette-type="${this.options.readyType}"]`).waitFor({ state: 'attached', timeout: 30000 });
+    // Before the login the editor asked for its settings and got the 401 that shows the login dialog.
+    for (let i = this.problems.length - 1; i >= this.problemsSeen; i--) if (/status of 401 .*\/settings\?_=\d+\)$/.test(this.problems[i])) this.problems.splice(i, 1);
+  };
 
   /** Closes Chromium and stops Node-RED (each even if the other fails); rethrows the first failure. */
   async close(): Promise<void> {

@@ -160,7 +160,11 @@ describe('editor', () => {
       catalogs[path.basename(file, '.json')] = JSON.parse(fs.readFileSync(path.join(root, 'locales', 'en-US', file), 'utf8'));
     }
     const sources = fs.readdirSync(path.join(root, 'nodes')).filter((file) => file.endsWith('.ts'));
-    sources.push(...fs.readdirSync(path.join(root, 'nodes', 'lib')).map((file) => path.join('lib', file)));
+    for (const entry of fs.readdirSync(path.join(root, 'nodes', 'lib'), { withFileTypes: true })) {
+      if (entry.isFile()) sources.push(path.join('lib', entry.name));
+      // Modules grouped in a folder (lib/monitor/…).
+      else if (entry.isDirectory()) sources.push(...fs.readdirSync(path.join(root, 'nodes', 'lib', entry.name)).map((file) => path.join('lib', entry.name, file)));
+    }
     // The namespaces of shared messages, e.g. CONNECTION_NAMESPACE = 'node-red-contrib-realvirtual/realvirtual-connection'.
     const namespaces = new Map<string, string>();
     for (const file of sources) {

@@ -1,0 +1,223 @@
+/**
+ * The signal monitor's cost: a real Node-RED (a child process) with a server-mode
+ * realvirtual connection that a client feeds with 10,000 signals changing at 100 Hz.
+ * The CPU time of the Node-RED process is measured with nobody watching, with one editor
+ * watching (a comms WebSocket client subscribed to the monitor, as the sidebar tab does,
+ * renewing its watch), and with nobody watching again, in the same run; the cost of the
+ * watcher is the difference to the mean of the two idle windows.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import fs from 'fs';
+import http from 'http';
+import os from 'os';
+import path from 'path';
+import WebSocket from 'ws';
+import { encode, encodeSignals, SignalRecord } from '../engine/realvirtual/messages';
+import { freePort } from '../test/helpers/events';
+import { repoRoot } from '../test/repo';
+import { delay } from './common';
+
+export const MONITOR_SIGNALS = 10000;
+export const MONITOR_HZ = 100;
+/** The target: one watching editor costs less than this share of one core. */
+export const MONITOR_TARGET_PERCENT = 5;
+
+export interface MonitorResult {
+  signals: number;
+  hz: number;
+  windowMs: number;
+  /** CPU of the Node-RED process, % of one core. */
+  idleBeforePercent: number;
+  watchedPercent: number;
+  idleAfterPercent: number;
+  /** Watched minus the mean of the idle windows, % of one core. */
+  costPercent: number;
+  /** Frames and bytes the watcher received per second. */
+  framesPerSec: number;
+  bytesPerSec: number;
+  /** Changes per second of one signal as the monitor measured it: shows the feed really ran at `hz`. */
+  signalChangesPerSec: number;
+}
+
+const PACKAGE = 'node-red-contrib-realvirtual';
+
+/** Clock ticks of user + system CPU time of a process, from /proc. */
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+const TICKS_PER_SECOND = 100;
+
+async function cpuPercent(pid: number, windowMs: number): Promise<number> {
+  const t0 = Date.now();
+  const c0 = cpuTicks(pid);
+  await delay(windowMs);
+  const c1 = cpuTicks(pid);
+  return ((c1 - c0) / TICKS_PER_SECOND / ((Date.now() - t0) / 1000)) * 100;
+}
+
+function request(port: number, method: string, route: string, body?: unknown): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const req = http.request({ host: '127.0.0.1', port, method, path: route, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }, timeout: 10000 }, (res) => {
+      let answer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (answer += chunk));
+      res.on('end', () => {
+        try {
+          resolve(answer ? JSON.parse(answer) : null);
+        } catch (error) {
+          reject(new Error(`${method} ${route}: ${res.statusCode} ${answer.slice(0, 200)}`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${route} timed out`)));
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+async function startNodeRed(rvPort: number): Promise<{ child: ChildProcess; port: number; userDir: string }> {
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-bench-monitor-'));
+  fs.mkdirSync(path.join(userDir, 'node_modules'));
+  fs.symlinkSync(repoRoot(), path.join(userDir, 'node_modules', PACKAGE), 'dir');
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'bench', private: true, dependencies: { [PACKAGE]: '*' } }));
+  const flow = [
+    { id: 'tab', type: 'tab', label: 'monitor bench' },
+    { id: 'conn', type: 'realvirtual-connection', name: 'bench', mode: 'server', host: '127.0.0.1', port: rvPort, cycleMs: 10 },
+    { id: 'out', type: 'realvirtual-out', z: 'tab', connection: 'conn', signal: '', x: 100, y: 100, wires: [] },
+  ];
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
+  const settings = { uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: false, telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false }, logging: { console: { level: 'warn' } } };
+  fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
+  const port = await freePort();
+  const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], { cwd: userDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20000)));
+  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20000)));
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`Node-RED exited: ${output}`);
+    try {
+      await request(port, 'GET', '/settings');
+      return { child, port, userDir };
+    } catch {
+      if (Date.now() > deadline) throw new Error(`Node-RED did not start: ${output}`);
+      await delay(200);
+    }
+  }
+}
+
+async function stopNodeRed(child: ChildProcess, userDir: string): Promise<void> {
+  if (child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await Promise.race([exited, delay(8000)]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  fs.unlinkSync(path.join(userDir, 'node_modules', PACKAGE));
+  fs.rmSync(userDir, { recursive: true, force: true });
+}
+
+/** A watching editor: the comms socket the sidebar listens on, and its watch renewed as the tab does. */
+async function startWatcher(port: number): Promise<{ stop(): Promise<void>; frames: number; bytes: number; rate: number }> {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/comms`);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  const counts = { frames: 0, bytes: 0, rate: 0 };
+  socket.on('message', (data: Buffer) => {
+    counts.bytes += data.length;
+    for (const item of JSON.parse(data.toString()) as Array<{ topic: string; data: { rows?: Array<unknown[]> } }>) {
+      if (!item.topic.startsWith('realvirtual/monitor/')) continue;
+      counts.frames++;
+      for (const row of item.data.rows ?? []) if (typeof row[7] === 'number') counts.rate = row[7];
+    }
+  });
+  socket.send(JSON.stringify({ subscribe: 'realvirtual/monitor/#' }));
+  const frame = await request(port, 'POST', '/realvirtual/monitor/watch', { connection: 'conn', offset: 0, limit: 60 });
+  if (!frame || typeof frame.watch !== 'string') throw new Error(`the watch failed: ${JSON.stringify(frame).slice(0, 200)}`);
+  const renew = setInterval(() => void request(port, 'POST', '/realvirtual/monitor/watch', { watch: frame.watch, renew: true }).catch(() => undefined), 5000);
+  return {
+    get frames() {
+      return counts.frames;
+    },
+    get bytes() {
+      return counts.bytes;
+    },
+    get rate() {
+      return counts.rate;
+    },
+    async stop() {
+      clearInterval(renew);
+      await request(port, 'POST', '/realvirtual/monitor/unwatch', { watch: frame.watch });
+      socket.close();
+    },
+  };
+}
+
+export async function monitorCase(windowMs: number): Promise<MonitorResult> {
+  const rvPort = await freePort();
+  const red = await startNodeRed(rvPort);
+  // The feeder sends frames encoded beforehand, so that its own speed does not limit the rate.
+  const feeder = new WebSocket(`ws://127.0.0.1:${rvPort}/`);
+  let timer: NodeJS.Timeout | null = null;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      feeder.once('open', () => resolve());
+      feeder.once('error', reject);
+    });
+    feeder.on('message', () => undefined);
+    feeder.send(encode.init('bench-feeder'));
+    const names = Array.from({ length: MONITOR_SIGNALS }, (_, i) => `Signal${String(i).padStart(5, '0')}`);
+    const frames: string[] = [];
+    for (let step = 0; step < MONITOR_HZ; step++) {
+      const record: SignalRecord = {};
+      for (let i = 0; i < names.length; i++) record[names[i]] = step + i * 0.5;
+      frames.push(encodeSignals('data', record));
+    }
+    const started = Date.now();
+    let sent = 0;
+    timer = setInterval(() => {
+      const due = Math.floor(((Date.now() - started) * MONITOR_HZ) / 1000);
+      // Catch up after a late timer, but by a bounded number of frames.
+      for (let n = 0; sent < due && n < 5; n++, sent++) if (feeder.bufferedAmount < 8 * 1024 * 1024) feeder.send(frames[sent % frames.length]);
+      sent = Math.max(sent, due - 5);
+    }, 1000 / MONITOR_HZ / 2);
+    // Node-RED settles first: the first frames declare the 10,000 signals.
+    await delay(Math.max(3000, windowMs));
+    const idleBefore = await cpuPercent(red.child.pid!, windowMs);
+    const watcher = await startWatcher(red.port);
+    await delay(500);
+    const frames0 = watcher.frames;
+    const bytes0 = watcher.bytes;
+    const watched = await cpuPercent(red.child.pid!, windowMs);
+    const framesPerSec = ((watcher.frames - frames0) * 1000) / windowMs;
+    const bytesPerSec = ((watcher.bytes - bytes0) * 1000) / windowMs;
+    const signalChangesPerSec = watcher.rate;
+    await watcher.stop();
+    await delay(500);
+    const idleAfter = await cpuPercent(red.child.pid!, windowMs);
+    if (framesPerSec === 0) throw new Error('the watcher received no monitor frame');
+    const round = (n: number): number => Math.round(n * 10) / 10;
+    return {
+      signals: MONITOR_SIGNALS,
+      hz: MONITOR_HZ,
+      windowMs,
+      idleBeforePercent: round(idleBefore),
+      watchedPercent: round(watched),
+      idleAfterPercent: round(idleAfter),
+      costPercent: round(watched - (idleBefore + idleAfter) / 2),
+      framesPerSec: round(framesPerSec),
+      bytesPerSec: Math.round(bytesPerSec),
+      signalChangesPerSec,
+    };
+  } finally {
+    if (timer) clearInterval(timer);
+    feeder.close();
+    await stopNodeRed(red.child, red.userDir);
+  }
+}
