@@ -9,6 +9,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 import { repoRoot } from '../repo';
+import { ChildWatch } from './child-watch';
 import { freePort } from './events';
 
 const SCRIPT = path.join(repoRoot(), 'test', 'helpers', 'peers', 'modbus_plc.py');
@@ -24,19 +25,18 @@ export function modbusPlcProblem(): string | null {
 export type ModbusTable = 'co' | 'hr';
 
 export class ModbusPlc {
-  private output = '';
+  private readonly process: ChildWatch;
   private lines: string[] = [];
   private waiting: Array<(line: string) => void> = [];
-  private exited = false;
-  private readonly exit: Promise<void>;
 
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
   ) {
+    this.process = new ChildWatch(child, false);
     let partial = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.output += chunk;
+      this.process.note(chunk);
       const parts = (partial + chunk).split('\n');
       partial = parts.pop()!;
       for (const line of parts) {
@@ -44,18 +44,6 @@ export class ModbusPlc {
         if (waiter) waiter(line);
         else this.lines.push(line);
       }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
-    this.exit = new Promise((resolve) => {
-      child.once('error', (error) => {
-        this.output += `\n[spawn error] ${error.message}`;
-        this.exited = true;
-        resolve();
-      });
-      child.once('close', () => {
-        this.exited = true;
-        resolve();
-      });
     });
   }
 
@@ -68,7 +56,7 @@ export class ModbusPlc {
     const first = await plc.nextLine(timeoutMs, 'to listen');
     if (first !== `listening ${port}`) {
       await plc.close();
-      throw new Error(`the Modbus PLC did not start: ${first}\n${plc.output}`);
+      throw new Error(`the Modbus PLC did not start: ${first}\n${plc.process.output}`);
     }
     return plc;
   }
@@ -87,15 +75,11 @@ export class ModbusPlc {
 
   /** Closes stdin (the script then stops its server and exits); SIGKILL after 3 s. */
   async close(): Promise<void> {
-    if (this.exited) return;
-    this.child.stdin!.end();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-    await this.exit;
-    clearTimeout(timer);
+    await this.process.stop(() => this.child.stdin!.end(), 3000);
   }
 
   private command(line: string): Promise<string> {
-    if (this.exited) return Promise.reject(new Error(`the Modbus PLC exited:\n${this.output}`));
+    if (this.process.exited) return Promise.reject(new Error(`the Modbus PLC exited:\n${this.process.output}`));
     const answer = this.nextLine(5000, `to answer "${line}"`);
     this.child.stdin!.write(`${line}\n`);
     return answer;
@@ -107,18 +91,18 @@ export class ModbusPlc {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting = this.waiting.filter((waiter) => waiter !== take);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for the Modbus PLC ${what}:\n${this.output}`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for the Modbus PLC ${what}:\n${this.process.output}`));
       }, timeoutMs);
       const take = (line: string): void => {
         clearTimeout(timer);
         resolve(line);
       };
       this.waiting.push(take);
-      void this.exit.then(() => {
+      void this.process.exit.then(() => {
         if (!this.waiting.includes(take)) return;
         this.waiting = this.waiting.filter((waiter) => waiter !== take);
         clearTimeout(timer);
-        reject(new Error(`the Modbus PLC exited before ${what}:\n${this.output}`));
+        reject(new Error(`the Modbus PLC exited before ${what}:\n${this.process.output}`));
       });
     });
   }

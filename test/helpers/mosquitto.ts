@@ -7,6 +7,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { ChildWatch } from './child-watch';
 import { freePort, isListening } from './events';
 
 /** The mosquitto binary: Debian's /usr/sbin/mosquitto, else one on PATH; null if there is none. */
@@ -21,28 +22,14 @@ export function findMosquitto(): string | null {
 
 
 export class Mosquitto {
-  private output = '';
-  private exited = false;
-  private readonly exit: Promise<void>;
+  private readonly process: ChildWatch;
 
   private constructor(
     readonly child: ChildProcess,
     readonly port: number,
     private readonly dir: string,
   ) {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
-    this.exit = new Promise((resolve) => {
-      child.once('error', (error) => {
-        this.output += `\n[spawn error] ${error.message}`;
-        this.exited = true;
-        resolve();
-      });
-      child.once('close', () => {
-        this.exited = true;
-        resolve();
-      });
-    });
+    this.process = new ChildWatch(child);
   }
 
   /** Starts a broker on a free loopback port; resolves once it accepts TCP connections. */
@@ -56,14 +43,14 @@ export class Mosquitto {
     const broker = new Mosquitto(spawn(binary, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] }), port, dir);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (broker.exited) {
+      if (broker.process.exited) {
         broker.cleanup();
-        throw new Error(`mosquitto exited before it listened on 127.0.0.1:${port}:\n${broker.output}`);
+        throw new Error(`mosquitto exited before it listened on 127.0.0.1:${port}:\n${broker.process.output}`);
       }
       if (await isListening(port)) return broker;
       if (Date.now() > deadline) {
         await broker.close();
-        throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within ${timeoutMs} ms:\n${broker.output}`);
+        throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within ${timeoutMs} ms:\n${broker.process.output}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -75,12 +62,7 @@ export class Mosquitto {
 
   /** SIGTERM to its pid (SIGKILL after 3 s); resolves once it exited and its folder is gone. */
   async close(): Promise<void> {
-    if (!this.exited) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-      await this.exit;
-      clearTimeout(timer);
-    }
+    await this.process.stop('SIGTERM', 3000);
     this.cleanup();
   }
 

@@ -9,6 +9,7 @@ import { ChildProcess, spawn, spawnSync, SpawnSyncOptions } from 'child_process'
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { ChildWatch } from './child-watch';
 import { freePort, isListening } from './events';
 
 const USER = 'historian';
@@ -31,31 +32,14 @@ function serverUser(): { uid: number; gid: number } | undefined {
 }
 
 export class Postgres {
-  private output = '';
-  private exited = false;
-  private readonly exit: Promise<void>;
+  private readonly process: ChildWatch;
 
   private constructor(
     readonly child: ChildProcess,
     readonly port: number,
     private readonly dir: string,
   ) {
-    const keep = (chunk: string): void => {
-      this.output = (this.output + chunk).slice(-20000);
-    };
-    child.stdout?.setEncoding('utf8').on('data', keep);
-    child.stderr?.setEncoding('utf8').on('data', keep);
-    this.exit = new Promise((resolve) => {
-      child.once('error', (error) => {
-        this.output += `\n[spawn error] ${error.message}`;
-        this.exited = true;
-        resolve();
-      });
-      child.once('close', () => {
-        this.exited = true;
-        resolve();
-      });
-    });
+    this.process = new ChildWatch(child);
   }
 
   /** initdb, postgres on a free loopback port, then the role and database `historian`. */
@@ -82,9 +66,9 @@ export class Postgres {
       // It listens before it accepts connections (startup): pg_isready says when it does.
       const ready = (): boolean => spawnSync(path.join(bin, 'pg_isready'), ['-q', '-h', dir, '-p', String(port)], { timeout: 5000 }).status === 0;
       while (!(await isListening(port)) || !ready()) {
-        if (server.exited || Date.now() > deadline) {
+        if (server.process.exited || Date.now() > deadline) {
           await server.close();
-          throw new Error(`postgres did not listen on 127.0.0.1:${port} within ${timeoutMs} ms:\n${server.output}`);
+          throw new Error(`postgres did not listen on 127.0.0.1:${port} within ${timeoutMs} ms:\n${server.process.output}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -108,17 +92,12 @@ export class Postgres {
   }
 
   get log(): string {
-    return this.output;
+    return this.process.output;
   }
 
   /** SIGINT (PostgreSQL's fast shutdown: clients are disconnected) to its pid, SIGKILL after 5 s; removes its folder. */
   async close(): Promise<void> {
-    if (!this.exited) {
-      this.child.kill('SIGINT');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-      await this.exit;
-      clearTimeout(timer);
-    }
+    await this.process.stop('SIGINT', 5000);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
