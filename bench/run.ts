@@ -250,7 +250,8 @@ class Run {
     return best;
   }
 
-  private async windowOnce(subject: Child, peer: Child, windowMs: number): Promise<Measured> {
+  /** One window between two marks of both processes, with the machine's other load in it. */
+  async windowOnce(subject: Child, peer: Child, windowMs: number): Promise<Measured> {
     const busy0 = machineBusyMs();
     const own0 = process.cpuUsage();
     const [s0, p0] = await Promise.all([subject.call<Mark>('mark'), peer.call<PeerMark>('mark')]);
@@ -258,7 +259,7 @@ class Run {
     const [s1, p1] = await Promise.all([subject.call<Mark>('mark'), peer.call<PeerMark>('mark')]);
     const own = process.cpuUsage(own0);
     const busy = machineBusyMs() - busy0;
-    const result = { subject: delta(s0, s1), peer: delta(p0, p1) };
+    const result = { subject: delta(s0, s1), peer: delta(p0, p1), subjectMark: s1 };
     const foreign = busy - result.subject.cpuMs - result.peer.cpuMs - (own.user + own.system) / 1000;
     return { ...result, backgroundPercent: round(Math.max(0, (foreign / result.subject.seconds / 1000) * 100), 1) };
   }
@@ -267,6 +268,8 @@ class Run {
 interface Measured {
   subject: Delta;
   peer: Delta;
+  /** The subject's mark at the end of the window (its counters then). */
+  subjectMark: Mark;
   /** CPU used by other processes of the machine during the window, in % of one core. */
   backgroundPercent: number;
 }
@@ -542,15 +545,7 @@ async function stateCase(run: Run, variant: StateVariant): Promise<StateRow | nu
     await waitFor(subject, (c) => c.messages > 0, 'the state of the first frame', 60000);
     await delay(run.settings.warmupMs);
     await subject.call('start');
-    const busy0 = machineBusyMs();
-    const own0 = process.cpuUsage();
-    const [s0, p0] = await Promise.all([subject.call<Mark>('mark'), peer.call<PeerMark>('mark')]);
-    await delay(windowMs);
-    const [s1, p1] = await Promise.all([subject.call<Mark>('mark'), peer.call<PeerMark>('mark')]);
-    const own = process.cpuUsage(own0);
-    const s = delta(s0, s1);
-    const p = delta(p0, p1);
-    const foreign = machineBusyMs() - busy0 - s.cpuMs - p.cpuMs - (own.user + own.system) / 1000;
+    const { subject: s, peer: p, subjectMark: s1, backgroundPercent } = await run.windowOnce(subject, peer, windowMs);
     expect(s.counters.messages > 0, 'no state message in the measured window');
     expect(s1.counters.wrong === 0, `${s1.counters.wrong} state message(s) did not carry all ${STATE_SIGNALS} signals`);
     const row: StateRow = {
@@ -565,7 +560,7 @@ async function stateCase(run: Run, variant: StateVariant): Promise<StateRow | nu
       heapUsed: s1.memory.heapUsed,
       rss: s1.memory.rss,
       maxRss: s1.counters.maxRssBytes,
-      backgroundPercent: round(Math.max(0, (foreign / s.seconds / 1000) * 100), 1),
+      backgroundPercent,
     };
     console.log(
       `  ${label.padEnd(34)} ${row.framesPerSec} frames/s in, ${row.messagesPerSec} messages/s out, ${row.cpuMsPerMessage} ms CPU/message, cpu ${row.cpuPercent}%, loop delay p99 ${row.loopP99Ms} ms max ${row.loopMaxMs} ms, heap ${si(row.heapUsed)}B RSS ${si(row.rss)}B (peak ${si(row.maxRss)}B)`,
