@@ -63,6 +63,13 @@ async function withFreePorts(flow: FlowNode[], name: string): Promise<FlowNode[]
   return copy;
 }
 
+/**
+ * What the integration examples use besides this package (devDependencies), installed beside it as
+ * a user would: their node packages, and `pg`, which the PostgreSQL historian's function node loads
+ * (listed in the user directory's package.json, so that Node-RED finds it instead of installing it).
+ */
+const INTEGRATION_MODULES = ['@flowfuse/node-red-dashboard', 'node-red-node-sqlite', 'node-red-contrib-modbus', 'node-red-contrib-opcua', 'pg'];
+
 interface Target {
   label: string;
   logName: string;
@@ -98,7 +105,7 @@ for (const target of TARGETS) {
       const ids = flows.flatMap(({ flow }) => flow.map((n) => n.id));
       assert.equal(new Set(ids).size, ids.length, 'the imported flows share a node id');
       const runtime = target.runtime();
-      session = new EditorSession({ logName: target.logName, failureShot: target.failureShot, readyType: 'minvr-in', runtime });
+      session = new EditorSession({ logName: target.logName, failureShot: target.failureShot, readyType: 'minvr-in', runtime, modules: INTEGRATION_MODULES });
       await session.start();
     });
 

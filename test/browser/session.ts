@@ -119,6 +119,8 @@ export class NodeRedProcess {
     const child = spawn(node, [redScript, '--userDir', userDir, '--port', String(port)], {
       cwd: userDir,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Node packages that keep files in the user's config folder (the OPC UA client's PKI) keep them in the user dir.
+      env: { ...process.env, XDG_CONFIG_HOME: path.join(userDir, '.config') },
     });
     const red = new NodeRedProcess(child, userDir, port, path.join(ARTIFACTS, logName), modules);
     try {
