@@ -51,6 +51,16 @@ async function disconnectClients(): Promise<void> {
   );
 }
 
+/** The variables node-opcua's PKI sets in process.env (see node-opcua-pki's setEnv). */
+type OpensslEnvironment = { OPENSSL_CONF: string | undefined; RANDFILE: string | undefined };
+
+function restoreEnvironment(saved: OpensslEnvironment): void {
+  for (const name of ['OPENSSL_CONF', 'RANDFILE'] as const) {
+    if (saved[name] === undefined) delete process.env[name];
+    else process.env[name] = saved[name];
+  }
+}
+
 export class OpcuaTestServer {
   private constructor(
     private readonly server: OPCUAServer,
@@ -58,10 +68,12 @@ export class OpcuaTestServer {
     readonly port: number,
     private readonly types: Map<string, DataType>,
     private readonly managers: OPCUACertificateManager[],
+    private readonly environment: OpensslEnvironment,
   ) {}
 
   /** Starts the server with `variables` under an object "Conveyor" of the Objects folder. */
   static async start(variables: readonly OpcuaVariable[] = CONVEYOR_VARIABLES): Promise<OpcuaTestServer> {
+    const environment = { OPENSSL_CONF: process.env.OPENSSL_CONF, RANDFILE: process.env.RANDFILE };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-opcua-'));
     const port = await freePort();
     const managers = ['PKI', 'UserPKI'].map((name) => new OPCUACertificateManager({ name, rootFolder: path.join(dir, name), automaticallyAcceptUnknownCertificate: true }));
@@ -98,9 +110,10 @@ export class OpcuaTestServer {
       await server.shutdown().catch(() => undefined);
       await Promise.all(managers.map((manager) => manager.dispose()));
       fs.rmSync(dir, { recursive: true, force: true });
+      restoreEnvironment(environment);
       throw error;
     }
-    return new OpcuaTestServer(server, dir, port, new Map(variables.map((v) => [v.name, DataType[v.dataType]])), managers);
+    return new OpcuaTestServer(server, dir, port, new Map(variables.map((v) => [v.name, DataType[v.dataType]])), managers, environment);
   }
 
   get endpointUrl(): string {
@@ -120,12 +133,16 @@ export class OpcuaTestServer {
     this.variable(name).setValueFromSource({ dataType: this.types.get(name)!, value });
   }
 
-  /** Disconnects the process's OPC UA clients (see `clients`), then stops the server and removes its PKI. */
+  /**
+   * Disconnects the process's OPC UA clients (see `clients`), then stops the server, removes its
+   * PKI and gives back the OpenSSL variables node-opcua set process-wide for it.
+   */
   async close(): Promise<void> {
     await disconnectClients();
     await this.server.shutdown(0);
     await Promise.all(this.managers.map((manager) => manager.dispose()));
     fs.rmSync(this.dir, { recursive: true, force: true });
+    restoreEnvironment(this.environment);
   }
 
   private variable(name: string): UAVariable {

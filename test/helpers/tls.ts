@@ -20,9 +20,23 @@ export interface TlsMaterial {
   remove(): void;
 }
 
+/**
+ * The environment for openssl: OPENSSL_CONF and RANDFILE only when they name an existing file
+ * (another library in the same test process, node-opcua's PKI, sets them process-wide and may
+ * leave them naming a temporary file that is gone, or the text "undefined").
+ */
+function opensslEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['OPENSSL_CONF', 'RANDFILE']) {
+    const value = env[name];
+    if (value !== undefined && !fs.existsSync(value)) delete env[name];
+  }
+  return env;
+}
+
 function openssl(args: string[], cwd: string): void {
   try {
-    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: opensslEnvironment() });
   } catch (error) {
     const failure = error as Error & { code?: string; stderr?: Buffer };
     if (failure.code === 'ENOENT') throw new Error('openssl not found: install it (Debian: apt-get install openssl) to run the TLS tests');
