@@ -3,10 +3,14 @@
  * turning socket, TLS and `ws` errors into ConnectionErrors that say what to check.
  */
 import WebSocket from 'ws';
+import { Clock, systemClock, unrefTimer } from './clock';
 import { ConnectionError, ErrorCode, RealvirtualError } from './errors';
 
+/** What closeSocket needs of a `ws` socket. */
+export type ClosableSocket = Pick<WebSocket, 'readyState' | 'close' | 'terminate' | 'once'>;
+
 /** Starts a close handshake and makes sure the socket is gone within `graceMs` even if the peer never answers. */
-export function closeSocket(socket: WebSocket, code: number, reason: string, graceMs = 1000): void {
+export function closeSocket(socket: ClosableSocket, code: number, reason: string, graceMs = 1000, clock: Clock = systemClock): void {
   if (socket.readyState === WebSocket.CLOSED) return;
   if (socket.readyState === WebSocket.CONNECTING) {
     socket.terminate();
@@ -18,9 +22,9 @@ export function closeSocket(socket: WebSocket, code: number, reason: string, gra
     socket.terminate();
     return;
   }
-  const timer = setTimeout(() => socket.terminate(), graceMs);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
+  const timer = clock.setTimeout(() => socket.terminate(), graceMs);
+  unrefTimer(timer);
+  socket.once('close', () => clock.clearTimeout(timer));
 }
 
 /** True for an address only this machine can reach. */
