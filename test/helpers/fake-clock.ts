@@ -1,7 +1,7 @@
 /**
  * A clock for unit tests of the engine's timing: time stands still until the test calls
  * advance(ms), which runs every timer that falls due, in order of due time (then of
- * creation), each with now() at its due time. Nothing here waits for real time.
+ * creation), each with now() at its due time (or later, after stall). Nothing here waits for real time.
  */
 import { Clock, TimerHandle } from '../../engine/clock';
 
@@ -46,11 +46,18 @@ export class FakeClock implements Clock {
     for (let next = this.nextDue(target); next; next = this.nextDue(target)) {
       if (++runs > MAX_RUNS_PER_ADVANCE) throw new Error(`more than ${MAX_RUNS_PER_ADVANCE} timers ran within ${ms} ms: a timer keeps re-arming itself`);
       this.timers.delete(next.id);
-      this.time = next.at;
+      // An overdue timer (after stall) runs late, at the current time: time never goes back.
+      this.time = Math.max(this.time, next.at);
       next.callback();
     }
     this.time = target;
     return runs;
+  }
+
+  /** Moves time forward without running timers, as a blocked event loop does; the next advance runs what is overdue. */
+  stall(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`stall needs ms >= 0, got ${ms}`);
+    this.time += ms;
   }
 
   /** Runs timers until none is left, at most `limitMs` ahead; returns the time it ended at. */
