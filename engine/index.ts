@@ -36,6 +36,7 @@ export {
 export { PeerInfo } from './realvirtual/session';
 export { ExchangeStats } from './realvirtual/exchange';
 export { ConnectionLifecycle, Heartbeat, LinkState, LinkStatus, ReconnectOptions, backoffDelay } from './lifecycle';
+export { Clock, TimerHandle, systemClock } from './clock';
 export {
   RealvirtualError,
   ProtocolError,

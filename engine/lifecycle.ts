@@ -1,3 +1,4 @@
+import { Clock, systemClock, TimerHandle } from './clock';
 import { TypedEmitter } from './emitter';
 import { ConnectionError, ErrorCode, OptionError, RealvirtualError } from './errors';
 
@@ -85,19 +86,21 @@ export class ConnectionLifecycle extends TypedEmitter<LifecycleEvents> {
   private readonly dial: (handle: AttemptHandle) => Attempt;
   private readonly random: () => number;
   private current: { attempt: Attempt; handle: AttemptHandle & { stale: boolean } } | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly clock: Clock;
+  private retryTimer: TimerHandle | null = null;
   private attempts = 0;
   private closing: Promise<void> | null = null;
   private resolveClosed: (() => void) | null = null;
   private lastEmitted: { state: LinkState; code?: ErrorCode; cause?: string } | null = null;
   private statusValue: LinkStatus = { state: 'idle', attempts: 0 };
 
-  constructor(options: ReconnectOptions, dial: (handle: AttemptHandle) => Attempt, random: () => number = Math.random) {
+  constructor(options: ReconnectOptions, dial: (handle: AttemptHandle) => Attempt, random: () => number = Math.random, clock: Clock = systemClock) {
     super();
     checkReconnectOptions(options);
     this.options = { ...options };
     this.dial = dial;
     this.random = random;
+    this.clock = clock;
   }
 
   get status(): LinkStatus {
@@ -109,7 +112,7 @@ export class ConnectionLifecycle extends TypedEmitter<LifecycleEvents> {
   }
 
   start(): void {
-    if (this.closing || this.current || this.retryTimer) return;
+    if (this.closing || this.current || this.retryTimer !== null) return;
     // A new start (also after giving up) gets the full number of retries again.
     this.attempts = 0;
     this.setState({ state: 'connecting', attempts: this.attempts });
@@ -199,7 +202,7 @@ export class ConnectionLifecycle extends TypedEmitter<LifecycleEvents> {
     }
     const delay = backoffDelay(this.attempts, this.options, this.random);
     this.setState({ state: 'reconnecting', attempts: this.attempts, error: failure, retryInMs: delay });
-    this.retryTimer = setTimeout(() => this.attemptNow(), delay);
+    this.retryTimer = this.clock.setTimeout(() => this.attemptNow(), delay);
   }
 
   private finishClose(): void {
@@ -210,7 +213,7 @@ export class ConnectionLifecycle extends TypedEmitter<LifecycleEvents> {
   }
 
   private clearRetry(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = null;
   }
 
@@ -237,20 +240,21 @@ function causeCode(error: RealvirtualError | undefined): string | undefined {
  * is therefore found within two intervals.
  */
 export class Heartbeat {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private heard = true;
 
   constructor(
     private readonly intervalMs: number,
     private readonly ping: () => void,
     private readonly onTimeout: () => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(): void {
     this.stop();
     if (!(this.intervalMs > 0)) return;
     this.heard = true;
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.arm();
   }
 
   alive(): void {
@@ -258,17 +262,22 @@ export class Heartbeat {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }
 
+  private arm(): void {
+    this.timer = this.clock.setTimeout(() => this.tick(), this.intervalMs);
+  }
+
   private tick(): void {
+    this.timer = null;
     if (!this.heard) {
-      this.stop();
       this.onTimeout();
       return;
     }
     this.heard = false;
+    this.arm();
     this.ping();
   }
 }

@@ -1,3 +1,5 @@
+import { Clock, systemClock, TimerHandle, unrefTimer } from './clock';
+
 /**
  * Bounds how many log lines one source (a connection node's endpoint, with all its
  * peers) may cause: at most `lines` per `windowMs`. Lines over budget are counted, not
@@ -9,19 +11,19 @@ export class LogBudget {
   private windowStart = -Infinity;
   private used = 0;
   private suppressed = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private disposed = false;
 
   constructor(
     private readonly lines: number,
     private readonly windowMs: number,
     private readonly summary: (suppressed: number) => void = () => undefined,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** 'log' while within budget, 'quiet' over it (counted for the summary). */
   take(): 'log' | 'quiet' {
-    const now = this.now();
+    const now = this.clock.now();
     if (now - this.windowStart >= this.windowMs) {
       this.flush();
       this.windowStart = now;
@@ -32,15 +34,15 @@ export class LogBudget {
       return 'log';
     }
     if (this.suppressed++ === 0 && !this.disposed) {
-      this.timer = setTimeout(() => this.flush(), Math.max(0, this.windowStart + this.windowMs - now));
-      this.timer.unref();
+      this.timer = this.clock.setTimeout(() => this.flush(), Math.max(0, this.windowStart + this.windowMs - now));
+      unrefTimer(this.timer);
     }
     return 'quiet';
   }
 
   /** Writes the pending summary now, if any. */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
     const count = this.suppressed;
     this.suppressed = 0;
@@ -50,7 +52,7 @@ export class LogBudget {
   /** Drops the pending summary and its timer (the endpoint closed). */
   dispose(): void {
     this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
     this.suppressed = 0;
   }

@@ -2,11 +2,16 @@
  * Socket helpers shared by every protocol: closing a `ws` socket within a bounded time, and
  * turning socket, TLS and `ws` errors into ConnectionErrors that say what to check.
  */
+import { BlockList, isIPv4, isIPv6 } from 'net';
 import WebSocket from 'ws';
+import { Clock, systemClock, unrefTimer } from './clock';
 import { ConnectionError, ErrorCode, RealvirtualError } from './errors';
 
+/** What closeSocket needs of a `ws` socket. */
+export type ClosableSocket = Pick<WebSocket, 'readyState' | 'close' | 'terminate' | 'once'>;
+
 /** Starts a close handshake and makes sure the socket is gone within `graceMs` even if the peer never answers. */
-export function closeSocket(socket: WebSocket, code: number, reason: string, graceMs = 1000): void {
+export function closeSocket(socket: ClosableSocket, code: number, reason: string, graceMs = 1000, clock: Clock = systemClock): void {
   if (socket.readyState === WebSocket.CLOSED) return;
   if (socket.readyState === WebSocket.CONNECTING) {
     socket.terminate();
@@ -18,15 +23,25 @@ export function closeSocket(socket: WebSocket, code: number, reason: string, gra
     socket.terminate();
     return;
   }
-  const timer = setTimeout(() => socket.terminate(), graceMs);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
+  const timer = clock.setTimeout(() => socket.terminate(), graceMs);
+  unrefTimer(timer);
+  socket.once('close', () => clock.clearTimeout(timer));
 }
 
-/** True for an address only this machine can reach. */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * True for an address only this machine can reach: localhost, 127.0.0.0/8 and ::1, in any
+ * spelling (brackets, written out, IPv4-mapped). Only literal addresses count: a host name
+ * such as 127.example.com may resolve anywhere.
+ */
 export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase();
-  return h === 'localhost' || h === '::1' || h.startsWith('127.') || h.startsWith('::ffff:127.');
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost') return true;
+  if (isIPv4(h)) return LOOPBACK.check(h, 'ipv4');
+  return isIPv6(h) && LOOPBACK.check(h, 'ipv6');
 }
 
 const SYSTEM_ERRORS: Record<string, string> = {

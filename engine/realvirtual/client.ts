@@ -104,6 +104,8 @@ export class RealvirtualClient extends Endpoint {
         jitter: options.reconnectJitter ?? 0.2,
       },
       (handle) => this.dial(handle),
+      Math.random,
+      this.settings.clock,
     );
     this.lifecycle.on('state', (status) => this.onLinkState(status));
     this.lifecycle.on('attemptFailed', (error, attempt) => this.logger.debug(`attempt ${attempt} to ${this.url} failed: ${error.message}`));
@@ -235,10 +237,11 @@ export class RealvirtualClient extends Endpoint {
       this.heartbeatMs,
       () => socket.ping(),
       () => this.lifecycle.drop(new ConnectionError('ERR_HEARTBEAT_TIMEOUT', `${this.url} answered no ping within ${2 * this.heartbeatMs} ms (half-open connection): reconnecting`)),
+      this.settings.clock,
     );
     socket.on('open', () => {
       if (handle.stale) return;
-      peer = new Peer('server', this.peerName, socketLink(socket, () => (lastSendAt = Date.now())));
+      peer = new Peer('server', this.peerName, socketLink(socket, () => (lastSendAt = Date.now())), this.settings.clock);
       this.server = peer;
       handle.opened();
       this.sendText(peer, encode.init(this.clientName));

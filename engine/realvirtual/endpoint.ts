@@ -124,12 +124,13 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   private readonly remoteConfig: RemoteConfigMode;
   private statusValue: EndpointStatus = { state: 'idle', clients: 0 };
   /** One budget for the whole endpoint: many peers together cannot flood the log either. */
-  private readonly logBudget = new LogBudget(LOG_LINES_PER_MINUTE, LOG_WINDOW_MS, (count) => this.logger.warn(suppressedSummary(count, LOG_WINDOW_MS)));
+  private readonly logBudget: LogBudget;
 
   constructor(options: EndpointOptions & ConfigOptions) {
     super();
     this.settings = resolveEndpointOptions(options);
     this.logger = this.settings.logger;
+    this.logBudget = new LogBudget(LOG_LINES_PER_MINUTE, LOG_WINDOW_MS, (count) => this.logger.warn(suppressedSummary(count, LOG_WINDOW_MS)), this.settings.clock);
     const { maxSignals, maxTextBytes, maxNameLength, maxTableBytes } = this.settings;
     this.table.limits = { maxSignals, maxTextBytes, maxNameLength, maxTableBytes };
     for (const declaration of this.settings.signals) this.declareOrThrow(declaration);
@@ -137,7 +138,7 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
       slowPeer: (peer, slowForMs) => this.dropSlowPeer(peer, slowForMs),
       transitionsDropped: (name, dropped) =>
         this.report(new SignalError('ERR_INVALID_VALUE', name, `signal "${name}": transition queue full (${this.settings.maxTransitions}), dropped ${dropped} oldest value(s)`)),
-    });
+    }, this.settings.clock);
     this.configObject = { ...(options.config ?? {}), publishIntervalMs: this.settings.cycleMs };
     this.onConfigSet = options.onConfigSet;
     this.maxConfigBytes = checkNumber('maxConfigBytes', options.maxConfigBytes ?? DEFAULTS.maxConfigBytes, 1, true);

@@ -1,3 +1,4 @@
+import { Clock, systemClock, TimerHandle } from '../clock';
 import { encodeSignalList, encodeSignals, SignalRecord } from './messages';
 import { setOwn } from './record';
 import { Peer, SubscriptionGroup, subscriptionKey } from './session';
@@ -55,7 +56,7 @@ export class Exchange {
   private readonly transitions = new Map<string, SignalValue[]>();
   private writeVersion = 0;
   private peerCount = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   private lastFlush = 0;
   private closed = false;
   private flushing = false;
@@ -64,6 +65,7 @@ export class Exchange {
     private readonly table: SignalTable,
     private readonly options: ExchangeOptions,
     private readonly hooks: ExchangeHooks,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get cycleMs(): number {
@@ -77,8 +79,8 @@ export class Exchange {
 
   setCycleMs(cycleMs: number): void {
     this.options.cycleMs = cycleMs;
-    if (this.timer) {
-      clearTimeout(this.timer);
+    if (this.timer !== null) {
+      this.clock.clearTimeout(this.timer);
       this.timer = null;
       this.schedule();
     }
@@ -88,7 +90,7 @@ export class Exchange {
     this.peerCount++;
     this.join(peer, null);
     peer.needsFullState = true;
-    if (peer.quietUntil > Date.now()) {
+    if (peer.quietUntil > this.clock.now()) {
       this.armQuiet(peer);
       return;
     }
@@ -114,13 +116,13 @@ export class Exchange {
    */
   holdFullState(peer: Peer, ms: number): void {
     if (peer.quietUntil === 0 || !peer.group) return;
-    peer.quietUntil = Math.max(peer.quietUntil, Date.now() + ms);
+    peer.quietUntil = Math.max(peer.quietUntil, this.clock.now() + ms);
     this.armQuiet(peer);
   }
 
   private armQuiet(peer: Peer): void {
-    if (peer.quietTimer) clearTimeout(peer.quietTimer);
-    peer.quietTimer = setTimeout(() => this.releaseFullState(peer), Math.max(0, peer.quietUntil - Date.now()));
+    if (peer.quietTimer !== null) this.clock.clearTimeout(peer.quietTimer);
+    peer.quietTimer = this.clock.setTimeout(() => this.releaseFullState(peer), Math.max(0, peer.quietUntil - this.clock.now()));
   }
 
   /** The hold is over without a subscribe: the peer gets the full state with the next cycle. */
@@ -132,7 +134,7 @@ export class Exchange {
 
   private stopQuiet(peer: Peer): void {
     peer.quietUntil = 0;
-    if (peer.quietTimer) clearTimeout(peer.quietTimer);
+    if (peer.quietTimer !== null) this.clock.clearTimeout(peer.quietTimer);
     peer.quietTimer = null;
   }
 
@@ -197,13 +199,13 @@ export class Exchange {
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }
 
   /** Runs one cycle now (and more while transitions remain when cycleMs is 0). */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
     if (this.closed) return;
     this.flushing = true;
@@ -218,7 +220,7 @@ export class Exchange {
   }
 
   private flushOnce(): void {
-    this.lastFlush = Date.now();
+    this.lastFlush = this.clock.now();
     this.stats.cycles++;
     const cycle = this.takeCycleValues();
     for (const group of this.groups.values()) this.flushGroup(group, cycle);
@@ -234,9 +236,9 @@ export class Exchange {
   }
 
   private schedule(): void {
-    if (this.timer || this.closed || this.peerCount === 0) return;
-    const wait = Math.max(0, this.lastFlush + this.options.cycleMs - Date.now());
-    this.timer = setTimeout(() => this.flush(), wait);
+    if (this.timer !== null || this.closed || this.peerCount === 0) return;
+    const wait = Math.max(0, this.lastFlush + this.options.cycleMs - this.clock.now());
+    this.timer = this.clock.setTimeout(() => this.flush(), wait);
   }
 
   /** The value each dirty signal contributes to this cycle: its oldest queued transition, else its current value. */
@@ -265,7 +267,7 @@ export class Exchange {
   private flushGroup(group: SubscriptionGroup, cycle: SignalList): void {
     const delta = this.changesFor(group, cycle);
     let deltaFrame: Buffer | null = null;
-    const now = Date.now();
+    const now = this.clock.now();
     for (const peer of group.peers) {
       if (this.isBehind(peer, now)) continue;
       if (peer.needsFullState && peer.quietUntil !== 0) continue;

@@ -1,3 +1,4 @@
+import { Clock, systemClock } from '../clock';
 import { OptionError } from '../errors';
 import { Logger, silentLogger } from '../logger';
 import { DirectionRules, splitList } from './catalog';
@@ -38,6 +39,8 @@ export interface EndpointOptions extends Omit<DirectionRules, 'inputPatterns' | 
   /** Budget of the whole signal table in estimated bytes (names, texts, per-signal overhead). Default 64 MiB. */
   maxTableBytes?: number;
   logger?: Logger;
+  /** Time and timers of the cycle, the full-state hold, request timeouts, reconnects and heartbeats; default the real ones (tests pass a fake). */
+  clock?: Clock;
 }
 
 export interface ResolvedEndpointOptions {
@@ -59,6 +62,7 @@ export interface ResolvedEndpointOptions {
   outputPatterns: string[];
   defaultDirection: 'read' | 'write';
   logger: Logger;
+  clock: Clock;
 }
 
 export const DEFAULTS = {
@@ -125,6 +129,7 @@ export function resolveEndpointOptions(options: EndpointOptions): ResolvedEndpoi
     outputPatterns: splitList(options.outputPatterns),
     defaultDirection,
     logger: options.logger ?? silentLogger,
+    clock: options.clock ?? systemClock,
   };
 }
 

@@ -1,3 +1,4 @@
+import { Clock, systemClock, TimerHandle } from '../clock';
 import { ConnectionError, RealvirtualError, TimeoutError } from '../errors';
 
 export type RequestKind = 'import' | 'config_get' | 'config_set';
@@ -11,7 +12,7 @@ const ANSWER_NAME: Record<RequestKind, string> = {
 interface Pending<T> {
   resolve(value: T): void;
   reject(error: RealvirtualError): void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 /**
@@ -21,6 +22,8 @@ interface Pending<T> {
 export class PendingRequests {
   private readonly queues = new Map<RequestKind, Pending<unknown>[]>();
 
+  constructor(private readonly clock: Clock = systemClock) {}
+
   /** `peerName` is read when the request times out, so that a name from a late `init` is used. */
   wait<T>(kind: RequestKind, timeoutMs: number, peerName: () => string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -28,7 +31,7 @@ export class PendingRequests {
       const entry: Pending<unknown> = {
         resolve: resolve as (value: unknown) => void,
         reject,
-        timer: setTimeout(() => {
+        timer: this.clock.setTimeout(() => {
           const index = queue.indexOf(entry);
           if (index >= 0) queue.splice(index, 1);
           reject(new TimeoutError(`no ${ANSWER_NAME[kind]} from ${peerName()} within ${timeoutMs} ms`));
@@ -42,7 +45,7 @@ export class PendingRequests {
   settle(kind: RequestKind, value: unknown): boolean {
     const entry = this.queueOf(kind).shift();
     if (!entry) return false;
-    clearTimeout(entry.timer);
+    this.clock.clearTimeout(entry.timer);
     entry.resolve(value);
     return true;
   }
@@ -50,7 +53,7 @@ export class PendingRequests {
   rejectAll(reason: string): void {
     for (const [kind, queue] of this.queues) {
       for (const entry of queue.splice(0)) {
-        clearTimeout(entry.timer);
+        this.clock.clearTimeout(entry.timer);
         entry.reject(new ConnectionError('ERR_NOT_CONNECTED', `${ANSWER_NAME[kind]} never came: ${reason}`));
       }
     }

@@ -432,8 +432,8 @@ export class RealvirtualServer extends Endpoint {
 
   private accept(socket: WebSocket, req: http.IncomingMessage): void {
     const address = req.socket.remoteAddress ?? 'unknown';
-    const peer = new Peer(`client-${this.nextPeerNumber++}`, `${address}:${req.socket.remotePort ?? 0}`, socketLink(socket));
-    peer.quietUntil = this.subscribeWaitMs > 0 ? Date.now() + this.subscribeWaitMs : 0;
+    const peer = new Peer(`client-${this.nextPeerNumber++}`, `${address}:${req.socket.remotePort ?? 0}`, socketLink(socket), this.settings.clock);
+    peer.quietUntil = this.subscribeWaitMs > 0 ? this.settings.clock.now() + this.subscribeWaitMs : 0;
     this.sockets.set(peer, socket);
     this.awaitFirstMessage(peer, address);
     this.alive.add(socket);

@@ -1,3 +1,4 @@
+import { Clock, systemClock, TimerHandle } from '../clock';
 import { PendingRequests } from './requests';
 import { SignalValue } from './values';
 
@@ -50,7 +51,7 @@ export class Peer implements PeerInfo {
    * its init and our import_answer extend it (Exchange.holdFullState). 0 = not holding.
    */
   quietUntil = 0;
-  quietTimer: NodeJS.Timeout | null = null;
+  quietTimer: TimerHandle | null = null;
   /** Since when (ms) the peer's socket has been over the slow-peer threshold; 0 = keeping up. */
   slowSince = 0;
   /** Protocol versions above ours are warned about once per peer. */
@@ -58,14 +59,16 @@ export class Peer implements PeerInfo {
   /** Per-signal error keys already reported for this peer, so a bad peer cannot flood the log. */
   readonly reported = new Set<string>();
   /** Import and config requests waiting for this peer's answer. */
-  readonly requests = new PendingRequests();
+  readonly requests: PendingRequests;
 
   constructor(
     readonly id: string,
     name: string,
     readonly link: PeerLink,
+    clock: Clock = systemClock,
   ) {
     this.name = name;
+    this.requests = new PendingRequests(clock);
   }
 
   get info(): PeerInfo {

@@ -8,6 +8,7 @@
  */
 import assert from 'assert/strict';
 import { RealvirtualClient, RealvirtualServer, SignalError } from '../../engine';
+import { systemClock } from '../../engine/clock';
 import { LogBudget, printable } from '../../engine/log-budget';
 import { MAX_REJECTED_LISTED } from '../../engine/realvirtual/messages';
 import { signalBytes } from '../../engine/realvirtual/signals';
@@ -289,7 +290,7 @@ describe('engine: limits of what one peer may store or cost', function () {
   it('LogBudget: over budget it is quiet, then one summary line when the window ends or before the next line', function () {
     let now = 0;
     const summaries: number[] = [];
-    const budget = new LogBudget(3, 1000, (count) => summaries.push(count), () => now);
+    const budget = new LogBudget(3, 1000, (count) => summaries.push(count), { ...systemClock, now: () => now });
     const verdicts = Array.from({ length: 10 }, () => budget.take());
     assert.deepEqual(verdicts, ['log', 'log', 'log', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet', 'quiet']);
     assert.deepEqual(summaries, []);
