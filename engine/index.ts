@@ -18,6 +18,17 @@ export {
   WriteResult,
 } from './realvirtual/endpoint';
 export { EndpointOptions, DEFAULTS, normalizePath } from './realvirtual/options';
+export {
+  RemoteConfigMode,
+  REMOTE_CONFIG_MODES,
+  MAX_CONFIG_KEYS,
+  MIN_CYCLE_MS,
+  MAX_CYCLE_MS,
+  isRemoteConfigMode,
+  isValidCycleMs,
+  checkCycleMs,
+  checkConfig,
+} from './realvirtual/config-rules';
 export { SignalTable, Signal, SignalDeclaration, SignalUpdate, Direction, realvirtualType, isDirection } from './realvirtual/signals';
 export { ValueType, SignalValue, VALUE_TYPES, coerceValue, inferValueType, isValueType, isSignalValue, defaultValue } from './realvirtual/values';
 export { ImportedSignal, DirectionRules, importCatalog, splitList } from './realvirtual/catalog';
@@ -69,3 +80,4 @@ export {
   isUnknownEvent,
 } from './minvr/events';
 export { DEFAULT_MAX_FRAME, FrameDecoder, FrameResult, OutgoingEvent, encodeFrame, frameJson } from './minvr/framing';
+export * as internals from './internals';

@@ -8,7 +8,7 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { RealvirtualError } from '../engine/errors';
+import { RealvirtualError } from '../engine';
 import { DEFAULT_SETTINGS, SCENE_SIGNALS } from './scene';
 import { Simulator, SimulatorMode } from './simulator';
 

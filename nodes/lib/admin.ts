@@ -1,8 +1,5 @@
 import net from 'net';
-import { ConnectionError, OptionError, RealvirtualError, TimeoutError } from '../../engine/errors';
-import { ImportResult } from '../../engine/realvirtual/endpoint';
-import { ClientOptions, RealvirtualClient } from '../../engine/realvirtual/client';
-import { normalizePath } from '../../engine/realvirtual/options';
+import { ClientOptions, ConnectionError, ImportResult, normalizePath, OptionError, RealvirtualClient, RealvirtualError, TimeoutError } from '../../engine';
 import { Connection } from './connection';
 import { ConnectionSettings, readConnectionSettings } from './connection-settings';
 import { NodeAPI, RequestLike, ResponseLike } from './red';

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'crypto';
 import fs from 'fs';
 import path from 'path';
-import { ConfigError } from '../../engine/errors';
-import { checkConfig, isValidCycleMs } from '../../engine/realvirtual/config-rules';
-import { ConfigObject } from '../../engine/realvirtual/messages';
-import { isPlainObject } from '../../engine/realvirtual/record';
+import { checkConfig, ConfigError, ConfigObject, internals, isValidCycleMs } from '../../engine';
+
+const { isPlainObject } = internals;
 
 interface StoredConfig {
   /** The cycleMs deployed when the file was written: a different deployed value overrides a remote one. */

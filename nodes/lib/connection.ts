@@ -1,19 +1,11 @@
-import { escapeUnprintable } from '../../engine/log-budget';
-import { ConfigResult, DataEvent, Endpoint, EndpointStatus, ImportResult } from '../../engine/realvirtual/endpoint';
-import { ConnectionError, OptionError, RealvirtualError, SignalError } from '../../engine/errors';
-import { ImportedSignal } from '../../engine/realvirtual/catalog';
-import { RealvirtualClient } from '../../engine/realvirtual/client';
-import { ConfigObject, SignalRecord } from '../../engine/realvirtual/messages';
-import { RealvirtualServer, ServerTlsOptions } from '../../engine/realvirtual/server';
-import { realvirtualType } from '../../engine/realvirtual/signals';
-import { PeerInfo } from '../../engine/realvirtual/session';
-import { WriteResult } from '../../engine/realvirtual/endpoint';
-import { Logger } from '../../engine/logger';
+import { ConfigObject, ConfigResult, ConnectionError, DataEvent, Endpoint, EndpointStatus, ImportedSignal, ImportResult, internals, Logger, OptionError, PeerInfo, RealvirtualClient, RealvirtualError, RealvirtualServer, realvirtualType, ServerTlsOptions, SignalError, SignalRecord, WriteResult } from '../../engine';
 import { ConfigStore } from './config-store';
 import { PeerLog } from './monitor/peers';
 import { CONNECTION_DEFAULTS, ConnectionSettings, Mode, readConnectionSettings } from './connection-settings';
 import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
 import { errorStatus, nodeStatusFor } from './status';
+
+const { escapeUnprintable } = internals;
 
 /** A node that uses the connection. It registers on start and deregisters on close. */
 export interface ConnectionUser {

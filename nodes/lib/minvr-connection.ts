@@ -1,14 +1,9 @@
-import { OptionError, ProtocolError, RealvirtualError } from '../../engine/errors';
-import { clip, escapeUnprintable, LogBudget } from '../../engine/log-budget';
-import { Logger } from '../../engine/logger';
-import { MinVRClient } from '../../engine/minvr/client';
-import { MinVREndpoint, MinVRPeerInfo, MinVRStatus } from '../../engine/minvr/endpoint';
-import { VREvent } from '../../engine/minvr/events';
-import { OutgoingEvent } from '../../engine/minvr/framing';
-import { MinVRServer } from '../../engine/minvr/server';
+import { internals, Logger, MinVRClient, MinVREndpoint, MinVRPeerInfo, MinVRServer, MinVRStatus, OptionError, OutgoingEvent, ProtocolError, RealvirtualError, VREvent } from '../../engine';
 import { MinVRSettings, readMinVRSettings } from './minvr-settings';
 import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
 import { errorStatus, nodeStatusFor } from './status';
+
+const { clip, escapeUnprintable, LogBudget } = internals;
 
 const USER_ERRORS_PER_MINUTE = 20;
 

@@ -1,5 +1,4 @@
-import { MinVRPeerInfo } from '../../../engine/minvr/endpoint';
-import { VREvent } from '../../../engine/minvr/events';
+import { MinVRPeerInfo, VREvent } from '../../../engine';
 import { MinVRConnection } from '../minvr-connection';
 import { ConnectionHeader } from './signal-watch';
 import { newRow, RowSet } from './rows';

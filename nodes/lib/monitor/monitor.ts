@@ -1,6 +1,5 @@
 import crypto from 'crypto';
-import { RealvirtualError, SignalError } from '../../../engine/errors';
-import { clip } from '../../../engine/log-budget';
+import { internals, RealvirtualError, SignalError } from '../../../engine';
 import { Connection } from '../connection';
 import { MinVRConnection } from '../minvr-connection';
 import { NodeAPI } from '../red';
@@ -9,6 +8,8 @@ import { holdsFor, existingHolds } from './holds';
 import { allows, READ_PERMISSION } from './permissions';
 import { Row, shownValue } from './rows';
 import { ConnectionHeader, SignalWatch } from './signal-watch';
+
+const { clip } = internals;
 
 /** One update per editor at most this often. */
 export const TICK_MS = 100;

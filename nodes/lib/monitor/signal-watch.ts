@@ -1,8 +1,9 @@
-import { DataEvent, Endpoint } from '../../../engine/realvirtual/endpoint';
-import { hasOwn } from '../../../engine/realvirtual/record';
+import { DataEvent, Endpoint, internals } from '../../../engine';
 import { Connection } from '../connection';
 import { existingHolds } from './holds';
 import { newRow, Row, RowSet, sameValue } from './rows';
+
+const { hasOwn } = internals;
 
 /** What the editor is shown of a connection above its rows. */
 export interface ConnectionHeader {
