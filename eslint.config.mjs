@@ -18,6 +18,20 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // Node-RED's idiom: a node's constructor keeps `const node = this` for the callbacks it registers.
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node'] }],
+      // Matching control characters is what these patterns are for: escaping them in log lines, refusing them in names.
+      'no-control-regex': 'off',
+    },
+  },
+  {
+    // Tests feed deliberately ill-typed input and reach into the untyped internals of Node-RED's test helper.
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: globals.node },
   },

@@ -58,6 +58,7 @@ async function cpuPercent(pid: number, windowMs: number): Promise<number> {
   return ((c1 - c0) / TICKS_PER_SECOND / ((Date.now() - t0) / 1000)) * 100;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each caller reads its own route's JSON
 function request(port: number, method: string, route: string, body?: unknown): Promise<any> {
   return new Promise((resolve, reject) => {
     const text = body === undefined ? '' : JSON.stringify(body);
@@ -69,7 +70,7 @@ function request(port: number, method: string, route: string, body?: unknown): P
         try {
           resolve(answer ? JSON.parse(answer) : null);
         } catch (error) {
-          reject(new Error(`${method} ${route}: ${res.statusCode} ${answer.slice(0, 200)}`));
+          reject(new Error(`${method} ${route}: ${res.statusCode} ${answer.slice(0, 200)}`, { cause: error }));
         }
       });
     });

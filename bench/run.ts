@@ -128,7 +128,7 @@ function nodeRedVersion(): string {
 }
 
 function machine(): Machine {
-  let commit: string | null = null;
+  let commit: string | null;
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
   } catch {

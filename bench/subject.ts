@@ -94,7 +94,7 @@ let httpStarted = false;
 
 function nodeRed(): typeof Harness {
   // Loaded on demand, so that the raw and engine cases never load Node-RED.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   if (!harness) harness = require('../test/nodes/harness') as typeof Harness;
   return harness;
 }
@@ -122,7 +122,7 @@ async function loadBenchFlow(file: 'realvirtual' | 'diy', tab: string, patch: Re
     .filter((n) => n.id === tab || n.z === tab || (n.type !== 'tab' && n.z === undefined))
     .map((n) => ({ ...n, ...(patch[n.id] ?? {}) }));
   const core = h.coreModules(flow.map((n) => n.type).filter((type) => !type.startsWith('bench-')));
-  await h.load(flow, {}, [...core, benchNodes.benchNodes as (RED: any) => unknown]);
+  await h.load(flow, {}, [...core, benchNodes.benchNodes as NonNullable<Parameters<typeof h.load>[2]>[number]]);
   if (ready) await ready(h);
   const helper = h.helper as unknown as { _sandbox: { restore(): void }; _NodePrototype: { send: SpiedFunction } };
   helper._sandbox.restore();
@@ -451,6 +451,8 @@ async function memorySignals(count: number): Promise<Running> {
   let list: SignalDeclaration[] | null = declarations(count, 'write');
   const dataBytes = nameAndValueBytes(list);
   const server = new RealvirtualServer({ host: HOST, port: 0, signals: list });
+  // Dropped, so that only the server's own copy of the declarations counts.
+  // eslint-disable-next-line no-useless-assignment
   list = null;
   await server.listen();
   await collectGarbage();

@@ -29,7 +29,7 @@ try {
     const built = path.join(fresh, path.relative('dist', path.normalize(target)));
     if (fs.existsSync(built)) fs.chmodSync(built, 0o755);
   }
-} catch (error) {
+} catch {
   fs.rmSync(fresh, { recursive: true, force: true });
   process.exitCode = 1;
   return;

@@ -240,7 +240,7 @@ async function main() {
       let detail = '';
       try {
         detail = details[id] ? details[id]() : '';
-      } catch (error) {
+      } catch {
         detail = '';
       }
       if (!result) detail = 'did not run';

@@ -56,7 +56,7 @@ function demoFlows() {
 
 /** Settings this script wrote (also those of earlier versions, without the marker line): they may be renewed. */
 function isGeneratedSettings(text) {
-  return text.startsWith(GENERATED) || /^module\.exports = \{\n  uiHost: '127\.0\.0\.1',\n  uiPort: \d+,\n  flowFile: 'flows\.json',\n  credentialSecret: false,\n  logging: \{ console: \{ level: 'info', metrics: false, audit: false \} \},\n\};\n$/.test(text);
+  return text.startsWith(GENERATED) || /^module\.exports = \{\n {2}uiHost: '127\.0\.0\.1',\n {2}uiPort: \d+,\n {2}flowFile: 'flows\.json',\n {2}credentialSecret: false,\n {2}logging: \{ console: \{ level: 'info', metrics: false, audit: false \} \},\n\};\n$/.test(text);
 }
 
 function settingsText() {

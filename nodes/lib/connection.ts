@@ -1,4 +1,4 @@
-import { ConfigObject, ConfigResult, ConnectionError, DataEvent, Endpoint, EndpointStatus, ImportedSignal, ImportResult, internals, Logger, OptionError, PeerInfo, RealvirtualClient, RealvirtualError, RealvirtualServer, realvirtualType, ServerTlsOptions, SignalError, SignalRecord, WriteResult } from '../../engine';
+import { ConfigObject, ConfigResult, ConnectionError, DataEvent, Endpoint, EndpointEvents, EndpointStatus, ImportedSignal, ImportResult, internals, Logger, OptionError, PeerInfo, RealvirtualClient, RealvirtualError, RealvirtualServer, realvirtualType, ServerTlsOptions, SignalError, SignalRecord, WriteResult } from '../../engine';
 import { ConfigStore } from './config-store';
 import { PeerLog } from './monitor/peers';
 import { CONNECTION_DEFAULTS, ConnectionSettings, Mode, readConnectionSettings } from './connection-settings';
@@ -311,9 +311,9 @@ export class Connection {
     );
   }
 
-  private listen(endpoint: Endpoint, event: string, listener: (...args: any[]) => void): void {
-    endpoint.on(event as 'status', listener);
-    this.detach.push(() => endpoint.off(event as 'status', listener));
+  private listen<E extends keyof EndpointEvents & string>(endpoint: Endpoint, event: E, listener: EndpointEvents[E]): void {
+    endpoint.on(event, listener);
+    this.detach.push(() => endpoint.off(event, listener));
   }
 
   private shutdown(): Promise<void> {

@@ -77,6 +77,7 @@ const TARGETS: Target[] = [
     logName: 'browser-node-red-examples-nr5.log',
     failureShot: 'examples-nr5-failure.png',
     runtime: () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain CommonJS script of the package
       const { ensureNodeRed5 } = require(path.join(root, 'scripts', 'nr5.js')) as { ensureNodeRed5: () => { nodeBinary: string; redScript: string } };
       const installed = ensureNodeRed5();
       return { node: installed.nodeBinary, red: installed.redScript };

@@ -23,7 +23,7 @@ declare const $: any;
 declare const document: any;
 
 // bcryptjs comes with Node-RED (its adminAuth checks passwords with it).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const bcrypt = require(require.resolve('bcryptjs', { paths: [path.dirname(require.resolve('node-red'))] }));
 const PASSWORD = 'monitor-test';
 const hash = bcrypt.hashSync(PASSWORD, 8);

@@ -465,7 +465,7 @@ export class EditorSession {
     } catch (error) {
       const classes = await status.getAttribute('class').catch(() => '?');
       const shown = await label.textContent().catch(() => '?');
-      throw new Error(`status of ${id}: expected ${fill} ${shape} ${text}, shows "${classes}" "${shown}"\n${(error as Error).message}`);
+      throw new Error(`status of ${id}: expected ${fill} ${shape} ${text}, shows "${classes}" "${shown}"\n${(error as Error).message}`, { cause: error });
     }
     return (await label.textContent()) ?? '';
   };

@@ -14,12 +14,11 @@ import { rawWebSocket, RecordingLogger, ScriptedServer, wsFrame } from '../helpe
 import { assertHealthy, clientTarget, serverTarget, Target } from '../helpers/targets';
 
 async function runTable(target: Target): Promise<void> {
-  let problemsBefore = 0;
   for (const test of CASES) {
     const label = `${target.role}: ${test.what}`;
     const frame = typeof test.frame === 'function' ? test.frame() : test.frame;
     const logBefore = target.logger.visible.length;
-    problemsBefore = target.problems.length;
+    const problemsBefore = target.problems.length;
     const peer = target.peer();
     peer.ws.send(frame, { binary: test.binary === true });
     const state = await target.settle();

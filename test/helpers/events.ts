@@ -47,7 +47,7 @@ export function collectEvents(emitter: EventEmitter, name: string, count: number
   const seen: any[][] = [];
   const promise = new Promise<any[][]>((resolve, reject) => {
     const listener = (...args: any[]): void => {
-      let pass = true;
+      let pass: boolean;
       try {
         pass = predicate ? Boolean(predicate(...args)) : true;
       } catch (error) {

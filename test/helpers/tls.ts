@@ -25,8 +25,8 @@ function openssl(args: string[], cwd: string): void {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     const failure = error as Error & { code?: string; stderr?: Buffer };
-    if (failure.code === 'ENOENT') throw new Error('openssl not found: install it (Debian: apt-get install openssl) to run the TLS tests');
-    throw new Error(`openssl ${args.join(' ')} failed: ${failure.stderr?.toString() ?? failure.message}`);
+    if (failure.code === 'ENOENT') throw new Error('openssl not found: install it (Debian: apt-get install openssl) to run the TLS tests', { cause: error });
+    throw new Error(`openssl ${args.join(' ')} failed: ${failure.stderr?.toString() ?? failure.message}`, { cause: error });
   }
 }
 

@@ -8,7 +8,6 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { freePort } from '../helpers/events';
 import { repoRoot } from '../repo';
 
 /** Where the vendored reference peers live (source tree, not dist/). */
@@ -270,7 +269,7 @@ export function parsePythonLiteral(text: string): unknown {
   try {
     return JSON.parse(json) as unknown;
   } catch (error) {
-    throw new Error(`cannot read the Python value ${JSON.stringify(text)}: ${(error as Error).message}`);
+    throw new Error(`cannot read the Python value ${JSON.stringify(text)}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -61,7 +61,7 @@ interface TestHelper {
   _events: EventEmitter;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper: TestHelper = require('node-red-node-test-helper');
 helper.init(runtimePath);
 
@@ -84,12 +84,12 @@ export const nodesDir = path.join(repoRoot(), 'dist', 'nodes');
  * ("<package>/<type>", catalog locales/<lang>/<type>.json beside the .js): so do we,
  * with the runtime's own i18n, so that statuses and errors read as users see them.
  */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { i18n } = require(require.resolve('@node-red/util', { paths: [path.dirname(runtimePath)] }));
 let catalogs: Promise<unknown> | null = null;
 
 const modules = NODE_TYPES.map((type) => {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const register = require(path.join(nodesDir, `${type}.js`)) as (RED: any) => unknown;
   const namespace = `${PACKAGE}/${type}`;
   return (RED: any): unknown => {
@@ -163,7 +163,7 @@ export function coreModules(types: Iterable<string>): Array<(RED: any) => unknow
     if (!file) throw new Error(`no core module of Node-RED (nor a node package among the devDependencies) registers the node type ${JSON.stringify(type)}`);
     files.add(file);
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return [...files].map((file) => require(file) as (RED: any) => unknown);
 }
 

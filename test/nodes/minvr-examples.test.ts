@@ -79,7 +79,7 @@ async function connectTcp(port: number): Promise<net.Socket> {
         socket.once('error', reject);
       });
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`cannot connect to 127.0.0.1:${port}: ${(error as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`cannot connect to 127.0.0.1:${port}: ${(error as Error).message}`, { cause: error });
       await delay(20);
     }
   }

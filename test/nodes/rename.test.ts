@@ -53,7 +53,7 @@ describe('nodes: rename table of realvirtual-in and realvirtual-out', function (
 
   it("the editor's validation (renameProblem in realvirtual-connection.html) accepts and rejects what the runtime does", () => {
     const html = fs.readFileSync(path.join(repoRoot(), 'nodes', 'realvirtual-connection.html'), 'utf8');
-    const source = /function renameProblem\(text\) \{[\s\S]*?\n    \}\n/.exec(html);
+    const source = /function renameProblem\(text\) \{[\s\S]*?\n {4}\}\n/.exec(html);
     assert.ok(source, 'realvirtual-connection.html defines renameProblem');
     const renameProblem = new Function(`${source[0]}; return renameProblem;`)() as (text: unknown) => string | null;
     const tables = [RENAMES, '', undefined, 'DriveSpeed', 'A=B\n=C', 'A=', '*=rv/*/*', 'A*=rv', 'A=x\nA=y', 'A=x\nB=x', '*=rv/*\n*=rv/*', '*=ns=1;s=*', ' A = B \r\n\nC=D'];

@@ -36,7 +36,7 @@ function getJson(url: string): Promise<unknown> {
         try {
           resolve(JSON.parse(body));
         } catch (error) {
-          reject(new Error(`GET ${url}: ${res.statusCode} ${body.slice(0, 200)}`));
+          reject(new Error(`GET ${url}: ${res.statusCode} ${body.slice(0, 200)}`, { cause: error }));
         }
       });
     });

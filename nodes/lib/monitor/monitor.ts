@@ -114,7 +114,7 @@ export class MonitorError extends RealvirtualError {
 
 interface MonitorRED extends NodeAPI {
   nodes: NodeAPI['nodes'] & { eachNode?(callback: (definition: { id: string; type: string; name?: string }) => void): void };
-  events?: { on(event: string, listener: (...args: any[]) => void): void; emit(event: string, payload: unknown): void };
+  events?: { on(event: string, listener: (...args: never[]) => void): void; emit(event: string, payload: unknown): void };
   comms?: { publish(topic: string, data: unknown, retain?: boolean): void };
 }
 

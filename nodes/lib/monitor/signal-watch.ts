@@ -70,7 +70,12 @@ export class SignalWatch {
       if (mark !== undefined && elapsedMs > 0) this.frameRates.set(id, Math.round(((peer.frames - mark) * 10000) / elapsedMs) / 10);
       this.frameMarks.set(id, peer.frames);
     }
-    for (const id of this.frameMarks.keys()) if (!peers.has(id)) this.frameMarks.delete(id), this.frameRates.delete(id);
+    for (const id of this.frameMarks.keys()) {
+      if (!peers.has(id)) {
+        this.frameMarks.delete(id);
+        this.frameRates.delete(id);
+      }
+    }
   }
 
   header(): ConnectionHeader {
