@@ -43,7 +43,7 @@ export function serve(handlers: Record<string, Handler>, hardLimitMs: number): v
       })
       .then(
         (result) => send({ id, ok: true, result: result === undefined ? null : result }),
-        (error: unknown) => send({ id, ok: false, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+        (error: unknown) => send({ id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
       );
   });
   send({ id: 0, ready: true });

@@ -91,7 +91,14 @@ async function startNodeRed(rvPort: number): Promise<{ child: ChildProcess; port
     { id: 'out', type: 'realvirtual-out', z: 'tab', connection: 'conn', signal: '', x: 100, y: 100, wires: [] },
   ];
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
-  const settings = { uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: false, telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false }, logging: { console: { level: 'warn' } } };
+  const settings = {
+    uiHost: '127.0.0.1',
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false, ui: false },
+    logging: { console: { level: 'warn' } },
+  };
   fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
   const port = await freePort();
   const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], { cwd: userDir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -182,12 +189,15 @@ export async function monitorCase(windowMs: number): Promise<MonitorResult> {
     }
     const started = Date.now();
     let sent = 0;
-    timer = setInterval(() => {
-      const due = Math.floor(((Date.now() - started) * MONITOR_HZ) / 1000);
-      // Catch up after a late timer, but by a bounded number of frames.
-      for (let n = 0; sent < due && n < 5; n++, sent++) if (feeder.bufferedAmount < 8 * 1024 * 1024) feeder.send(frames[sent % frames.length]);
-      sent = Math.max(sent, due - 5);
-    }, 1000 / MONITOR_HZ / 2);
+    timer = setInterval(
+      () => {
+        const due = Math.floor(((Date.now() - started) * MONITOR_HZ) / 1000);
+        // Catch up after a late timer, but by a bounded number of frames.
+        for (let n = 0; sent < due && n < 5; n++, sent++) if (feeder.bufferedAmount < 8 * 1024 * 1024) feeder.send(frames[sent % frames.length]);
+        sent = Math.max(sent, due - 5);
+      },
+      1000 / MONITOR_HZ / 2,
+    );
     // Node-RED settles first: the first frames declare the 10,000 signals.
     await delay(Math.max(3000, windowMs));
     const idleBefore = await cpuPercent(red.child.pid!, windowMs);

@@ -13,21 +13,7 @@ import { encodeFrame, MinVRServer, RealvirtualServer } from '../engine';
 import type { SignalDeclaration } from '../engine';
 import { repoRoot } from '../test/repo';
 import type * as Harness from '../test/nodes/harness';
-import {
-  dataFrames,
-  delay,
-  EMIT_VARIANTS,
-  FrameCounter,
-  MINVR_VARIANTS,
-  pumpFrames,
-  PumpCounters,
-  signalName,
-  signalRecords,
-  signalValue,
-  trackerEvent,
-  trackerFrames,
-  valueType,
-} from './common';
+import { dataFrames, delay, EMIT_VARIANTS, FrameCounter, MINVR_VARIANTS, pumpFrames, PumpCounters, signalName, signalRecords, signalValue, trackerEvent, trackerFrames, valueType } from './common';
 import { serve } from './ipc';
 import * as benchNodes from './nodes';
 
@@ -118,9 +104,7 @@ async function runtimePort(): Promise<number> {
 async function loadBenchFlow(file: 'realvirtual' | 'diy', tab: string, patch: Record<string, Record<string, unknown>>, ready?: (h: typeof Harness) => Promise<unknown>): Promise<void> {
   const h = nodeRed();
   const all = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'bench', 'flows', `${file}.json`), 'utf8')) as Harness.FlowNode[];
-  const flow = all
-    .filter((n) => n.id === tab || n.z === tab || (n.type !== 'tab' && n.z === undefined))
-    .map((n) => ({ ...n, ...(patch[n.id] ?? {}) }));
+  const flow = all.filter((n) => n.id === tab || n.z === tab || (n.type !== 'tab' && n.z === undefined)).map((n) => ({ ...n, ...(patch[n.id] ?? {}) }));
   const core = h.coreModules(flow.map((n) => n.type).filter((type) => !type.startsWith('bench-')));
   await h.load(flow, {}, [...core, benchNodes.benchNodes as NonNullable<Parameters<typeof h.load>[2]>[number]]);
   if (ready) await ready(h);

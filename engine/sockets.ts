@@ -81,7 +81,7 @@ export function describeSocketError(what: string, error: unknown, code: ErrorCod
   if (error instanceof RealvirtualError) return error;
   const cause = error as (Error & { code?: string }) | undefined;
   const systemCode = cause && typeof cause.code === 'string' ? cause.code : undefined;
-  let text = systemCode && SYSTEM_ERRORS[systemCode] ? `${SYSTEM_ERRORS[systemCode]} (${systemCode})` : cause?.message ?? String(error);
+  let text = systemCode && SYSTEM_ERRORS[systemCode] ? `${SYSTEM_ERRORS[systemCode]} (${systemCode})` : (cause?.message ?? String(error));
   let finalCode = code;
   if (systemCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
     finalCode = 'ERR_PAYLOAD_TOO_LARGE';

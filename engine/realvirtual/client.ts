@@ -183,7 +183,10 @@ export class RealvirtualClient extends Endpoint {
     if (!this.sendsSecretInClearText || this.warnedAboutClearText) return;
     this.warnedAboutClearText = true;
     this.report(
-      new ConnectionError('ERR_INSECURE_SECRET', `the secret is sent to ${this.host} over plain ws://, in clear text: anyone on the network path can read it (use TLS, or connect through a TLS proxy)`),
+      new ConnectionError(
+        'ERR_INSECURE_SECRET',
+        `the secret is sent to ${this.host} over plain ws://, in clear text: anyone on the network path can read it (use TLS, or connect through a TLS proxy)`,
+      ),
     );
   }
 
@@ -238,7 +241,11 @@ export class RealvirtualClient extends Endpoint {
     );
     socket.on('open', () => {
       if (handle.stale) return;
-      peer = new Peer('server', this.peerName, socketLink(socket, () => (lastSendAt = Date.now())));
+      peer = new Peer(
+        'server',
+        this.peerName,
+        socketLink(socket, () => (lastSendAt = Date.now())),
+      );
       this.server = peer;
       handle.opened();
       this.sendText(peer, encode.init(this.clientName));
@@ -246,9 +253,12 @@ export class RealvirtualClient extends Endpoint {
       this.addPeer(peer);
       heartbeat.start();
       if (this.keepAliveMs > 0) {
-        keepAlive = setInterval(() => {
-          if (peer && Date.now() - lastSendAt >= this.keepAliveMs) this.sendText(peer, encode.init(this.clientName));
-        }, Math.max(10, Math.min(1000, this.keepAliveMs / 5)));
+        keepAlive = setInterval(
+          () => {
+            if (peer && Date.now() - lastSendAt >= this.keepAliveMs) this.sendText(peer, encode.init(this.clientName));
+          },
+          Math.max(10, Math.min(1000, this.keepAliveMs / 5)),
+        );
       }
     });
     socket.on('message', (data, isBinary) => {

@@ -193,8 +193,16 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
     };
 
   const bodyOf = (req: RequestLike): Record<string, unknown> => (req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
-  admin.post('/realvirtual/test', auth.needsPermission('realvirtual-connection.write'), handle(async (req) => testConnection(bodyOf(req))));
-  admin.post('/realvirtual/import', auth.needsPermission('realvirtual-connection.write'), handle(async (req) => importSignals(bodyOf(req))));
+  admin.post(
+    '/realvirtual/test',
+    auth.needsPermission('realvirtual-connection.write'),
+    handle(async (req) => testConnection(bodyOf(req))),
+  );
+  admin.post(
+    '/realvirtual/import',
+    auth.needsPermission('realvirtual-connection.write'),
+    handle(async (req) => importSignals(bodyOf(req))),
+  );
   admin.get(
     '/realvirtual/catalog/:id',
     auth.needsPermission('realvirtual-connection.read'),

@@ -140,7 +140,9 @@ export class ConfigStore {
       const size = fs.statSync(file).size;
       const maxFileBytes = FILE_SLACK_FACTOR * this.maxConfigBytes + FILE_SLACK_BYTES;
       if (size > maxFileBytes) {
-        this.warn(`ignored the stored configuration ${file}: the file has ${size} bytes, more than ${maxFileBytes} (${FILE_SLACK_FACTOR} × maxConfigBytes + ${FILE_SLACK_BYTES}); it is replaced by the next change`);
+        this.warn(
+          `ignored the stored configuration ${file}: the file has ${size} bytes, more than ${maxFileBytes} (${FILE_SLACK_FACTOR} × maxConfigBytes + ${FILE_SLACK_BYTES}); it is replaced by the next change`,
+        );
         return null;
       }
       const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredConfig;

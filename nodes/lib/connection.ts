@@ -1,4 +1,26 @@
-import { ConfigObject, ConfigResult, ConnectionError, DataEvent, Endpoint, EndpointEvents, EndpointStatus, ImportedSignal, ImportResult, internals, Logger, OptionError, PeerInfo, RealvirtualClient, RealvirtualError, RealvirtualServer, realvirtualType, ServerTlsOptions, SignalError, SignalRecord, WriteResult } from '../../engine';
+import {
+  ConfigObject,
+  ConfigResult,
+  ConnectionError,
+  DataEvent,
+  Endpoint,
+  EndpointEvents,
+  EndpointStatus,
+  ImportedSignal,
+  ImportResult,
+  internals,
+  Logger,
+  OptionError,
+  PeerInfo,
+  RealvirtualClient,
+  RealvirtualError,
+  RealvirtualServer,
+  realvirtualType,
+  ServerTlsOptions,
+  SignalError,
+  SignalRecord,
+  WriteResult,
+} from '../../engine';
 import { ConfigStore } from './config-store';
 import { PeerLog } from './monitor/peers';
 import { CONNECTION_DEFAULTS, ConnectionSettings, Mode, readConnectionSettings } from './connection-settings';
@@ -96,7 +118,14 @@ export class Connection {
 
   /** Every signal the connection knows (declared, imported or seen), for the editor's signal picker. */
   catalog(): Array<{ name: string; valueType: string; direction: string; rvType: string; declared: boolean }> {
-    if (!this.endpoint) return (this.settings?.server.signals ?? []).map((signal) => ({ name: signal.name, valueType: signal.type, direction: signal.direction, rvType: realvirtualType(signal.direction, signal.type), declared: true }));
+    if (!this.endpoint)
+      return (this.settings?.server.signals ?? []).map((signal) => ({
+        name: signal.name,
+        valueType: signal.type,
+        direction: signal.direction,
+        rvType: realvirtualType(signal.direction, signal.type),
+        declared: true,
+      }));
     return [...this.endpoint.table].map((signal) => ({ name: signal.name, valueType: signal.valueType, direction: signal.direction, rvType: signal.rvType, declared: signal.declared }));
   }
 

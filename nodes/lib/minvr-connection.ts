@@ -137,14 +137,19 @@ export class MinVRConnection {
     };
     endpoint.on('status', onStatus);
     endpoint.on('event', onEvent);
-    this.detach.push(() => endpoint.off('status', onStatus), () => endpoint.off('event', onEvent));
+    this.detach.push(
+      () => endpoint.off('status', onStatus),
+      () => endpoint.off('event', onEvent),
+    );
     if (endpoint instanceof MinVRServer) void endpoint.listen();
     else void (endpoint as MinVRClient).connect();
   }
 
   /** A node failed on one event: the others still get it; a Catch node gets the coded error, the log at most 20 lines a minute. */
   private userFailed(user: MinVRUser, event: VREvent, error: unknown): void {
-    const failure = new ProtocolError('ERR_MINVR_EVENT', `MinVR3 event ${clip(JSON.stringify(event.name), 100)} could not be passed on: ${clip(String((error as Error)?.message ?? error))}`, { cause: error });
+    const failure = new ProtocolError('ERR_MINVR_EVENT', `MinVR3 event ${clip(JSON.stringify(event.name), 100)} could not be passed on: ${clip(String((error as Error)?.message ?? error))}`, {
+      cause: error,
+    });
     if (this.userErrorBudget.take() === 'quiet') return;
     // Node-RED gives the Catch node msg.error with the message and the code.
     user.node.error(failure, { topic: event.name, payload: null });

@@ -167,11 +167,7 @@ for (const target of TARGETS) {
 
         const answer = await clickDeploy();
         assert.equal(answer, 'Successfully deployed', `${name}: Deploy answered "${answer}"`);
-        await page.waitForFunction(
-          () => !RED.nodes.dirty() && getComputedStyle(document.getElementById('red-ui-header-shade')).display === 'none',
-          undefined,
-          { timeout: UI_MS },
-        );
+        await page.waitForFunction(() => !RED.nodes.dirty() && getComputedStyle(document.getElementById('red-ui-header-shade')).display === 'none', undefined, { timeout: UI_MS });
 
         const deployed = await session!.red!.getJson('flows');
         assert.equal(deployed.status, 200);

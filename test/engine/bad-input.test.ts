@@ -61,7 +61,7 @@ describe('bad input (table): the process never throws, the table stays valid, ot
     }
     peer.send({ type: 'data', signals: { Level: 7 } });
     assert.equal(await target.settle(), 'open');
-    assert.equal(target.endpoint.table.size, 1000, "the table is full: maxSignals");
+    assert.equal(target.endpoint.table.size, 1000, 'the table is full: maxSignals');
     assert.equal(target.endpoint.values().Level, 7);
     assert.ok(target.problems.some((problem) => problem.code === 'ERR_TOO_MANY_SIGNALS' && /maxSignals \(1000\)/.test(problem.message)));
     assert.ok(target.logger.visible.length <= 21, `${target.logger.visible.length} log lines`);

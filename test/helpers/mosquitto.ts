@@ -19,7 +19,6 @@ export function findMosquitto(): string | null {
   return onPath !== '' ? onPath : null;
 }
 
-
 export class Mosquitto {
   private output = '';
   private exited = false;

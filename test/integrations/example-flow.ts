@@ -58,7 +58,10 @@ export async function loadExample(
 
 /** Every node.error of the flow's nodes, as "<type> <id>: <message>". */
 export function errorsIn(flow: FlowNode[]): string[] {
-  const nodes = flow.filter((n) => n.type !== 'tab').map((n) => helper.getNode(n.id)).filter((n): n is RedNode => n !== null);
+  const nodes = flow
+    .filter((n) => n.type !== 'tab')
+    .map((n) => helper.getNode(n.id))
+    .filter((n): n is RedNode => n !== null);
   return nodes.flatMap((n) => errorsOf(n).map((error) => `${n.type} ${n.id}: ${error}`));
 }
 

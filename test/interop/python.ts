@@ -176,10 +176,7 @@ export class PythonPeer {
         if (error) reject(error);
         else resolve(found as { text: string; index: number });
       };
-      timer = setTimeout(
-        () => finish(new Error(`${this.label} printed no line matching ${pattern} within ${timeoutMs} ms; its output:\n${this.transcript()}`)),
-        timeoutMs,
-      );
+      timer = setTimeout(() => finish(new Error(`${this.label} printed no line matching ${pattern} within ${timeoutMs} ms; its output:\n${this.transcript()}`)), timeoutMs);
       this.waiters.add(check);
       check();
     });

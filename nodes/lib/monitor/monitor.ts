@@ -153,7 +153,12 @@ export class Monitor {
       if (!connection) return;
       const kind = connection instanceof Connection ? 'realvirtual' : 'minvr';
       const endpoint = connection.engine;
-      found.push({ id: definition.id, name: definition.name || (kind === 'realvirtual' ? (connection as Connection).url : connection.url) || definition.id, kind, state: endpoint ? endpoint.status.state : 'closed' });
+      found.push({
+        id: definition.id,
+        name: definition.name || (kind === 'realvirtual' ? (connection as Connection).url : connection.url) || definition.id,
+        kind,
+        state: endpoint ? endpoint.status.state : 'closed',
+      });
     });
     return found;
   }

@@ -116,7 +116,12 @@ export class SignalWatch {
       this.lastPeer = event.peer.name;
       const peer = this.connection.peerLog?.peers.get(event.peer.id);
       if (peer) peer.frames++;
-      if (this.visible.length > 0) this.follow(endpoint, this.visible.filter((name) => hasOwn(event.values, name)), event.peer.name);
+      if (this.visible.length > 0)
+        this.follow(
+          endpoint,
+          this.visible.filter((name) => hasOwn(event.values, name)),
+          event.peer.name,
+        );
     };
     const onWrite = (applied: readonly string[], origin: string): void => {
       this.lastOrigin = origin;
