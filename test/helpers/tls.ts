@@ -21,8 +21,11 @@ export interface TlsMaterial {
 }
 
 function openssl(args: string[], cwd: string): void {
+  // node-opcua-crypto (loaded by the OPC UA tests in the same process) restores an unset OPENSSL_CONF as the text "undefined".
+  const env = { ...process.env };
+  if (env.OPENSSL_CONF === 'undefined') delete env.OPENSSL_CONF;
   try {
-    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('openssl', args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     const failure = error as Error & { code?: string; stderr?: Buffer };
     if (failure.code === 'ENOENT') throw new Error('openssl not found: install it (Debian: apt-get install openssl) to run the TLS tests', { cause: error });
