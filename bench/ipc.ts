@@ -7,7 +7,8 @@ import { ChildProcess, fork } from 'child_process';
 import path from 'path';
 import { repoRoot } from '../test/repo';
 
-type Handler = (args: any) => unknown;
+/** Each command takes its own arguments (whatever the runner sent). */
+type Handler = (args: never) => unknown;
 
 interface Request {
   id: number;
@@ -38,11 +39,11 @@ export function serve(handlers: Record<string, Handler>, hardLimitMs: number): v
       .then(() => {
         const handler = handlers[cmd];
         if (!handler) throw new Error(`unknown command ${JSON.stringify(cmd)}`);
-        return handler(args);
+        return handler(args as never);
       })
       .then(
         (result) => send({ id, ok: true, result: result === undefined ? null : result }),
-        (error: unknown) => send({ id, ok: false, error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+        (error: unknown) => send({ id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
       );
   });
   send({ id: 0, ready: true });
@@ -125,7 +126,7 @@ export class Child {
     return this.output;
   }
 
-  call<T = any>(cmd: string, args?: unknown, timeoutMs = 30000): Promise<T> {
+  call<T = unknown>(cmd: string, args?: unknown, timeoutMs = 30000): Promise<T> {
     if (this.exitInfo) return Promise.reject(new Error(`${this.name} ${this.exitInfo}: cannot ${cmd}`));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {

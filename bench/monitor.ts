@@ -58,6 +58,7 @@ async function cpuPercent(pid: number, windowMs: number): Promise<number> {
   return ((c1 - c0) / TICKS_PER_SECOND / ((Date.now() - t0) / 1000)) * 100;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each caller reads its own route's JSON
 function request(port: number, method: string, route: string, body?: unknown): Promise<any> {
   return new Promise((resolve, reject) => {
     const text = body === undefined ? '' : JSON.stringify(body);
@@ -69,7 +70,7 @@ function request(port: number, method: string, route: string, body?: unknown): P
         try {
           resolve(answer ? JSON.parse(answer) : null);
         } catch (error) {
-          reject(new Error(`${method} ${route}: ${res.statusCode} ${answer.slice(0, 200)}`));
+          reject(new Error(`${method} ${route}: ${res.statusCode} ${answer.slice(0, 200)}`, { cause: error }));
         }
       });
     });
@@ -90,7 +91,14 @@ async function startNodeRed(rvPort: number): Promise<{ child: ChildProcess; port
     { id: 'out', type: 'realvirtual-out', z: 'tab', connection: 'conn', signal: '', x: 100, y: 100, wires: [] },
   ];
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
-  const settings = { uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: false, telemetry: { enabled: false, updateNotification: false }, diagnostics: { enabled: false, ui: false }, logging: { console: { level: 'warn' } } };
+  const settings = {
+    uiHost: '127.0.0.1',
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false, ui: false },
+    logging: { console: { level: 'warn' } },
+  };
   fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
   const port = await freePort();
   const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], { cwd: userDir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -181,12 +189,15 @@ export async function monitorCase(windowMs: number): Promise<MonitorResult> {
     }
     const started = Date.now();
     let sent = 0;
-    timer = setInterval(() => {
-      const due = Math.floor(((Date.now() - started) * MONITOR_HZ) / 1000);
-      // Catch up after a late timer, but by a bounded number of frames.
-      for (let n = 0; sent < due && n < 5; n++, sent++) if (feeder.bufferedAmount < 8 * 1024 * 1024) feeder.send(frames[sent % frames.length]);
-      sent = Math.max(sent, due - 5);
-    }, 1000 / MONITOR_HZ / 2);
+    timer = setInterval(
+      () => {
+        const due = Math.floor(((Date.now() - started) * MONITOR_HZ) / 1000);
+        // Catch up after a late timer, but by a bounded number of frames.
+        for (let n = 0; sent < due && n < 5; n++, sent++) if (feeder.bufferedAmount < 8 * 1024 * 1024) feeder.send(frames[sent % frames.length]);
+        sent = Math.max(sent, due - 5);
+      },
+      1000 / MONITOR_HZ / 2,
+    );
     // Node-RED settles first: the first frames declare the 10,000 signals.
     await delay(Math.max(3000, windowMs));
     const idleBefore = await cpuPercent(red.child.pid!, windowMs);

@@ -7,21 +7,7 @@
 import net from 'net';
 import { performance } from 'perf_hooks';
 import WebSocket from 'ws';
-import {
-  batchesOf,
-  countSignals,
-  dataFrame,
-  dataFrames,
-  FrameCounter,
-  INIT_FRAME,
-  isTrackerJson,
-  openSocket,
-  PumpCounters,
-  signalName,
-  summarize,
-  LatencySummary,
-  trackerFrames,
-} from './common';
+import { batchesOf, countSignals, dataFrame, dataFrames, FrameCounter, INIT_FRAME, isTrackerJson, openSocket, PumpCounters, signalName, summarize, LatencySummary, trackerFrames } from './common';
 import { serve } from './ipc';
 
 export interface FloodArgs {

@@ -224,23 +224,14 @@ export function renderIngest(results: Results): string {
   const find = (variant: string, size: number): IngestRow | undefined => results.ingest.find((row) => row.variant === variant && row.size === size);
   const rows = sizes.map((size) => {
     const [l, engine, diy, node] = ['ws', 'engine', 'diy', 'node'].map((variant) => find(variant, size));
-    return [
-      String(size),
-      rate(l),
-      rate(engine),
-      ratio(engine?.messagesPerSec, l?.messagesPerSec),
-      rate(diy),
-      rate(node),
-      ratio(node?.messagesPerSec, diy?.messagesPerSec),
-    ];
+    return [String(size), rate(l), rate(engine), ratio(engine?.messagesPerSec, l?.messagesPerSec), rate(diy), rate(node), ratio(node?.messagesPerSec, diy?.messagesPerSec)];
   });
   return table(['signals/msg', 'L: raw ws + JSON.parse', 'engine', 'engine/L', 'DIY flow', 'realvirtual-in', 'in/DIY'], rows, ['r', 'r', 'r', 'r', 'r', 'r', 'r']);
 }
 
 export function renderEmit(results: Results): string {
   const sizes = [...new Set(results.emit.map((row) => row.size))].sort((a, b) => a - b);
-  const find = (variant: string, size: number, cycleMs: number | null): EmitRow | undefined =>
-    results.emit.find((row) => row.variant === variant && row.size === size && row.cycleMs === cycleMs);
+  const find = (variant: string, size: number, cycleMs: number | null): EmitRow | undefined => results.emit.find((row) => row.variant === variant && row.size === size && row.cycleMs === cycleMs);
   const delivered = (row: EmitRow | undefined): string => (row ? `${si(row.signalsPerSec)}${row.overflowed ? ' (overflowed)' : ''}${mark(row)}` : '–');
   const rows = sizes.map((size) => {
     const l = find('ws', size, null);
@@ -261,16 +252,21 @@ export function renderEmit(results: Results): string {
       o10 ? `${si(o10.writtenSignalsPerSec)} → ${si(o10.signalsPerSec)}` : '–',
     ];
   });
-  return table(
-    ['signals/msg', 'L: raw ws', 'engine 0 ms', 'engine 10 ms', 'DIY flow', 'out 0 ms', 'out 0 ms/DIY', 'out 10 ms', 'out 10 ms: written → sent'],
-    rows,
-    ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-  );
+  return table(['signals/msg', 'L: raw ws', 'engine 0 ms', 'engine 10 ms', 'DIY flow', 'out 0 ms', 'out 0 ms/DIY', 'out 10 ms', 'out 10 ms: written → sent'], rows, [
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+  ]);
 }
 
 export function renderLatency(results: Results): string {
-  const name = (row: LatencyRow): string =>
-    row.variant === 'ws' ? 'raw ws echo' : row.variant === 'diy' ? 'DIY flow' : `realvirtual-in → out, cycleMs ${row.cycleMs}`;
+  const name = (row: LatencyRow): string => (row.variant === 'ws' ? 'raw ws echo' : row.variant === 'diy' ? 'DIY flow' : `realvirtual-in → out, cycleMs ${row.cycleMs}`);
   const rows = results.latency.map((row) => [
     name(row),
     row.thinkMaxMs > 0 ? `0–${row.thinkMaxMs} ms` : 'none',
@@ -294,11 +290,17 @@ export function renderFanout(results: Results): string {
     `${bytes(row.bytesPerSec)}/s`,
     row.cyclesPerSec.toFixed(0),
   ]);
-  return table(
-    ['clients', 'distinct subscriptions', 'encodes/cycle', 'frames/cycle', 'CPU/cycle', 'CPU (one core)', 'bytes/cycle', 'sent', 'cycles/s'],
-    rows,
-    ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-  );
+  return table(['clients', 'distinct subscriptions', 'encodes/cycle', 'frames/cycle', 'CPU/cycle', 'CPU (one core)', 'bytes/cycle', 'sent', 'cycles/s'], rows, [
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+  ]);
 }
 
 export function renderMemory(results: Results): string {
@@ -360,20 +362,20 @@ export function renderMinVR(results: Results): string {
         engine ? `${engine.subject.cpuPercent.toFixed(0)} %` : '–',
       ];
     });
-  return table(
-    ['direction', 'raw net.Socket', 'raw, corked per turn (send) / + JSON.parse (receive)', 'engine', 'engine/raw', 'engine/second', 'engine CPU'],
-    lines,
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
-  );
+  return table(['direction', 'raw net.Socket', 'raw, corked per turn (send) / + JSON.parse (receive)', 'engine', 'engine/raw', 'engine/second', 'engine CPU'], lines, [
+    'l',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+    'r',
+  ]);
 }
 
 export function renderTargets(results: Results): string {
   const judged = results.mode === 'full';
-  const rows = results.targets.map((target) => [
-    target.pass === null ? 'info' : !judged ? (target.pass ? '(pass)' : '(miss)') : target.pass ? 'PASS' : 'MISS',
-    target.text,
-    target.measured,
-  ]);
+  const rows = results.targets.map((target) => [target.pass === null ? 'info' : !judged ? (target.pass ? '(pass)' : '(miss)') : target.pass ? 'PASS' : 'MISS', target.text, target.measured]);
   return table(['', 'target', 'measured'], rows, ['l', 'l', 'l']);
 }
 
@@ -412,7 +414,12 @@ export function renderAll(results: Results): string {
         ]
       : []),
     ...((results.state ?? []).length > 0
-      ? [`**State output** — ${si(results.state![0].signals)} signals received once, then frames of one changed signal (20/s; the baseline, which cannot keep up with that, 2/s)`, '', renderState(results), '']
+      ? [
+          `**State output** — ${si(results.state![0].signals)} signals received once, then frames of one changed signal (20/s; the baseline, which cannot keep up with that, 2/s)`,
+          '',
+          renderState(results),
+          '',
+        ]
       : []),
     `**Targets**${results.mode === 'quick' ? ' (quick run: indicative only, never judged)' : ''}`,
     '',

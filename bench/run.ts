@@ -128,9 +128,12 @@ function nodeRedVersion(): string {
 }
 
 function machine(): Machine {
-  let commit: string | null = null;
+  let commit: string | null;
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+    commit =
+      execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || null;
   } catch {
     commit = null;
   }
@@ -274,7 +277,6 @@ interface Measured {
   backgroundPercent: number;
 }
 
-
 /** CPU time all cores of the machine spent busy so far, in ms. */
 function machineBusyMs(): number {
   return os.cpus().reduce((sum, cpu) => sum + cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq, 0);
@@ -318,7 +320,9 @@ async function ingestCase(run: Run, variant: Variant, size: number): Promise<Ing
       sentMessagesPerSec: round(w.peer.counters.frames / w.peer.seconds),
       backgroundPercent: w.backgroundPercent,
     };
-    console.log(`  ${label.padEnd(34)} ${si(row.messagesPerSec).padStart(8)} msg/s ${si(row.signalsPerSec).padStart(8)} signals/s (${si(row.messagesPerSec / (row.subject.cpuPercent / 100))} msg per CPU-s)  cpu ${row.subject.cpuPercent}% (peer ${row.peer.cpuPercent}%, other ${row.backgroundPercent}%)`);
+    console.log(
+      `  ${label.padEnd(34)} ${si(row.messagesPerSec).padStart(8)} msg/s ${si(row.signalsPerSec).padStart(8)} signals/s (${si(row.messagesPerSec / (row.subject.cpuPercent / 100))} msg per CPU-s)  cpu ${row.subject.cpuPercent}% (peer ${row.peer.cpuPercent}%, other ${row.backgroundPercent}%)`,
+    );
     return row;
   });
 }
@@ -375,7 +379,9 @@ async function latencyCase(run: Run, variant: 'ws' | 'node' | 'diy', cycleMs: nu
     const backgroundPercent = round(Math.max(0, ((machineBusyMs() - busy0) / (result.seconds * 1000)) * 100), 1);
     expect(result.n > 0, 'no round trip completed');
     const row: LatencyRow = { variant, cycleMs, thinkMaxMs, ...result, backgroundPercent };
-    console.log(`  ${label.padEnd(34)} p50 ${row.p50.toFixed(3)} ms  p99 ${row.p99.toFixed(3)} ms  max ${row.max.toFixed(3)} ms  (${row.n} round trips after ${row.warmup} to warm up, ${row.seconds.toFixed(1)} s, machine busy ${row.backgroundPercent}%)`);
+    console.log(
+      `  ${label.padEnd(34)} p50 ${row.p50.toFixed(3)} ms  p99 ${row.p99.toFixed(3)} ms  max ${row.max.toFixed(3)} ms  (${row.n} round trips after ${row.warmup} to warm up, ${row.seconds.toFixed(1)} s, machine busy ${row.backgroundPercent}%)`,
+    );
     return row;
   });
 }
@@ -578,14 +584,24 @@ function targets(results: Results): Target[] {
   const engine = ingest('engine', 1000);
   if (l && engine) {
     const r = engine.messagesPerSec / l.messagesPerSec;
-    list.push({ id: 'engine-ingest', text: 'engine ingest ≥ 0.8 × L at 1,000 signals/msg', measured: `${r.toFixed(2)} × (${si(engine.messagesPerSec)} vs ${si(l.messagesPerSec)} msg/s)`, pass: r >= 0.8 });
+    list.push({
+      id: 'engine-ingest',
+      text: 'engine ingest ≥ 0.8 × L at 1,000 signals/msg',
+      measured: `${r.toFixed(2)} × (${si(engine.messagesPerSec)} vs ${si(l.messagesPerSec)} msg/s)`,
+      pass: r >= 0.8,
+    });
   }
   for (const size of [...new Set(results.ingest.map((row) => row.size))].sort((a, b) => a - b)) {
     const node = ingest('node', size);
     const diy = ingest('diy', size);
     if (!node || !diy) continue;
     const r = node.messagesPerSec / diy.messagesPerSec;
-    list.push({ id: `in-ingest-${size}`, text: `realvirtual-in ingest ≥ 1.5 × DIY at ${size} signals/msg`, measured: `${r.toFixed(2)} × (${si(node.messagesPerSec)} vs ${si(diy.messagesPerSec)} msg/s)`, pass: r >= 1.5 });
+    list.push({
+      id: `in-ingest-${size}`,
+      text: `realvirtual-in ingest ≥ 1.5 × DIY at ${size} signals/msg`,
+      measured: `${r.toFixed(2)} × (${si(node.messagesPerSec)} vs ${si(diy.messagesPerSec)} msg/s)`,
+      pass: r >= 1.5,
+    });
   }
   const latency = (variant: string, cycleMs: number | null): LatencyRow | undefined => results.latency.find((row) => row.variant === variant && row.cycleMs === cycleMs);
   const ours0 = latency('node', 0);
@@ -596,7 +612,12 @@ function targets(results: Results): Target[] {
     list.push({ id: 'latency-diy', text: 'latency p99 (cycleMs 0) ≤ DIY p99', measured: `${ours0.p99.toFixed(3)} ms vs ${diy.p99.toFixed(3)} ms`, pass: ours0.p99 <= diy.p99 });
   }
   if (ours0 && raw) {
-    list.push({ id: 'latency-raw', text: 'cycleMs 0: round-trip p99 ≤ 2 × raw ws echo p99', measured: `${ours0.p99.toFixed(3)} ms vs 2 × ${raw.p99.toFixed(3)} ms (${(ours0.p99 / raw.p99).toFixed(2)} ×)`, pass: ours0.p99 <= 2 * raw.p99 });
+    list.push({
+      id: 'latency-raw',
+      text: 'cycleMs 0: round-trip p99 ≤ 2 × raw ws echo p99',
+      measured: `${ours0.p99.toFixed(3)} ms vs 2 × ${raw.p99.toFixed(3)} ms (${(ours0.p99 / raw.p99).toFixed(2)} ×)`,
+      pass: ours0.p99 <= 2 * raw.p99,
+    });
   }
   if (ours10) {
     list.push({ id: 'latency-cycle', text: 'cycleMs 10: round-trip p99 ≤ 12 ms', measured: `${ours10.p99.toFixed(3)} ms`, pass: ours10.p99 <= 12 });
@@ -612,13 +633,23 @@ function targets(results: Results): Target[] {
   }
   const hundred = results.fanout.find((row) => row.clients === 100);
   if (hundred) {
-    list.push({ id: 'fanout-cpu', text: 'fan-out: 100 clients, 1,000 signals at 100 Hz < 1 core', measured: `${hundred.cpuPercent.toFixed(1)} % of one core (${hundred.cpuMsPerCycle.toFixed(3)} ms CPU per cycle)`, pass: hundred.cpuPercent < 100 });
+    list.push({
+      id: 'fanout-cpu',
+      text: 'fan-out: 100 clients, 1,000 signals at 100 Hz < 1 core',
+      measured: `${hundred.cpuPercent.toFixed(1)} % of one core (${hundred.cpuMsPerCycle.toFixed(3)} ms CPU per cycle)`,
+      pass: hundred.cpuPercent < 100,
+    });
   }
   const m = results.memory;
   if (m) {
     list.push({ id: 'memory-signal', text: 'memory ≤ 300 B per declared signal beyond its name and value', measured: `${m.bytesPerSignal.toFixed(0)} B`, pass: m.bytesPerSignal <= 300 });
     const worst = Math.max(m.heapPerClient, m.rssPerClient);
-    list.push({ id: 'memory-client', text: 'memory ≤ 64 KiB per idle client (the larger of heap+external and RSS)', measured: `${(m.heapPerClient / 1024).toFixed(1)} KiB heap+external, ${(m.rssPerClient / 1024).toFixed(1)} KiB RSS`, pass: worst <= 64 * 1024 });
+    list.push({
+      id: 'memory-client',
+      text: 'memory ≤ 64 KiB per idle client (the larger of heap+external and RSS)',
+      measured: `${(m.heapPerClient / 1024).toFixed(1)} KiB heap+external, ${(m.rssPerClient / 1024).toFixed(1)} KiB RSS`,
+      pass: worst <= 64 * 1024,
+    });
   }
   const minvr = (direction: string, variant: string): MinVRRow | undefined => (results.minvr ?? []).find((row) => row.direction === direction && row.variant === variant);
   const sendRaw = minvr('send', 'raw');
@@ -763,7 +794,9 @@ async function main(): Promise<void> {
     try {
       results.monitor = await monitorCase(options.quick ? 2000 : 5000);
       const m = results.monitor;
-      console.log(`   Node-RED CPU: ${m.idleBeforePercent} % idle, ${m.watchedPercent} % with one editor watching, ${m.idleAfterPercent} % idle again: +${m.costPercent} % of one core (${m.framesPerSec} frames/s, ${si(m.bytesPerSec)} B/s to the editor; one signal changed ${m.signalChangesPerSec} times/s)`);
+      console.log(
+        `   Node-RED CPU: ${m.idleBeforePercent} % idle, ${m.watchedPercent} % with one editor watching, ${m.idleAfterPercent} % idle again: +${m.costPercent} % of one core (${m.framesPerSec} frames/s, ${si(m.bytesPerSec)} B/s to the editor; one signal changed ${m.signalChangesPerSec} times/s)`,
+      );
     } catch (error) {
       run.failures.push({ case: 'monitor', error: (error as Error).message });
       console.log(`   broke: ${(error as Error).message}`);

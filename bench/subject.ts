@@ -13,21 +13,7 @@ import { encodeFrame, MinVRServer, RealvirtualServer } from '../engine';
 import type { SignalDeclaration } from '../engine';
 import { repoRoot } from '../test/repo';
 import type * as Harness from '../test/nodes/harness';
-import {
-  dataFrames,
-  delay,
-  EMIT_VARIANTS,
-  FrameCounter,
-  MINVR_VARIANTS,
-  pumpFrames,
-  PumpCounters,
-  signalName,
-  signalRecords,
-  signalValue,
-  trackerEvent,
-  trackerFrames,
-  valueType,
-} from './common';
+import { dataFrames, delay, EMIT_VARIANTS, FrameCounter, MINVR_VARIANTS, pumpFrames, PumpCounters, signalName, signalRecords, signalValue, trackerEvent, trackerFrames, valueType } from './common';
 import { serve } from './ipc';
 import * as benchNodes from './nodes';
 
@@ -94,7 +80,7 @@ let httpStarted = false;
 
 function nodeRed(): typeof Harness {
   // Loaded on demand, so that the raw and engine cases never load Node-RED.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   if (!harness) harness = require('../test/nodes/harness') as typeof Harness;
   return harness;
 }
@@ -118,11 +104,9 @@ async function runtimePort(): Promise<number> {
 async function loadBenchFlow(file: 'realvirtual' | 'diy', tab: string, patch: Record<string, Record<string, unknown>>, ready?: (h: typeof Harness) => Promise<unknown>): Promise<void> {
   const h = nodeRed();
   const all = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'bench', 'flows', `${file}.json`), 'utf8')) as Harness.FlowNode[];
-  const flow = all
-    .filter((n) => n.id === tab || n.z === tab || (n.type !== 'tab' && n.z === undefined))
-    .map((n) => ({ ...n, ...(patch[n.id] ?? {}) }));
+  const flow = all.filter((n) => n.id === tab || n.z === tab || (n.type !== 'tab' && n.z === undefined)).map((n) => ({ ...n, ...(patch[n.id] ?? {}) }));
   const core = h.coreModules(flow.map((n) => n.type).filter((type) => !type.startsWith('bench-')));
-  await h.load(flow, {}, [...core, benchNodes.benchNodes as (RED: any) => unknown]);
+  await h.load(flow, {}, [...core, benchNodes.benchNodes as NonNullable<Parameters<typeof h.load>[2]>[number]]);
   if (ready) await ready(h);
   const helper = h.helper as unknown as { _sandbox: { restore(): void }; _NodePrototype: { send: SpiedFunction } };
   helper._sandbox.restore();
@@ -451,6 +435,8 @@ async function memorySignals(count: number): Promise<Running> {
   let list: SignalDeclaration[] | null = declarations(count, 'write');
   const dataBytes = nameAndValueBytes(list);
   const server = new RealvirtualServer({ host: HOST, port: 0, signals: list });
+  // Dropped, so that only the server's own copy of the declarations counts.
+  // eslint-disable-next-line no-useless-assignment
   list = null;
   await server.listen();
   await collectGarbage();

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'events';
 
+// `any`: a map of listener types must accept listeners of every signature, which unknown[] would not.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type EventMap = { [event: string]: (...args: any[]) => void };
 
 /**

@@ -194,9 +194,7 @@ export class ConnectionLifecycle extends TypedEmitter<LifecycleEvents> {
     this.emit('attemptFailed', failure, this.attempts);
     const { autoReconnect, maxAttempts } = this.options;
     if (!autoReconnect || (maxAttempts >= 0 && this.attempts > maxAttempts)) {
-      const reason = autoReconnect
-        ? `gave up after ${maxAttempts} reconnect attempt${maxAttempts === 1 ? '' : 's'}: ${failure.message}`
-        : `disconnected and auto reconnect is off: ${failure.message}`;
+      const reason = autoReconnect ? `gave up after ${maxAttempts} reconnect attempt${maxAttempts === 1 ? '' : 's'}: ${failure.message}` : `disconnected and auto reconnect is off: ${failure.message}`;
       this.setState({ state: 'failed', attempts: this.attempts, error: new ConnectionError('ERR_GAVE_UP', reason, { cause: failure }) });
       return;
     }

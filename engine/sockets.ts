@@ -38,7 +38,10 @@ LOOPBACK.addAddress('::1', 'ipv6');
  * such as 127.example.com may resolve anywhere.
  */
 export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost') return true;
   if (isIPv4(h)) return LOOPBACK.check(h, 'ipv4');
   return isIPv6(h) && LOOPBACK.check(h, 'ipv6');
@@ -96,7 +99,7 @@ export function describeSocketError(what: string, error: unknown, code: ErrorCod
   if (error instanceof RealvirtualError) return error;
   const cause = error as (Error & { code?: string }) | undefined;
   const systemCode = cause && typeof cause.code === 'string' ? cause.code : undefined;
-  let text = systemCode && SYSTEM_ERRORS[systemCode] ? `${SYSTEM_ERRORS[systemCode]} (${systemCode})` : cause?.message ?? String(error);
+  let text = systemCode && SYSTEM_ERRORS[systemCode] ? `${SYSTEM_ERRORS[systemCode]} (${systemCode})` : (cause?.message ?? String(error));
   let finalCode = code;
   if (systemCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
     finalCode = 'ERR_PAYLOAD_TOO_LARGE';

@@ -1,5 +1,4 @@
-import { isUnknownEvent, VREvent } from '../engine/minvr/events';
-import { MinVRPeerInfo } from '../engine/minvr/endpoint';
+import { isUnknownEvent, MinVRPeerInfo, VREvent } from '../engine';
 import { EventFilter } from './lib/event-filter';
 import { MinVRConnection, MinVRUser } from './lib/minvr-connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';

@@ -1,9 +1,9 @@
-import { ConfigObject } from '../engine/realvirtual/messages';
-import { isPlainObject } from '../engine/realvirtual/record';
-import { PeerInfo } from '../engine/realvirtual/session';
+import { ConfigObject, internals, PeerInfo } from '../engine';
 import { ConnectionUser } from './lib/connection';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
 import { connectionOf, InputErrors, isEmptyPayload } from './lib/user';
+
+const { isPlainObject } = internals;
 
 export = function register(RED: NodeAPI): void {
   function RealvirtualConfigNode(this: Node, definition: NodeDefinition): void {

@@ -1,5 +1,4 @@
-import { SignalError } from '../engine/errors';
-import { ImportResult } from '../engine/realvirtual/endpoint';
+import { ImportResult, SignalError } from '../engine';
 import { ConnectionUser } from './lib/connection';
 import { readImportTimeoutMs } from './lib/import-settings';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';

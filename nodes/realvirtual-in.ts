@@ -1,12 +1,10 @@
-import { splitList } from '../engine/realvirtual/catalog';
-import { DataEvent } from '../engine/realvirtual/endpoint';
-import { signalNames, SignalRecord, signalValueList } from '../engine/realvirtual/messages';
-import { hasOwn, setOwn } from '../engine/realvirtual/record';
-import { SignalValue } from '../engine/realvirtual/values';
+import { DataEvent, internals, SignalRecord, SignalValue, splitList } from '../engine';
 import { ConnectionUser } from './lib/connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
 import { renameKeys, renamesOf } from './lib/signal-renames';
 import { connectionOf } from './lib/user';
+
+const { hasOwn, setOwn, signalNames, signalValueList } = internals;
 
 type OutputMode = 'changes' | 'state' | 'signal';
 

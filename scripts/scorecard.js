@@ -208,9 +208,11 @@ async function main() {
       P03: () => 'repository / bugs link given',
       P04: () => `name ${pkg.name}`,
       P05: () => 'keywords include "node-red"',
-      P06: () => `node-red.version "${pkg['node-red'] && pkg['node-red'].version}" fits Node-RED ${(scorecard.P06 && scorecard.P06.versions || []).join(', ') || 'none'} (offline: installed Node-RED ${nodeRedVersions} stand in for npm's dist-tags)`,
-      P07: () => `engines.node "${pkg.engines && pkg.engines.node}" admits Node.js ${semver.minVersion(facts.nodeRed[0].engines.node)}, the minimum of Node-RED ${facts.nodeRed[0].version} (offline: the newest installed Node-RED stands in for npm's latest)`,
-      N02: () => `examples/*.json use ${(scorecard.N02 && scorecard.N02.nodes || []).join(', ') || 'no node'}`,
+      P06: () =>
+        `node-red.version "${pkg['node-red'] && pkg['node-red'].version}" fits Node-RED ${((scorecard.P06 && scorecard.P06.versions) || []).join(', ') || 'none'} (offline: installed Node-RED ${nodeRedVersions} stand in for npm's dist-tags)`,
+      P07: () =>
+        `engines.node "${pkg.engines && pkg.engines.node}" admits Node.js ${semver.minVersion(facts.nodeRed[0].engines.node)}, the minimum of Node-RED ${facts.nodeRed[0].version} (offline: the newest installed Node-RED stands in for npm's latest)`,
+      N02: () => `examples/*.json use ${((scorecard.N02 && scorecard.N02.nodes) || []).join(', ') || 'no node'}`,
       D01: () => `${scorecard.D01.total} dependenc${scorecard.D01.total === 1 ? 'y' : 'ies'} (at most 6)`,
       D02: () => `no known incompatible package in ${Object.values(facts.trees).flat().join(', ') || 'the (empty) dependency tree'} (offline: the installed tree)`,
       D03: () => `${facts.deps.map((d) => `${d.moduleName} ${d.version} satisfies ${d.range}`).join(', ') || 'no dependencies'} (offline: installed versions; npm's latest is not consulted)`,
@@ -240,7 +242,7 @@ async function main() {
       let detail = '';
       try {
         detail = details[id] ? details[id]() : '';
-      } catch (error) {
+      } catch {
         detail = '';
       }
       if (!result) detail = 'did not run';
@@ -250,7 +252,11 @@ async function main() {
         else if (id === 'P01') detail = 'package.json has no "license"';
         else if (id === 'P03') detail = 'package.json has neither "repository" nor "bugs"';
         else if (id === 'N02' && unreadable.length === 0) {
-          detail = lines.filter((line) => /Examples not found|No examples found/.test(line)).map((line) => line.replace(/^\s*⚠\s*/, '')).join('; ') || detail;
+          detail =
+            lines
+              .filter((line) => /Examples not found|No examples found/.test(line))
+              .map((line) => line.replace(/^\s*⚠\s*/, ''))
+              .join('; ') || detail;
         }
       }
       process.stdout.write(`${id} ${ok ? 'pass' : 'FAIL'}  ${detail}\n`);

@@ -56,7 +56,12 @@ function demoFlows() {
 
 /** Settings this script wrote (also those of earlier versions, without the marker line): they may be renewed. */
 function isGeneratedSettings(text) {
-  return text.startsWith(GENERATED) || /^module\.exports = \{\n  uiHost: '127\.0\.0\.1',\n  uiPort: \d+,\n  flowFile: 'flows\.json',\n  credentialSecret: false,\n  logging: \{ console: \{ level: 'info', metrics: false, audit: false \} \},\n\};\n$/.test(text);
+  return (
+    text.startsWith(GENERATED) ||
+    /^module\.exports = \{\n {2}uiHost: '127\.0\.0\.1',\n {2}uiPort: \d+,\n {2}flowFile: 'flows\.json',\n {2}credentialSecret: false,\n {2}logging: \{ console: \{ level: 'info', metrics: false, audit: false \} \},\n\};\n$/.test(
+      text,
+    )
+  );
 }
 
 function settingsText() {
@@ -131,7 +136,9 @@ if (flowsUseSimulator()) {
 
 const nodeRed = require.resolve('node-red/red.js');
 const child = spawnChild([nodeRed, '--userDir', userDir, '--port', String(port)], ['inherit', 'inherit', 'inherit']);
-console.log(`Node-RED with node-red-contrib-realvirtual: http://127.0.0.1:${port}/ (${sim ? `simulator demo deployed, realvirtual-sim on ws://${SIM_HOST}:${SIM_PORT}/` : 'your flows'}; Ctrl+C to stop)`);
+console.log(
+  `Node-RED with node-red-contrib-realvirtual: http://127.0.0.1:${port}/ (${sim ? `simulator demo deployed, realvirtual-sim on ws://${SIM_HOST}:${SIM_PORT}/` : 'your flows'}; Ctrl+C to stop)`,
+);
 
 /** Stops both children (SIGTERM, then SIGKILL after the deadline) and exits with `code`. */
 async function stopAll(code) {

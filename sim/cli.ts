@@ -8,7 +8,7 @@
  */
 import fs from 'fs';
 import path from 'path';
-import { RealvirtualError } from '../engine/errors';
+import { RealvirtualError } from '../engine';
 import { DEFAULT_SETTINGS, SCENE_SIGNALS } from './scene';
 import { Simulator, SimulatorMode } from './simulator';
 
@@ -109,12 +109,13 @@ function version(): string {
 
 export function helpText(): string {
   const signals = SCENE_SIGNALS.map(
-    (s) => `  ${s.name.padEnd(13)} ${s.type.padEnd(5)}  ${s.direction === 'write' ? 'sim writes' : 'sim reads '}  ${s.unityType.padEnd(14)}  ${s.meaning}${s.direction === 'read' ? ` (starts ${JSON.stringify(s.initial)})` : ''}`,
+    (s) =>
+      `  ${s.name.padEnd(13)} ${s.type.padEnd(5)}  ${s.direction === 'write' ? 'sim writes' : 'sim reads '}  ${s.unityType.padEnd(14)}  ${s.meaning}${s.direction === 'read' ? ` (starts ${JSON.stringify(s.initial)})` : ''}`,
   );
   return [
     `Usage: ${PROGRAM} [options]`,
     '',
-    'A small realvirtual scene that speaks realvirtual\'s WebSocket Realtime Interface (wire',
+    "A small realvirtual scene that speaks realvirtual's WebSocket Realtime Interface (wire",
     'protocol v2), to build and test flows without Unity: a conveyor whose drive moves parts',
     'past a sensor that a counter counts. It answers import_request, subscribe, config_get',
     'and config_set.',

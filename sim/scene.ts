@@ -3,8 +3,7 @@
  * spacing, a sensor that sees each part pass and a counter of the parts that passed.
  * Pure model: no sockets, no timers; `step` advances it by a given time.
  */
-import type { SignalDeclaration } from '../engine/realvirtual/signals';
-import type { ConfigObject } from '../engine/realvirtual/messages';
+import type { ConfigObject, SignalDeclaration } from '../engine';
 
 /** What the scene reads (PLCOutput signals in a Unity scene: the PLC side sets them). */
 export interface SceneInputs {

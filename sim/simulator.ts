@@ -6,12 +6,7 @@
  * the engine; config_set also changes the scene's settings.
  */
 import { performance } from 'perf_hooks';
-import { ConfigResult, ConfigSetHandler } from '../engine/realvirtual/endpoint';
-import { RealvirtualClient } from '../engine/realvirtual/client';
-import { ConfigObject } from '../engine/realvirtual/messages';
-import { RealvirtualServer } from '../engine/realvirtual/server';
-import { PeerInfo } from '../engine/realvirtual/session';
-import { Logger } from '../engine/logger';
+import { ConfigObject, ConfigResult, ConfigSetHandler, Logger, PeerInfo, RealvirtualClient, RealvirtualServer } from '../engine';
 import { checkSettings, ConveyorScene, DEFAULT_INPUTS, sceneDeclarations, SceneInputs, SceneSettings, sceneSettingsOf, SCENE_SIGNALS } from './scene';
 
 export type SimulatorMode = 'server' | 'client';

@@ -82,16 +82,7 @@ export interface GameObjectEvent {
   data: GameObjectRef;
 }
 
-export type KnownEvent =
-  | NoDataEvent
-  | SingleEvent
-  | Int32Event
-  | StringEvent
-  | Vector2Event
-  | Vector3Event
-  | Vector4Event
-  | QuaternionEvent
-  | GameObjectEvent;
+export type KnownEvent = NoDataEvent | SingleEvent | Int32Event | StringEvent | Vector2Event | Vector3Event | Vector4Event | QuaternionEvent | GameObjectEvent;
 
 /**
  * An event whose m_DataTypeName is not one of KNOWN_TYPES. Unity keeps such an event as a plain
@@ -109,17 +100,7 @@ export type VREvent = KnownEvent | UnknownEvent;
 
 export type KnownType = KnownEvent['type'];
 
-export const KNOWN_TYPES: readonly KnownType[] = Object.freeze([
-  '',
-  'Single',
-  'Int32',
-  'String',
-  'Vector2',
-  'Vector3',
-  'Vector4',
-  'Quaternion',
-  'GameObject',
-] as KnownType[]);
+export const KNOWN_TYPES: readonly KnownType[] = Object.freeze(['', 'Single', 'Int32', 'String', 'Vector2', 'Vector3', 'Vector4', 'Quaternion', 'GameObject'] as KnownType[]);
 
 const COMPONENTS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   Vector2: ['x', 'y'],

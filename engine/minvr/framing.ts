@@ -142,10 +142,7 @@ export class FrameDecoder {
         if (this.size < HEADER_BYTES) break;
         const length = this.takeLength();
         if (length > this.maxFrame) {
-          this.fatal = new ConnectionError(
-            'ERR_MINVR_FRAME_TOO_LARGE',
-            `MinVR3 frame of ${length} bytes is larger than maxFrame (${this.maxFrame} bytes); the peer must be dropped`,
-          );
+          this.fatal = new ConnectionError('ERR_MINVR_FRAME_TOO_LARGE', `MinVR3 frame of ${length} bytes is larger than maxFrame (${this.maxFrame} bytes); the peer must be dropped`);
           this.chunks = [];
           this.size = 0;
           out.push(this.fatal);

@@ -48,7 +48,9 @@ export class MinVRServer extends MinVREndpoint {
     if (status.state === 'connected') {
       this.logger.info(`listening on ${this.url}`);
       if (!isLoopback(this.settings.host)) {
-        this.logger.warn(`listening on ${this.settings.host}, reachable from other machines: MinVR3 connections have no authentication, so anyone who can reach port ${this.port} can send and read events`);
+        this.logger.warn(
+          `listening on ${this.settings.host}, reachable from other machines: MinVR3 connections have no authentication, so anyone who can reach port ${this.port} can send and read events`,
+        );
       }
     }
     if (status.state === 'reconnecting') this.logger.warn(`${status.error?.message ?? 'cannot listen'}; retrying`);
@@ -105,7 +107,11 @@ export class MinVRServer extends MinVREndpoint {
       return;
     }
     const info = this.nextPeer(socket.remoteAddress, socket.remotePort);
-    const link = tcpLink(socket, this.linkSettings, this.handlersFor(info, () => this.peersChanged()));
+    const link = tcpLink(
+      socket,
+      this.linkSettings,
+      this.handlersFor(info, () => this.peersChanged()),
+    );
     this.addPeer(info, link);
     this.peersChanged();
   }
@@ -133,7 +139,13 @@ export class MinVRServer extends MinVREndpoint {
 
   private acceptWebSocket(socket: WebSocket, req: http.IncomingMessage, raw: net.Socket): void {
     const info = this.nextPeer(req.socket.remoteAddress, req.socket.remotePort);
-    const link = webSocketLink(socket, raw, info.name, this.linkSettings, this.handlersFor(info, () => this.peersChanged()));
+    const link = webSocketLink(
+      socket,
+      raw,
+      info.name,
+      this.linkSettings,
+      this.handlersFor(info, () => this.peersChanged()),
+    );
     this.addPeer(info, link);
     this.peersChanged();
   }

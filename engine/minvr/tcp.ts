@@ -58,12 +58,7 @@ export function tcpLink(socket: net.Socket, settings: TcpLinkSettings, handlers:
     }
     frameTimer = setTimeout(() => {
       frameTimer = null;
-      fail(
-        new ConnectionError(
-          'ERR_MINVR_FRAME_TIMEOUT',
-          `${remote} sent part of a frame (${decoder.buffered} bytes) and not the rest within ${settings.frameTimeoutMs} ms: peer dropped`,
-        ),
-      );
+      fail(new ConnectionError('ERR_MINVR_FRAME_TIMEOUT', `${remote} sent part of a frame (${decoder.buffered} bytes) and not the rest within ${settings.frameTimeoutMs} ms: peer dropped`));
     }, settings.frameTimeoutMs);
   };
 
@@ -162,10 +157,7 @@ export function dialTcp(options: TcpDialOptions, connected: (socket: net.Socket)
   };
   const onError = (error: Error): void => settle(describeSocketError(`cannot connect to ${target}`, error));
   const onClose = (): void => settle(new ConnectionError('ERR_CONNECTION', `cannot connect to ${target}: closed`));
-  const timer = setTimeout(
-    () => settle(new ConnectionError('ERR_CONNECTION', `cannot connect to ${target}: no answer within ${options.connectTimeoutMs} ms`)),
-    options.connectTimeoutMs,
-  );
+  const timer = setTimeout(() => settle(new ConnectionError('ERR_CONNECTION', `cannot connect to ${target}: no answer within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
   socket.once('connect', () => settle());
   socket.on('error', onError);
   socket.on('close', onClose);

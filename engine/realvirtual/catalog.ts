@@ -95,7 +95,13 @@ export function importCatalog(answer: Pick<ImportAnswerMessage, 'signals' | 'sig
     });
   }
   if (unlisted > 0) {
-    rejected.push(new SignalError('ERR_INVALID_FIELD', firstUnlisted, `catalog: ${unlisted} more signals (from ${quotedName(firstUnlisted)} on) had an unknown type or a value of the wrong type (not listed one by one)`));
+    rejected.push(
+      new SignalError(
+        'ERR_INVALID_FIELD',
+        firstUnlisted,
+        `catalog: ${unlisted} more signals (from ${quotedName(firstUnlisted)} on) had an unknown type or a value of the wrong type (not listed one by one)`,
+      ),
+    );
   }
   return { signals, rejected };
 }

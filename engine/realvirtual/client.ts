@@ -185,7 +185,10 @@ export class RealvirtualClient extends Endpoint {
     if (!this.sendsSecretInClearText || this.warnedAboutClearText) return;
     this.warnedAboutClearText = true;
     this.report(
-      new ConnectionError('ERR_INSECURE_SECRET', `the secret is sent to ${this.host} over plain ws://, in clear text: anyone on the network path can read it (use TLS, or connect through a TLS proxy)`),
+      new ConnectionError(
+        'ERR_INSECURE_SECRET',
+        `the secret is sent to ${this.host} over plain ws://, in clear text: anyone on the network path can read it (use TLS, or connect through a TLS proxy)`,
+      ),
     );
   }
 
@@ -241,7 +244,12 @@ export class RealvirtualClient extends Endpoint {
     );
     socket.on('open', () => {
       if (handle.stale) return;
-      peer = new Peer('server', this.peerName, socketLink(socket, () => (lastSendAt = Date.now())), this.settings.clock);
+      peer = new Peer(
+        'server',
+        this.peerName,
+        socketLink(socket, () => (lastSendAt = Date.now())),
+        this.settings.clock,
+      );
       this.server = peer;
       handle.opened();
       this.sendText(peer, encode.init(this.clientName));
@@ -249,9 +257,12 @@ export class RealvirtualClient extends Endpoint {
       this.addPeer(peer);
       heartbeat.start();
       if (this.keepAliveMs > 0) {
-        keepAlive = setInterval(() => {
-          if (peer && Date.now() - lastSendAt >= this.keepAliveMs) this.sendText(peer, encode.init(this.clientName));
-        }, Math.max(10, Math.min(1000, this.keepAliveMs / 5)));
+        keepAlive = setInterval(
+          () => {
+            if (peer && Date.now() - lastSendAt >= this.keepAliveMs) this.sendText(peer, encode.init(this.clientName));
+          },
+          Math.max(10, Math.min(1000, this.keepAliveMs / 5)),
+        );
       }
     });
     socket.on('message', (data, isBinary) => {

@@ -6,19 +6,7 @@ import { Logger } from '../logger';
 import { ImportedSignal, importCatalog, toDeclarations } from './catalog';
 import { checkConfig, checkCycleMs, isRemoteConfigMode, RemoteConfigMode, remoteConfigRefusal } from './config-rules';
 import { Exchange } from './exchange';
-import {
-  ConfigObject,
-  encode,
-  encodeSignals,
-  MAX_REJECTED_LISTED,
-  Message,
-  ParsedMessage,
-  parseMessage,
-  PROTOCOL_VERSION,
-  rememberSignalNames,
-  signalNames,
-  SignalRecord,
-} from './messages';
+import { ConfigObject, encode, encodeSignals, MAX_REJECTED_LISTED, Message, ParsedMessage, parseMessage, PROTOCOL_VERSION, rememberSignalNames, signalNames, SignalRecord } from './messages';
 import { DEFAULTS, EndpointOptions, ResolvedEndpointOptions, resolveEndpointOptions } from './options';
 import { hasOwn, isPlainObject, setOwn } from './record';
 import { Peer, PeerInfo } from './session';
@@ -134,11 +122,16 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     const { maxSignals, maxTextBytes, maxNameLength, maxTableBytes } = this.settings;
     this.table.limits = { maxSignals, maxTextBytes, maxNameLength, maxTableBytes };
     for (const declaration of this.settings.signals) this.declareOrThrow(declaration);
-    this.exchange = new Exchange(this.table, { ...this.settings }, {
-      slowPeer: (peer, slowForMs) => this.dropSlowPeer(peer, slowForMs),
-      transitionsDropped: (name, dropped) =>
-        this.report(new SignalError('ERR_INVALID_VALUE', name, `signal "${name}": transition queue full (${this.settings.maxTransitions}), dropped ${dropped} oldest value(s)`)),
-    }, this.settings.clock);
+    this.exchange = new Exchange(
+      this.table,
+      { ...this.settings },
+      {
+        slowPeer: (peer, slowForMs) => this.dropSlowPeer(peer, slowForMs),
+        transitionsDropped: (name, dropped) =>
+          this.report(new SignalError('ERR_INVALID_VALUE', name, `signal "${name}": transition queue full (${this.settings.maxTransitions}), dropped ${dropped} oldest value(s)`)),
+      },
+      this.settings.clock,
+    );
     this.configObject = { ...(options.config ?? {}), publishIntervalMs: this.settings.cycleMs };
     this.onConfigSet = options.onConfigSet;
     this.maxConfigBytes = checkNumber('maxConfigBytes', options.maxConfigBytes ?? DEFAULTS.maxConfigBytes, 1, true);
@@ -370,7 +363,9 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   /** Reports what a frame's handling threw; a 'problem' listener that throws again is not called twice. */
   private reportHandlerFailure(peer: Peer, error: unknown): void {
     const what = error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
-    const failure = new ProtocolError('ERR_HANDLER_FAILED', `handling a frame from ${clip(peer.name, 100)} failed (${clip(what, 200)}): that frame was dropped, the connection goes on`, { cause: error });
+    const failure = new ProtocolError('ERR_HANDLER_FAILED', `handling a frame from ${clip(peer.name, 100)} failed (${clip(what, 200)}): that frame was dropped, the connection goes on`, {
+      cause: error,
+    });
     try {
       this.report(failure, peer, 'ERR_HANDLER_FAILED');
     } catch {
@@ -388,7 +383,11 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
       return;
     }
     if (parsed.kind === 'unknown') {
-      this.debugOnce(peer, `unknown:${parsed.type}`, () => `ignored a message of unknown type ${clip(JSON.stringify(parsed.type), 100)} from ${clip(peer.name, 100)} (further ones are ignored silently)`);
+      this.debugOnce(
+        peer,
+        `unknown:${parsed.type}`,
+        () => `ignored a message of unknown type ${clip(JSON.stringify(parsed.type), 100)} from ${clip(peer.name, 100)} (further ones are ignored silently)`,
+      );
       return;
     }
     const { message, rejected } = parsed;
@@ -455,7 +454,12 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     if (name.length <= max) return name;
     // Once per peer: a client repeats its init as a keep-alive.
     const key = 'ERR_NAME_TOO_LONG:init';
-    if (!peer.reported.has(key) && peer.reported.size < MAX_REPORTED_PER_PEER) this.report(new ProtocolError('ERR_NAME_TOO_LONG', `"init" message: a peer name of ${name.length} characters is longer than maxClientName (${max}): clipped to "${clip(name, 100)}"`), peer, 'ERR_NAME_TOO_LONG:init');
+    if (!peer.reported.has(key) && peer.reported.size < MAX_REPORTED_PER_PEER)
+      this.report(
+        new ProtocolError('ERR_NAME_TOO_LONG', `"init" message: a peer name of ${name.length} characters is longer than maxClientName (${max}): clipped to "${clip(name, 100)}"`),
+        peer,
+        'ERR_NAME_TOO_LONG:init',
+      );
     return flatCopy(name.slice(0, max));
   }
 
@@ -550,7 +554,11 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     }
     if (errors !== null) for (const error of errors) this.report(error, peer, `${error.code}:${error.signal}`);
     if (rejected > MAX_REJECTED_LISTED) {
-      this.report(new SignalError('ERR_TYPE_MISMATCH', '', `"${type}" message from ${clip(peer.name, 100)}: ${rejected - MAX_REJECTED_LISTED} more values were rejected (not listed one by one)`), peer, `more:${type}`);
+      this.report(
+        new SignalError('ERR_TYPE_MISMATCH', '', `"${type}" message from ${clip(peer.name, 100)}: ${rejected - MAX_REJECTED_LISTED} more values were rejected (not listed one by one)`),
+        peer,
+        `more:${type}`,
+      );
     }
     noteShape(cache, names);
     if (this.listenerCount('data') > 0) this.emit('data', { type, peer: peer.info, values: values ?? signals, changed });

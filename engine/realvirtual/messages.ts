@@ -9,45 +9,76 @@ export const PROTOCOL_VERSION = 2;
 export type SignalRecord = Record<string, SignalValue>;
 export type ConfigObject = Record<string, unknown>;
 
-export interface InitMessage { type: 'init'; version?: number; name?: string }
-export interface DataMessage { type: 'data'; version?: number; signals: SignalRecord }
-export interface SnapshotMessage { type: 'snapshot'; version?: number; signals: SignalRecord }
-export interface ImportRequestMessage { type: 'import_request'; version?: number }
+export interface InitMessage {
+  type: 'init';
+  version?: number;
+  name?: string;
+}
+export interface DataMessage {
+  type: 'data';
+  version?: number;
+  signals: SignalRecord;
+}
+export interface SnapshotMessage {
+  type: 'snapshot';
+  version?: number;
+  signals: SignalRecord;
+}
+export interface ImportRequestMessage {
+  type: 'import_request';
+  version?: number;
+}
 export interface ImportAnswerMessage {
   type: 'import_answer';
   version?: number;
   signals: SignalRecord;
   signalTypes: Record<string, string>;
 }
-export interface SubscribeMessage { type: 'subscribe'; version?: number; subscribe: string[] }
-export interface ConfigGetMessage { type: 'config_get'; version?: number }
-export interface ConfigAnswerMessage { type: 'config_answer'; version?: number; config: ConfigObject }
-export interface ConfigSetMessage { type: 'config_set'; version?: number; config: ConfigObject }
-export interface ConfigResultMessage { type: 'config_result'; version?: number; success: boolean; message: string }
+export interface SubscribeMessage {
+  type: 'subscribe';
+  version?: number;
+  subscribe: string[];
+}
+export interface ConfigGetMessage {
+  type: 'config_get';
+  version?: number;
+}
+export interface ConfigAnswerMessage {
+  type: 'config_answer';
+  version?: number;
+  config: ConfigObject;
+}
+export interface ConfigSetMessage {
+  type: 'config_set';
+  version?: number;
+  config: ConfigObject;
+}
+export interface ConfigResultMessage {
+  type: 'config_result';
+  version?: number;
+  success: boolean;
+  message: string;
+}
 
 export type Message =
-  | InitMessage
-  | DataMessage
-  | SnapshotMessage
-  | ImportRequestMessage
-  | ImportAnswerMessage
-  | SubscribeMessage
-  | ConfigGetMessage
-  | ConfigAnswerMessage
-  | ConfigSetMessage
-  | ConfigResultMessage;
+  InitMessage | DataMessage | SnapshotMessage | ImportRequestMessage | ImportAnswerMessage | SubscribeMessage | ConfigGetMessage | ConfigAnswerMessage | ConfigSetMessage | ConfigResultMessage;
 
 export type MessageType = Message['type'];
 
-export const MESSAGE_TYPES: readonly MessageType[] = [
-  'init', 'data', 'import_request', 'import_answer', 'subscribe',
-  'snapshot', 'config_get', 'config_answer', 'config_set', 'config_result',
-];
+export const MESSAGE_TYPES: readonly MessageType[] = ['init', 'data', 'import_request', 'import_answer', 'subscribe', 'snapshot', 'config_get', 'config_answer', 'config_set', 'config_result'];
 
 /** A message that parsed, with the signals whose values were rejected (the rest applies). */
-export interface ParsedMessage { kind: 'message'; message: Message; rejected: SignalError[] }
+export interface ParsedMessage {
+  kind: 'message';
+  message: Message;
+  rejected: SignalError[];
+}
 /** A well-formed message of a type this engine does not know: ignored by the caller. */
-export interface UnknownMessage { kind: 'unknown'; type: string; version?: number }
+export interface UnknownMessage {
+  kind: 'unknown';
+  type: string;
+  version?: number;
+}
 export type ParseResult = ParsedMessage | UnknownMessage | ProtocolError;
 
 const KNOWN_TYPES = new Set<string>(MESSAGE_TYPES);
@@ -160,7 +191,13 @@ function readSignals(type: string, field: string, value: unknown, rejected: Sign
     }
   }
   if (unlisted > 0) {
-    rejected.push(new SignalError('ERR_INVALID_VALUE', firstUnlisted, `"${type}" message: ${unlisted} more signals (from ${quotedName(firstUnlisted)} on) had values that are not a boolean, finite number or string`));
+    rejected.push(
+      new SignalError(
+        'ERR_INVALID_VALUE',
+        firstUnlisted,
+        `"${type}" message: ${unlisted} more signals (from ${quotedName(firstUnlisted)} on) had values that are not a boolean, finite number or string`,
+      ),
+    );
   }
   if (clean === undefined && names.length >= NAMES_KEPT_FROM) recordNames.set(value, names);
   return clean === undefined ? (value as SignalRecord) : clean;
@@ -181,7 +218,9 @@ function readSignalTypes(value: unknown, rejected: SignalError[]): Record<string
     else if (unlisted++ === 0) firstUnlisted = name;
   }
   if (unlisted > 0) {
-    rejected.push(new SignalError('ERR_INVALID_VALUE', firstUnlisted, `"import_answer" message: ${unlisted} more signals (from ${quotedName(firstUnlisted)} on) had types in "signalTypes" that are not strings`));
+    rejected.push(
+      new SignalError('ERR_INVALID_VALUE', firstUnlisted, `"import_answer" message: ${unlisted} more signals (from ${quotedName(firstUnlisted)} on) had types in "signalTypes" that are not strings`),
+    );
   }
   return types;
 }
@@ -315,8 +354,7 @@ export function encodeSignalList(type: 'data' | 'snapshot', names: readonly stri
 export const encode = {
   init: (name: string): string => encodeMessage({ type: 'init', name }),
   importRequest: (): string => encodeMessage({ type: 'import_request' }),
-  importAnswer: (signals: SignalRecord, signalTypes: Record<string, string>): string =>
-    encodeMessage({ type: 'import_answer', signals, signalTypes }),
+  importAnswer: (signals: SignalRecord, signalTypes: Record<string, string>): string => encodeMessage({ type: 'import_answer', signals, signalTypes }),
   subscribe: (names: string[]): string => encodeMessage({ type: 'subscribe', subscribe: names }),
   configGet: (): string => encodeMessage({ type: 'config_get' }),
   configAnswer: (config: ConfigObject): string => encodeMessage({ type: 'config_answer', config }),

@@ -267,7 +267,14 @@ export class RealvirtualServer extends Endpoint {
     if (names.some((name) => name.length > maxNameLength)) names = names.filter((name) => name.length <= maxNameLength);
     const left = requested.length - names.length;
     if (left > 0) {
-      this.report(new ProtocolError('ERR_INVALID_FIELD', `"subscribe" message from ${clip(peer.name, 100)}: ${left} of ${requested.length} names left out (more than maxSignals (${maxSignals}) names, or longer than maxNameLength (${maxNameLength}) characters)`), peer, 'subscribe:bounded');
+      this.report(
+        new ProtocolError(
+          'ERR_INVALID_FIELD',
+          `"subscribe" message from ${clip(peer.name, 100)}: ${left} of ${requested.length} names left out (more than maxSignals (${maxSignals}) names, or longer than maxNameLength (${maxNameLength}) characters)`,
+        ),
+        peer,
+        'subscribe:bounded',
+      );
     }
     return names;
   }
@@ -386,10 +393,7 @@ export class RealvirtualServer extends Endpoint {
 
   /** Starts waiting for a new client's first message; it is closed if none arrives within initTimeoutMs. */
   private awaitFirstMessage(peer: Peer, address: string): void {
-    const timer =
-      this.initTimeoutMs > 0
-        ? setTimeout(() => this.closeSilent(peer, `sent nothing within ${this.initTimeoutMs / 1000} s of connecting (initTimeout)`), this.initTimeoutMs)
-        : null;
+    const timer = this.initTimeoutMs > 0 ? setTimeout(() => this.closeSilent(peer, `sent nothing within ${this.initTimeoutMs / 1000} s of connecting (initTimeout)`), this.initTimeoutMs) : null;
     this.silent.set(peer, { address, timer });
   }
 

@@ -69,7 +69,6 @@ function ownText(text: string): string {
   return text.length < SHARING_MIN_LENGTH ? text : flatCopy(text);
 }
 
-
 /**
  * The signals a peer's last message named, by position: peers send the same names in
  * the same order message after message, so a receiver finds each signal by comparing
@@ -345,7 +344,11 @@ export class SignalTable {
 
   private textProblem(name: string, text: string): SignalError | undefined {
     if (this.textFits(text)) return undefined;
-    return new SignalError('ERR_VALUE_TOO_LARGE', name, `signal ${quotedName(name)}: a text of ${Buffer.byteLength(text, 'utf8')} bytes is larger than maxTextBytes (${this.limits.maxTextBytes}): value ignored`);
+    return new SignalError(
+      'ERR_VALUE_TOO_LARGE',
+      name,
+      `signal ${quotedName(name)}: a text of ${Buffer.byteLength(text, 'utf8')} bytes is larger than maxTextBytes (${this.limits.maxTextBytes}): value ignored`,
+    );
   }
 
   private nameProblem(name: string): SignalError | undefined {
@@ -354,11 +357,19 @@ export class SignalTable {
   }
 
   private tooMany(name: string): SignalError {
-    return new SignalError('ERR_TOO_MANY_SIGNALS', name, `signal ${quotedName(name)} is new, but the table already holds maxSignals (${this.limits.maxSignals}) signals: value ignored (declare it, or raise maxSignals)`);
+    return new SignalError(
+      'ERR_TOO_MANY_SIGNALS',
+      name,
+      `signal ${quotedName(name)} is new, but the table already holds maxSignals (${this.limits.maxSignals}) signals: value ignored (declare it, or raise maxSignals)`,
+    );
   }
 
   private tableFull(name: string, bytes: number): SignalError {
-    return new SignalError('ERR_TABLE_FULL', name, `signal ${quotedName(name)}: ${bytes} more bytes would exceed maxTableBytes (${this.limits.maxTableBytes}, ${this.accounted} in use): value ignored`);
+    return new SignalError(
+      'ERR_TABLE_FULL',
+      name,
+      `signal ${quotedName(name)}: ${bytes} more bytes would exceed maxTableBytes (${this.limits.maxTableBytes}, ${this.accounted} in use): value ignored`,
+    );
   }
 
   /** Values of the signals in one direction, optionally limited to a set of names. */

@@ -1,8 +1,5 @@
 import net from 'net';
-import { ConnectionError, OptionError, RealvirtualError, TimeoutError } from '../../engine/errors';
-import { ImportResult } from '../../engine/realvirtual/endpoint';
-import { ClientOptions, RealvirtualClient } from '../../engine/realvirtual/client';
-import { normalizePath } from '../../engine/realvirtual/options';
+import { ClientOptions, ConnectionError, ImportResult, normalizePath, OptionError, RealvirtualClient, RealvirtualError, TimeoutError } from '../../engine';
 import { Connection } from './connection';
 import { ConnectionSettings, readConnectionSettings } from './connection-settings';
 import { NodeAPI, RequestLike, ResponseLike } from './red';
@@ -196,8 +193,16 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
     };
 
   const bodyOf = (req: RequestLike): Record<string, unknown> => (req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {});
-  admin.post('/realvirtual/test', auth.needsPermission('realvirtual-connection.write'), handle(async (req) => testConnection(bodyOf(req))));
-  admin.post('/realvirtual/import', auth.needsPermission('realvirtual-connection.write'), handle(async (req) => importSignals(bodyOf(req))));
+  admin.post(
+    '/realvirtual/test',
+    auth.needsPermission('realvirtual-connection.write'),
+    handle(async (req) => testConnection(bodyOf(req))),
+  );
+  admin.post(
+    '/realvirtual/import',
+    auth.needsPermission('realvirtual-connection.write'),
+    handle(async (req) => importSignals(bodyOf(req))),
+  );
   admin.get(
     '/realvirtual/catalog/:id',
     auth.needsPermission('realvirtual-connection.read'),

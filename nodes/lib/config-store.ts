@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'crypto';
 import fs from 'fs';
 import path from 'path';
-import { ConfigError } from '../../engine/errors';
-import { checkConfig, isValidCycleMs } from '../../engine/realvirtual/config-rules';
-import { ConfigObject } from '../../engine/realvirtual/messages';
-import { isPlainObject } from '../../engine/realvirtual/record';
+import { checkConfig, ConfigError, ConfigObject, internals, isValidCycleMs } from '../../engine';
+
+const { isPlainObject } = internals;
 
 interface StoredConfig {
   /** The cycleMs deployed when the file was written: a different deployed value overrides a remote one. */
@@ -141,7 +140,9 @@ export class ConfigStore {
       const size = fs.statSync(file).size;
       const maxFileBytes = FILE_SLACK_FACTOR * this.maxConfigBytes + FILE_SLACK_BYTES;
       if (size > maxFileBytes) {
-        this.warn(`ignored the stored configuration ${file}: the file has ${size} bytes, more than ${maxFileBytes} (${FILE_SLACK_FACTOR} × maxConfigBytes + ${FILE_SLACK_BYTES}); it is replaced by the next change`);
+        this.warn(
+          `ignored the stored configuration ${file}: the file has ${size} bytes, more than ${maxFileBytes} (${FILE_SLACK_FACTOR} × maxConfigBytes + ${FILE_SLACK_BYTES}); it is replaced by the next change`,
+        );
         return null;
       }
       const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredConfig;

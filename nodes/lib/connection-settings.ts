@@ -1,10 +1,4 @@
-import { OptionError } from '../../engine/errors';
-import { ClientOptions } from '../../engine/realvirtual/client';
-import { checkCycleMs, isRemoteConfigMode, RemoteConfigMode } from '../../engine/realvirtual/config-rules';
-import { DEFAULTS } from '../../engine/realvirtual/options';
-import { ServerOptions } from '../../engine/realvirtual/server';
-import { isDirection, SignalDeclaration } from '../../engine/realvirtual/signals';
-import { isValueType } from '../../engine/realvirtual/values';
+import { checkCycleMs, ClientOptions, DEFAULTS, isDirection, isRemoteConfigMode, isValueType, OptionError, RemoteConfigMode, ServerOptions, SignalDeclaration } from '../../engine';
 
 export type Mode = 'server' | 'client';
 

@@ -1,19 +1,33 @@
-import { escapeUnprintable } from '../../engine/log-budget';
-import { ConfigResult, DataEvent, Endpoint, EndpointStatus, ImportResult } from '../../engine/realvirtual/endpoint';
-import { ConnectionError, OptionError, RealvirtualError, SignalError } from '../../engine/errors';
-import { ImportedSignal } from '../../engine/realvirtual/catalog';
-import { RealvirtualClient } from '../../engine/realvirtual/client';
-import { ConfigObject, SignalRecord } from '../../engine/realvirtual/messages';
-import { RealvirtualServer, ServerTlsOptions } from '../../engine/realvirtual/server';
-import { realvirtualType } from '../../engine/realvirtual/signals';
-import { PeerInfo } from '../../engine/realvirtual/session';
-import { WriteResult } from '../../engine/realvirtual/endpoint';
-import { Logger } from '../../engine/logger';
+import {
+  ConfigObject,
+  ConfigResult,
+  ConnectionError,
+  DataEvent,
+  Endpoint,
+  EndpointEvents,
+  EndpointStatus,
+  ImportedSignal,
+  ImportResult,
+  internals,
+  Logger,
+  OptionError,
+  PeerInfo,
+  RealvirtualClient,
+  RealvirtualError,
+  RealvirtualServer,
+  realvirtualType,
+  ServerTlsOptions,
+  SignalError,
+  SignalRecord,
+  WriteResult,
+} from '../../engine';
 import { ConfigStore } from './config-store';
 import { PeerLog } from './monitor/peers';
 import { CONNECTION_DEFAULTS, ConnectionSettings, Mode, readConnectionSettings } from './connection-settings';
 import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
 import { errorStatus, nodeStatusFor } from './status';
+
+const { escapeUnprintable } = internals;
 
 /** A node that uses the connection. It registers on start and deregisters on close. */
 export interface ConnectionUser {
@@ -104,7 +118,14 @@ export class Connection {
 
   /** Every signal the connection knows (declared, imported or seen), for the editor's signal picker. */
   catalog(): Array<{ name: string; valueType: string; direction: string; rvType: string; declared: boolean }> {
-    if (!this.endpoint) return (this.settings?.server.signals ?? []).map((signal) => ({ name: signal.name, valueType: signal.type, direction: signal.direction, rvType: realvirtualType(signal.direction, signal.type), declared: true }));
+    if (!this.endpoint)
+      return (this.settings?.server.signals ?? []).map((signal) => ({
+        name: signal.name,
+        valueType: signal.type,
+        direction: signal.direction,
+        rvType: realvirtualType(signal.direction, signal.type),
+        declared: true,
+      }));
     return [...this.endpoint.table].map((signal) => ({ name: signal.name, valueType: signal.valueType, direction: signal.direction, rvType: signal.rvType, declared: signal.declared }));
   }
 
@@ -319,9 +340,9 @@ export class Connection {
     );
   }
 
-  private listen(endpoint: Endpoint, event: string, listener: (...args: any[]) => void): void {
-    endpoint.on(event as 'status', listener);
-    this.detach.push(() => endpoint.off(event as 'status', listener));
+  private listen<E extends keyof EndpointEvents & string>(endpoint: Endpoint, event: E, listener: EndpointEvents[E]): void {
+    endpoint.on(event, listener);
+    this.detach.push(() => endpoint.off(event, listener));
   }
 
   private shutdown(): Promise<void> {

@@ -1,5 +1,4 @@
-import { OptionError } from '../../engine/errors';
-import { DEFAULTS } from '../../engine/realvirtual/options';
+import { DEFAULTS, OptionError } from '../../engine';
 
 /**
  * The `realvirtual-import` properties and their defaults: a public contract that flows

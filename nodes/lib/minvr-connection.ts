@@ -1,14 +1,9 @@
-import { OptionError, ProtocolError, RealvirtualError } from '../../engine/errors';
-import { clip, escapeUnprintable, LogBudget } from '../../engine/log-budget';
-import { Logger } from '../../engine/logger';
-import { MinVRClient } from '../../engine/minvr/client';
-import { MinVREndpoint, MinVRPeerInfo, MinVRStatus } from '../../engine/minvr/endpoint';
-import { VREvent } from '../../engine/minvr/events';
-import { OutgoingEvent } from '../../engine/minvr/framing';
-import { MinVRServer } from '../../engine/minvr/server';
+import { internals, Logger, MinVRClient, MinVREndpoint, MinVRPeerInfo, MinVRServer, MinVRStatus, OptionError, OutgoingEvent, ProtocolError, RealvirtualError, VREvent } from '../../engine';
 import { MinVRSettings, readMinVRSettings } from './minvr-settings';
 import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
 import { errorStatus, nodeStatusFor } from './status';
+
+const { clip, escapeUnprintable, LogBudget } = internals;
 
 const USER_ERRORS_PER_MINUTE = 20;
 
@@ -142,14 +137,19 @@ export class MinVRConnection {
     };
     endpoint.on('status', onStatus);
     endpoint.on('event', onEvent);
-    this.detach.push(() => endpoint.off('status', onStatus), () => endpoint.off('event', onEvent));
+    this.detach.push(
+      () => endpoint.off('status', onStatus),
+      () => endpoint.off('event', onEvent),
+    );
     if (endpoint instanceof MinVRServer) void endpoint.listen();
     else void (endpoint as MinVRClient).connect();
   }
 
   /** A node failed on one event: the others still get it; a Catch node gets the coded error, the log at most 20 lines a minute. */
   private userFailed(user: MinVRUser, event: VREvent, error: unknown): void {
-    const failure = new ProtocolError('ERR_MINVR_EVENT', `MinVR3 event ${clip(JSON.stringify(event.name), 100)} could not be passed on: ${clip(String((error as Error)?.message ?? error))}`, { cause: error });
+    const failure = new ProtocolError('ERR_MINVR_EVENT', `MinVR3 event ${clip(JSON.stringify(event.name), 100)} could not be passed on: ${clip(String((error as Error)?.message ?? error))}`, {
+      cause: error,
+    });
     if (this.userErrorBudget.take() === 'quiet') return;
     // Node-RED gives the Catch node msg.error with the message and the code.
     user.node.error(failure, { topic: event.name, payload: null });

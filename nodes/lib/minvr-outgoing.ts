@@ -1,8 +1,8 @@
-import { ProtocolError } from '../../engine/errors';
-import { VREvent } from '../../engine/minvr/events';
-import { isPlainObject } from '../../engine/realvirtual/record';
+import { internals, ProtocolError, VREvent } from '../../engine';
 import { SENDABLE_TYPES } from './minvr-settings';
 import { Translate } from './status';
+
+const { isPlainObject } = internals;
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;

@@ -1,6 +1,4 @@
-import { OptionError } from '../../engine/errors';
-import { KnownType } from '../../engine/minvr/events';
-import { MINVR_DEFAULTS, MinVROptions, MinVRTransport } from '../../engine/minvr/options';
+import { KnownType, MINVR_DEFAULTS, MinVROptions, MinVRTransport, OptionError } from '../../engine';
 
 /**
  * The `minvr-connection` properties and their defaults: a public contract that flows depend

@@ -61,7 +61,11 @@ export interface NodeAPI {
   nodes: {
     createNode(node: object, config: NodeDefinition): void;
     getNode(id: string): Node | null;
-    registerType(type: string, constructor: Function, options?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> }): void;
+    registerType(
+      type: string,
+      constructor: (this: never, definition: never) => void,
+      options?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> },
+    ): void;
   };
   settings: { userDir?: string; [key: string]: unknown };
   util: {

@@ -1,7 +1,8 @@
-import { OptionError } from '../../engine/errors';
-import { setOwn } from '../../engine/realvirtual/record';
+import { internals, OptionError } from '../../engine';
 import { Node, NodeDefinition } from './red';
 import { errorStatus } from './status';
+
+const { setOwn } = internals;
 
 /**
  * The `rename` table of realvirtual-in and realvirtual-out: how realvirtual's signal names

@@ -1,7 +1,7 @@
-import { escapeUnprintable } from '../../engine/log-budget';
-import { MinVRStatus } from '../../engine/minvr/endpoint';
-import { EndpointStatus } from '../../engine/realvirtual/endpoint';
+import { EndpointStatus, internals, MinVRStatus } from '../../engine';
 import { NodeStatus } from './red';
+
+const { escapeUnprintable } = internals;
 
 export type Translate = (key: string, substitutions?: Record<string, unknown>) => string;
 

@@ -1,4 +1,4 @@
-import { RealvirtualError, SignalError, SignalErrors } from '../../engine/errors';
+import { RealvirtualError, SignalError, SignalErrors } from '../../engine';
 import { Connection } from './connection';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage } from './red';
 import { errorStatus } from './status';

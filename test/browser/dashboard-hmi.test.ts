@@ -21,7 +21,12 @@ const widget = (nodeId: string): string => `[id="nrdb-ui-widget-${nodeId}"]`;
 
 describe('browser: operator HMI on Dashboard 2.0 with realvirtual-sim', function () {
   this.timeout(120000);
-  const session = new EditorSession({ logName: 'dashboard-node-red.log', failureShot: 'dashboard-failure.png', readyType: 'ui-button', modules: ['@flowfuse/node-red-dashboard', 'node-red-node-sqlite'] });
+  const session = new EditorSession({
+    logName: 'dashboard-node-red.log',
+    failureShot: 'dashboard-failure.png',
+    readyType: 'ui-button',
+    modules: ['@flowfuse/node-red-dashboard', 'node-red-node-sqlite'],
+  });
   let sim: SimProcess | null = null;
   let observer: RealvirtualClient | null = null;
   let dashboard: Page | null = null;
@@ -38,7 +43,9 @@ describe('browser: operator HMI on Dashboard 2.0 with realvirtual-sim', function
 
   const text = async (nodeId: string): Promise<string> => ((await (dashboard as Page).locator(`${widget(nodeId)} .nrdb-ui-text-value`).textContent()) ?? '').trim();
   const showsText = (nodeId: string, expected: string): Promise<unknown> =>
-    (dashboard as Page).waitForFunction(([selector, value]) => (document.querySelector(selector)?.textContent ?? '').trim() === value, [`${widget(nodeId)} .nrdb-ui-text-value`, expected] as const, { timeout: UI_MS });
+    (dashboard as Page).waitForFunction(([selector, value]) => (document.querySelector(selector)?.textContent ?? '').trim() === value, [`${widget(nodeId)} .nrdb-ui-text-value`, expected] as const, {
+      timeout: UI_MS,
+    });
 
   it('the historian examples import with every node valid (then are undone)', async function () {
     await session.start();
@@ -76,7 +83,7 @@ describe('browser: operator HMI on Dashboard 2.0 with realvirtual-sim', function
     session.expectNoConsoleErrors();
   });
 
-  it('/dashboard shows the conveyor\'s values changing as the simulator runs', async function () {
+  it("/dashboard shows the conveyor's values changing as the simulator runs", async function () {
     assert.ok(session.red && sim);
     const page = await session.page.context().newPage();
     dashboard = page;
@@ -93,8 +100,13 @@ describe('browser: operator HMI on Dashboard 2.0 with realvirtual-sim', function
     const first = Number(await text('rvex.hmi.w4'));
     assert.ok(Number.isFinite(first), 'DrivePosition is a number');
     // The belt runs at 200 mm/s: a few updates later the position has grown by at least 200 mm.
-    await page.waitForFunction(([selector, from]) => Number(document.querySelector(selector)?.textContent) >= from + 200, [`${widget('rvex.hmi.w4')} .nrdb-ui-text-value`, first] as const, { timeout: UI_MS });
-    await page.locator(`${widget('rvex.hmi.w5')} canvas`).first().waitFor({ state: 'visible' });
+    await page.waitForFunction(([selector, from]) => Number(document.querySelector(selector)?.textContent) >= from + 200, [`${widget('rvex.hmi.w4')} .nrdb-ui-text-value`, first] as const, {
+      timeout: UI_MS,
+    });
+    await page
+      .locator(`${widget('rvex.hmi.w5')} canvas`)
+      .first()
+      .waitFor({ state: 'visible' });
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-hmi.png') });
     session.expectNoConsoleErrors();
   });

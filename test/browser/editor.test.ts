@@ -93,9 +93,9 @@ describe('browser: the editor in Chromium against a real Node-RED', function () 
 
   /** The rows of the declared-signals list as [name, type, direction]. */
   async function declaredRows(): Promise<string[][]> {
-    return page.locator('#node-config-input-signals-container .rv-signal-row').evaluateAll((rows) =>
-      rows.map((row) => ['.rv-signal-name', '.rv-signal-type', '.rv-signal-direction'].map((field) => (row.querySelector(field) as { value: string }).value)),
-    );
+    return page
+      .locator('#node-config-input-signals-container .rv-signal-row')
+      .evaluateAll((rows) => rows.map((row) => ['.rv-signal-name', '.rv-signal-type', '.rv-signal-direction'].map((field) => (row.querySelector(field) as { value: string }).value)));
   }
 
   async function pickerItems(): Promise<string[]> {

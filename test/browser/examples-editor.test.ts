@@ -84,6 +84,7 @@ const TARGETS: Target[] = [
     logName: 'browser-node-red-examples-nr5.log',
     failureShot: 'examples-nr5-failure.png',
     runtime: () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain CommonJS script of the package
       const { ensureNodeRed5 } = require(path.join(root, 'scripts', 'nr5.js')) as { ensureNodeRed5: () => { nodeBinary: string; redScript: string } };
       const installed = ensureNodeRed5();
       return { node: installed.nodeBinary, red: installed.redScript };
@@ -173,11 +174,7 @@ for (const target of TARGETS) {
 
         const answer = await clickDeploy();
         assert.equal(answer, 'Successfully deployed', `${name}: Deploy answered "${answer}"`);
-        await page.waitForFunction(
-          () => !RED.nodes.dirty() && getComputedStyle(document.getElementById('red-ui-header-shade')).display === 'none',
-          undefined,
-          { timeout: UI_MS },
-        );
+        await page.waitForFunction(() => !RED.nodes.dirty() && getComputedStyle(document.getElementById('red-ui-header-shade')).display === 'none', undefined, { timeout: UI_MS });
 
         const deployed = await session!.red!.getJson('flows');
         assert.equal(deployed.status, 200);

@@ -228,7 +228,7 @@ describe('browser: the MinVR3 nodes in the editor against a real Node-RED', func
     expectNoConsoleErrors();
   });
 
-  it("an event the MinVR3 client sends reaches the debug sidebar through minvr in (its events filter applied)", async function () {
+  it('an event the MinVR3 client sends reaches the debug sidebar through minvr in (its events filter applied)', async function () {
     await page.locator('#red-ui-tab-debug-link-button').click();
     await page.locator('.red-ui-debug-content-list').waitFor({ state: 'visible' });
     const messages = page.locator('.red-ui-debug-content-list .red-ui-debug-msg');

@@ -23,7 +23,7 @@ declare const $: any;
 declare const document: any;
 
 // bcryptjs comes with Node-RED (its adminAuth checks passwords with it).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const bcrypt = require(require.resolve('bcryptjs', { paths: [path.dirname(require.resolve('node-red'))] }));
 const PASSWORD = 'monitor-test';
 const hash = bcrypt.hashSync(PASSWORD, 8);
@@ -61,20 +61,23 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
     // The demo's connection (every property set as the editor saves it), pointed at this simulator.
     const demo = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'examples', 'simulator-demo.json'), 'utf8')) as Array<Record<string, unknown>>;
     const conn = { ...demo.find((n) => n.type === 'realvirtual-connection')!, id: 'mon.conn', name: 'Conveyor', port };
-    await page.evaluate((nodes) => {
-      // Every property the editor knows gets its default first, as a node added from the palette has.
-      const defaults = RED.nodes.getType('realvirtual-connection').defaults;
-      const base: Record<string, unknown> = {};
-      for (const key of Object.keys(defaults)) base[key] = defaults[key].value;
-      nodes[0] = { ...base, ...nodes[0] };
-      RED.view.importNodes(nodes, { generateIds: false, addFlow: false, touchImport: true });
-      RED.nodes.dirty(true);
-    }, [
-      conn,
-      { id: 'mon.in', type: 'realvirtual-in', name: 'conveyor state', connection: 'mon.conn', signals: 'DrivePosition,Counter,Sensor1,Status', output: 'changes', x: 200, y: 120, wires: [[]] },
-      { id: 'mon.out', type: 'realvirtual-out', name: 'drive speed', connection: 'mon.conn', signal: 'DriveSpeed', x: 400, y: 200, wires: [] },
-      { id: 'mon.inj', type: 'inject', name: 'speed 50', props: [{ p: 'payload' }], payload: '50', payloadType: 'num', repeat: '', once: false, topic: '', x: 200, y: 200, wires: [['mon.out']] },
-    ]);
+    await page.evaluate(
+      (nodes) => {
+        // Every property the editor knows gets its default first, as a node added from the palette has.
+        const defaults = RED.nodes.getType('realvirtual-connection').defaults;
+        const base: Record<string, unknown> = {};
+        for (const key of Object.keys(defaults)) base[key] = defaults[key].value;
+        nodes[0] = { ...base, ...nodes[0] };
+        RED.view.importNodes(nodes, { generateIds: false, addFlow: false, touchImport: true });
+        RED.nodes.dirty(true);
+      },
+      [
+        conn,
+        { id: 'mon.in', type: 'realvirtual-in', name: 'conveyor state', connection: 'mon.conn', signals: 'DrivePosition,Counter,Sensor1,Status', output: 'changes', x: 200, y: 120, wires: [[]] },
+        { id: 'mon.out', type: 'realvirtual-out', name: 'drive speed', connection: 'mon.conn', signal: 'DriveSpeed', x: 400, y: 200, wires: [] },
+        { id: 'mon.inj', type: 'inject', name: 'speed 50', props: [{ p: 'payload' }], payload: '50', payloadType: 'num', repeat: '', once: false, topic: '', x: 200, y: 200, wires: [['mon.out']] },
+      ],
+    );
     await deploy();
     await expectStatus('mon.in', 'green', 'dot', /connected/);
   });
@@ -116,7 +119,9 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
     await tab().locator('.red-ui-rv-monitor-connection option', { hasText: 'Conveyor' }).waitFor({ state: 'attached' });
     await tab().locator('.red-ui-rv-monitor-peer').first().waitFor({ state: 'visible' });
     assert.match((await tab().locator('.red-ui-rv-monitor-state').textContent()) ?? '', /client · connected · ws:\/\/127\.0\.0\.1:\d+\//);
-    const names = await tab().locator('.red-ui-rv-monitor-row').evaluateAll((rows) => rows.map((r: any) => r.getAttribute('data-name')));
+    const names = await tab()
+      .locator('.red-ui-rv-monitor-row')
+      .evaluateAll((rows) => rows.map((r: any) => r.getAttribute('data-name')));
     for (const name of ['Counter', 'DrivePosition', 'DriveSpeed', 'MotorOn', 'ResetCounter', 'Sensor1', 'Status']) assert.ok(names.includes(name), `${name} is listed: ${names}`);
     const first = await valueOf('DrivePosition');
     await page.waitForFunction(
@@ -134,11 +139,9 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
     await tab().locator('.red-ui-rv-monitor-search').fill('drive');
     await page.waitForFunction(() => document.querySelectorAll('.red-ui-rv-monitor-row[data-name]').length === 2, undefined, { timeout: UI_MS });
     await tab().locator('.red-ui-rv-monitor-direction').selectOption('write');
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('.red-ui-rv-monitor-row[data-name]')].map((r: any) => r.getAttribute('data-name')).join() === 'DriveSpeed',
-      undefined,
-      { timeout: UI_MS },
-    );
+    await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-rv-monitor-row[data-name]')].map((r: any) => r.getAttribute('data-name')).join() === 'DriveSpeed', undefined, {
+      timeout: UI_MS,
+    });
     await tab().locator('.red-ui-rv-monitor-search').fill('');
     await page.waitForFunction(() => document.querySelectorAll('.red-ui-rv-monitor-row[data-name]').length === 3, undefined, { timeout: UI_MS });
     await tab().locator('.red-ui-rv-monitor-direction').selectOption('all');
@@ -201,7 +204,11 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
     await openEditDialog('mon.in', '#node-input-signals');
     await session.tray().locator('.red-ui-rv-monitor-show').click();
     await page.waitForFunction(
-      () => [...document.querySelectorAll('.red-ui-rv-monitor-row[data-name]')].map((r: any) => r.getAttribute('data-name')).sort().join() === 'Counter,DrivePosition,Sensor1,Status',
+      () =>
+        [...document.querySelectorAll('.red-ui-rv-monitor-row[data-name]')]
+          .map((r: any) => r.getAttribute('data-name'))
+          .sort()
+          .join() === 'Counter,DrivePosition,Sensor1,Status',
       undefined,
       { timeout: UI_MS },
     );
@@ -214,11 +221,9 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
     await page.locator('[id="mon.out"] .red-ui-flow-node').click();
     await page.locator('[id="mon.out"] .red-ui-flow-node').click({ button: 'right' });
     await page.locator('#red-ui-workspace-context-menu .red-ui-rv-monitor-menu').click();
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('.red-ui-rv-monitor-row[data-name]')].map((r: any) => r.getAttribute('data-name')).join() === 'DriveSpeed',
-      undefined,
-      { timeout: UI_MS },
-    );
+    await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-rv-monitor-row[data-name]')].map((r: any) => r.getAttribute('data-name')).join() === 'DriveSpeed', undefined, {
+      timeout: UI_MS,
+    });
     await tab().locator('.red-ui-rv-monitor-only a').click();
     await row('DrivePosition').waitFor({ state: 'visible' });
     expectNoConsoleErrors();
@@ -236,7 +241,11 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
       const conn: Record<string, unknown> = { id: 'mon.large', type: 'realvirtual-connection', name: 'Large', mode: 'client', host: '127.0.0.1', port };
       for (const key of Object.keys(defaults)) if (!(key in conn)) conn[key] = defaults[key].value;
       conn.signals = [];
-      RED.view.importNodes([conn, { id: 'mon.large.in', type: 'realvirtual-in', name: 'large', connection: 'mon.large', signals: '', output: 'changes', x: 200, y: 300, wires: [[]] }], { generateIds: false, addFlow: false, touchImport: true });
+      RED.view.importNodes([conn, { id: 'mon.large.in', type: 'realvirtual-in', name: 'large', connection: 'mon.large', signals: '', output: 'changes', x: 200, y: 300, wires: [[]] }], {
+        generateIds: false,
+        addFlow: false,
+        touchImport: true,
+      });
       RED.nodes.dirty(true);
     }, large.port);
     await deploy();
@@ -266,11 +275,7 @@ describe('browser: the signal monitor tab against the simulator, with adminAuth'
     await openMonitor();
     await widenSidebar();
     const first = await valueOf('DrivePosition');
-    await page.waitForFunction(
-      (before) => document.querySelector('.red-ui-rv-monitor-row[data-name="DrivePosition"] .red-ui-rv-monitor-value')?.textContent !== before,
-      first,
-      { timeout: UI_MS },
-    );
+    await page.waitForFunction((before) => document.querySelector('.red-ui-rv-monitor-row[data-name="DrivePosition"] .red-ui-rv-monitor-value')?.textContent !== before, first, { timeout: UI_MS });
     await row('DriveSpeed').click();
     const editor = row('DriveSpeed').locator('.red-ui-rv-monitor-editor');
     await editor.waitFor({ state: 'visible' });

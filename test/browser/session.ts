@@ -18,16 +18,7 @@ import { repoRoot } from '../repo';
 
 /** Debian's Chromium (apt package `chromium`). */
 export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const PACKAGE = 'node-red-contrib-realvirtual';
 const root = repoRoot();
 export const ARTIFACTS = path.join(root, 'test-artifacts');
@@ -324,7 +315,10 @@ export class EditorSession {
       if (Date.now() > deadline) throw new Error(`the ${status} answer of ${route} was not logged`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    this.problems.splice(this.problems.findIndex((problem, index) => index >= this.problemsSeen && matches(problem)), 1);
+    this.problems.splice(
+      this.problems.findIndex((problem, index) => index >= this.problemsSeen && matches(problem)),
+      1,
+    );
   };
 
   /** Saves a screenshot once the editor's notifications ("Successfully deployed"…) have faded. */
@@ -347,7 +341,11 @@ export class EditorSession {
     await source.scrollIntoViewIfNeeded();
     await page.dragAndDrop(`.red-ui-palette-node[data-palette-type="${type}"]`, '#red-ui-workspace-chart', { targetPosition: { x, y } });
     const handle = await page.waitForFunction(
-      ([t, known]) => RED.nodes.filterNodes({ type: t }).map((n: { id: string }) => n.id).find((id: string) => !known.includes(id)),
+      ([t, known]) =>
+        RED.nodes
+          .filterNodes({ type: t })
+          .map((n: { id: string }) => n.id)
+          .find((id: string) => !known.includes(id)),
       [type, before] as const,
       { timeout: UI_MS },
     );
@@ -467,7 +465,7 @@ export class EditorSession {
     } catch (error) {
       const classes = await status.getAttribute('class').catch(() => '?');
       const shown = await label.textContent().catch(() => '?');
-      throw new Error(`status of ${id}: expected ${fill} ${shape} ${text}, shows "${classes}" "${shown}"\n${(error as Error).message}`);
+      throw new Error(`status of ${id}: expected ${fill} ${shape} ${text}, shows "${classes}" "${shown}"\n${(error as Error).message}`, { cause: error });
     }
     return (await label.textContent()) ?? '';
   };

@@ -236,7 +236,11 @@ describe('editor', () => {
       const added = (type: string): string[] => {
         const node = FIRST_CONTRACT_FLOW.find((n) => n.type === type) as FlowNode;
         const keys = Object.keys(registrationOf(type).definition.defaults);
-        assert.deepEqual(Object.keys(node).filter((key) => !['id', 'type', 'z', 'x', 'y', 'wires'].includes(key) && !keys.includes(key)), [], `${type}: the fixture has a property the node no longer has`);
+        assert.deepEqual(
+          Object.keys(node).filter((key) => !['id', 'type', 'z', 'x', 'y', 'wires'].includes(key) && !keys.includes(key)),
+          [],
+          `${type}: the fixture has a property the node no longer has`,
+        );
         return keys.filter((key) => !(key in node));
       };
       for (const key of ['allowedOrigins', 'maxClients', 'slowPeerTimeout']) assert.ok(added('realvirtual-connection').includes(key), key);
@@ -252,8 +256,14 @@ describe('editor', () => {
 
     it('gives every node of this package in examples/ and bench/flows/ every property of its type, each valid', () => {
       const files = [
-        ...fs.readdirSync(path.join(root, 'examples')).filter((name) => name.endsWith('.json')).map((name) => path.join('examples', name)),
-        ...fs.readdirSync(path.join(root, 'bench', 'flows')).filter((name) => name.endsWith('.json')).map((name) => path.join('bench', 'flows', name)),
+        ...fs
+          .readdirSync(path.join(root, 'examples'))
+          .filter((name) => name.endsWith('.json'))
+          .map((name) => path.join('examples', name)),
+        ...fs
+          .readdirSync(path.join(root, 'bench', 'flows'))
+          .filter((name) => name.endsWith('.json'))
+          .map((name) => path.join('bench', 'flows', name)),
       ];
       const registrations = new Map(types.map((type) => [type, registrationOf(type)]));
       let checked = 0;

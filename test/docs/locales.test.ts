@@ -43,7 +43,10 @@ function readCatalog(language: string, type: string): Map<string, unknown> {
 }
 
 function stripTags(html: string): string {
-  return html.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim();
+  return html
+    .replace(/<[^>]*>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 interface Term {
@@ -101,14 +104,8 @@ describe('locales', () => {
           const translated = readCatalog(language, type);
           const missing = [...reference.keys()].filter((key) => !translated.has(key));
           const extra = [...translated.keys()].filter((key) => !reference.has(key));
-          const mistyped = [...reference]
-            .filter(([key, value]) => translated.has(key) && typeof translated.get(key) !== typeof value)
-            .map(([key, value]) => `${key} (not a ${typeof value})`);
-          const problems = [
-            ...missing.map((key) => `missing ${key}`),
-            ...extra.map((key) => `extra ${key}`),
-            ...mistyped.map((key) => `wrong type ${key}`),
-          ];
+          const mistyped = [...reference].filter(([key, value]) => translated.has(key) && typeof translated.get(key) !== typeof value).map(([key, value]) => `${key} (not a ${typeof value})`);
+          const problems = [...missing.map((key) => `missing ${key}`), ...extra.map((key) => `extra ${key}`), ...mistyped.map((key) => `wrong type ${key}`)];
           if (problems.length) assert.fail(`locales/${language}/${type}.json:\n  ${problems.join('\n  ')}`);
         });
 

@@ -32,7 +32,12 @@ function tableRows(text: string): string[][] {
     .split('\n')
     .filter((line) => line.startsWith('|') && !/^\|[-| ]+\|$/.test(line))
     .slice(1)
-    .map((line) => line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split(' | ')
+        .map((cell) => cell.trim()),
+    );
 }
 
 function row(rows: string[][], label: RegExp): string[] {
@@ -91,7 +96,10 @@ describe('README: Reliability and security', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
     assert.match(pkg.scripts['test:soak'], /dist\/test\/soak\//);
     const mocharc = JSON.parse(fs.readFileSync(path.join(root, '.mocharc.json'), 'utf8'));
-    assert.ok((mocharc.ignore as string[]).some((pattern) => pattern.startsWith('dist/test/soak')), '.mocharc.json ignores the soak tests');
+    assert.ok(
+      (mocharc.ignore as string[]).some((pattern) => pattern.startsWith('dist/test/soak')),
+      '.mocharc.json ignores the soak tests',
+    );
     assert.ok(fs.existsSync(path.join(root, 'test', 'soak', 'deploys.test.ts')));
     assert.ok(fs.existsSync(path.join(root, 'test', 'soak', 'fuzz.test.ts')));
   });

@@ -86,7 +86,9 @@ describe('access control', function () {
     await until(() => server.values().Hello === 1, 'its value at the server');
 
     const logger = new RecordingLogger();
-    const stranger = resources.add(new RealvirtualClient({ port: server.port, path: '/rv', clientName: 'Stranger', reconnectIntervalMs: 10, maxReconnectIntervalMs: 20, maxReconnectAttempts: 3, logger }));
+    const stranger = resources.add(
+      new RealvirtualClient({ port: server.port, path: '/rv', clientName: 'Stranger', reconnectIntervalMs: 10, maxReconnectIntervalMs: 20, maxReconnectAttempts: 3, logger }),
+    );
     const failed = nextEvent(stranger, 'status', (status) => status.state === 'failed');
     const retrying = nextEvent(stranger, 'status', (status) => status.state === 'reconnecting');
     void stranger.connect();
@@ -94,7 +96,10 @@ describe('access control', function () {
     assert.equal(status.error?.code, 'ERR_UNAUTHORIZED');
     assert.match(String(status.error?.message), /refused the connection \(HTTP 401\): wrong or missing secret/);
     await failed;
-    assert.deepEqual(server.clients.map((c) => c.name), ['Trusted']);
+    assert.deepEqual(
+      server.clients.map((c) => c.name),
+      ['Trusted'],
+    );
     assert.equal(logger.visible.length, 2, `one line while retrying, one on giving up: ${JSON.stringify(logger.visible)}`);
   });
 
@@ -131,7 +136,10 @@ describe('access control', function () {
     assert.equal(full.headers['retry-after'], '5');
     assert.match(full.body, /maxClients \(2\) clients are connected, and all of them have sent messages/);
     const third = resources.add(new RealvirtualClient({ port: server.port, autoReconnect: false }));
-    const error = await third.connect().then(() => null, (e: Error & { code?: string; cause?: Error & { code?: string } }) => e);
+    const error = await third.connect().then(
+      () => null,
+      (e: Error & { code?: string; cause?: Error & { code?: string } }) => e,
+    );
     assert.equal(error?.cause?.code, 'ERR_TOO_MANY_CLIENTS');
     assert.match(String(error?.message), /refused the connection \(HTTP 503\): it has its maximum number of clients/);
     assert.ok(problems.includes('ERR_TOO_MANY_CLIENTS'));
@@ -174,7 +182,10 @@ describe('access control', function () {
 
     // Every client has spoken now: the next one is refused as before.
     const fourth = resources.add(new RealvirtualClient({ port: server.port, autoReconnect: false }));
-    const refused = await fourth.connect().then(() => null, (error: Error & { cause?: Error & { code?: string } }) => error);
+    const refused = await fourth.connect().then(
+      () => null,
+      (error: Error & { cause?: Error & { code?: string } }) => error,
+    );
     assert.equal(refused?.cause?.code, 'ERR_TOO_MANY_CLIENTS');
     assert.equal(problems.filter((code) => code === 'ERR_NO_INIT').length, 3);
     const lines = logger.visible.filter((line) => /no init|sent nothing/.test(line));
@@ -195,7 +206,10 @@ describe('access control', function () {
     assert.match(first.message, /sent nothing within 0\.5 s of connecting \(initTimeout\)/);
     // The speaker connected first: had it been subject to the timeout, it would be gone by now.
     assert.ok(speaker.open, 'the client that sent init is still connected');
-    assert.deepEqual(server.clients.map((peer) => peer.name), ['Speaker']);
+    assert.deepEqual(
+      server.clients.map((peer) => peer.name),
+      ['Speaker'],
+    );
   });
 
   it('a client that sends its secret over plain ws:// to another machine warns once (ERR_INSECURE_SECRET); to this machine, with TLS or without a secret it does not', async function () {

@@ -14,12 +14,11 @@ import { rawWebSocket, RecordingLogger, ScriptedServer, wsFrame } from '../helpe
 import { assertHealthy, clientTarget, serverTarget, Target } from '../helpers/targets';
 
 async function runTable(target: Target): Promise<void> {
-  let problemsBefore = 0;
   for (const test of CASES) {
     const label = `${target.role}: ${test.what}`;
     const frame = typeof test.frame === 'function' ? test.frame() : test.frame;
     const logBefore = target.logger.visible.length;
-    problemsBefore = target.problems.length;
+    const problemsBefore = target.problems.length;
     const peer = target.peer();
     peer.ws.send(frame, { binary: test.binary === true });
     const state = await target.settle();
@@ -62,7 +61,7 @@ describe('bad input (table): the process never throws, the table stays valid, ot
     }
     peer.send({ type: 'data', signals: { Level: 7 } });
     assert.equal(await target.settle(), 'open');
-    assert.equal(target.endpoint.table.size, 1000, "the table is full: maxSignals");
+    assert.equal(target.endpoint.table.size, 1000, 'the table is full: maxSignals');
     assert.equal(target.endpoint.values().Level, 7);
     assert.ok(target.problems.some((problem) => problem.code === 'ERR_TOO_MANY_SIGNALS' && /maxSignals \(1000\)/.test(problem.message)));
     assert.ok(target.logger.visible.length <= 21, `${target.logger.visible.length} log lines`);

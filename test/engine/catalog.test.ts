@@ -24,13 +24,23 @@ describe('engine/realvirtual/catalog', () => {
   describe('importCatalog: direction inversion of prefixed types', () => {
     it('follows the Direction Mapping Guide: remote PLCOutputFloat "Speed" → our PLCInputFloat (we read)', () => {
       assert.deepEqual(one({ signals: { Speed: 0.0 }, signalTypes: { Speed: 'PLCOutputFloat' } }, 'Speed'), {
-        name: 'Speed', remoteType: 'PLCOutputFloat', localType: 'PLCInputFloat', valueType: 'Float', direction: 'read', value: 0,
+        name: 'Speed',
+        remoteType: 'PLCOutputFloat',
+        localType: 'PLCInputFloat',
+        valueType: 'Float',
+        direction: 'read',
+        value: 0,
       });
     });
 
     it('follows the Direction Mapping Guide: remote PLCInputBool "Enable" → our PLCOutputBool (we write)', () => {
       assert.deepEqual(one({ signals: { Enable: false }, signalTypes: { Enable: 'PLCInputBool' } }, 'Enable'), {
-        name: 'Enable', remoteType: 'PLCInputBool', localType: 'PLCOutputBool', valueType: 'Bool', direction: 'write', value: false,
+        name: 'Enable',
+        remoteType: 'PLCInputBool',
+        localType: 'PLCOutputBool',
+        valueType: 'Bool',
+        direction: 'write',
+        value: false,
       });
     });
 
@@ -71,7 +81,12 @@ describe('engine/realvirtual/catalog', () => {
   describe('importCatalog: neutral types', () => {
     it('"Value": "Float" with no rules is read by default', () => {
       assert.deepEqual(one({ signals: { Value: 1.5 }, signalTypes: { Value: 'Float' } }, 'Value'), {
-        name: 'Value', remoteType: 'Float', localType: 'PLCInputFloat', valueType: 'Float', direction: 'read', value: 1.5,
+        name: 'Value',
+        remoteType: 'Float',
+        localType: 'PLCInputFloat',
+        valueType: 'Float',
+        direction: 'read',
+        value: 1.5,
       });
     });
 
@@ -112,12 +127,15 @@ describe('engine/realvirtual/catalog', () => {
 
     it('accepts all four neutral types', () => {
       const signals = imported({ signals: { b: true, i: 2, f: 2.5, t: 'x' }, signalTypes: { b: 'Bool', i: 'Int', f: 'Float', t: 'Text' } });
-      assert.deepEqual([...signals.values()].map((s) => [s.name, s.valueType, s.remoteType, s.localType, s.value]), [
-        ['b', 'Bool', 'Bool', 'PLCInputBool', true],
-        ['i', 'Int', 'Int', 'PLCInputInt', 2],
-        ['f', 'Float', 'Float', 'PLCInputFloat', 2.5],
-        ['t', 'Text', 'Text', 'PLCInputText', 'x'],
-      ]);
+      assert.deepEqual(
+        [...signals.values()].map((s) => [s.name, s.valueType, s.remoteType, s.localType, s.value]),
+        [
+          ['b', 'Bool', 'Bool', 'PLCInputBool', true],
+          ['i', 'Int', 'Int', 'PLCInputInt', 2],
+          ['f', 'Float', 'Float', 'PLCInputFloat', 2.5],
+          ['t', 'Text', 'Text', 'PLCInputText', 'x'],
+        ],
+      );
     });
   });
 
@@ -134,7 +152,7 @@ describe('engine/realvirtual/catalog', () => {
       assert.ok(Object.is(signals.get('neg')?.value, 0));
     });
 
-    it('gives a signal without a value its type\'s default', () => {
+    it("gives a signal without a value its type's default", () => {
       const signals = imported({ signals: {}, signalTypes: { b: 'PLCInputBool', i: 'PLCOutputInt', f: 'Float', t: 'PLCOutputText' } });
       assert.equal(signals.get('b')?.value, false);
       assert.equal(signals.get('i')?.value, 0);
@@ -144,24 +162,40 @@ describe('engine/realvirtual/catalog', () => {
 
     it('rejects a value that does not fit, importing the signal with the default value', () => {
       const { signals, rejected } = importCatalog({ signals: { b: 1, i: 'abc', ok: 5 }, signalTypes: { b: 'PLCInputBool', i: 'PLCOutputInt', ok: 'Int' } });
-      assert.deepEqual(rejected.map((error) => [error.code, error.signal]), [['ERR_TYPE_MISMATCH', 'b'], ['ERR_TYPE_MISMATCH', 'i']]);
+      assert.deepEqual(
+        rejected.map((error) => [error.code, error.signal]),
+        [
+          ['ERR_TYPE_MISMATCH', 'b'],
+          ['ERR_TYPE_MISMATCH', 'i'],
+        ],
+      );
       for (const error of rejected) {
         assert.ok(error instanceof SignalError);
         assert.ok(error.message.includes(`"${error.signal}"`));
       }
-      assert.deepEqual(signals.map((s) => [s.name, s.valueType, s.value]), [['b', 'Bool', false], ['i', 'Int', 0], ['ok', 'Int', 5]]);
+      assert.deepEqual(
+        signals.map((s) => [s.name, s.valueType, s.value]),
+        [
+          ['b', 'Bool', false],
+          ['i', 'Int', 0],
+          ['ok', 'Int', 5],
+        ],
+      );
     });
   });
 
   describe('importCatalog: unknown types and partial entries', () => {
     it('infers the type of an unknown type string from the value', () => {
       const signals = imported({ signals: { a: true, b: 3, c: 1.5, d: 'x' }, signalTypes: { a: 'Boolean', b: 'PLCInputInteger', c: 'double', d: 'plcinputtext' } });
-      assert.deepEqual([...signals.values()].map((s) => [s.name, s.valueType, s.remoteType, s.direction]), [
-        ['a', 'Bool', 'Boolean', 'read'],
-        ['b', 'Int', 'PLCInputInteger', 'read'],
-        ['c', 'Float', 'double', 'read'],
-        ['d', 'Text', 'plcinputtext', 'read'],
-      ]);
+      assert.deepEqual(
+        [...signals.values()].map((s) => [s.name, s.valueType, s.remoteType, s.direction]),
+        [
+          ['a', 'Bool', 'Boolean', 'read'],
+          ['b', 'Int', 'PLCInputInteger', 'read'],
+          ['c', 'Float', 'double', 'read'],
+          ['d', 'Text', 'plcinputtext', 'read'],
+        ],
+      );
     });
 
     it('gives an inferred type its direction from the rules', () => {
@@ -172,31 +206,51 @@ describe('engine/realvirtual/catalog', () => {
 
     it('rejects an unknown type without a value with ERR_INVALID_FIELD, importing the others', () => {
       const { signals, rejected } = importCatalog({ signals: { ok: true }, signalTypes: { ok: 'PLCOutputBool', weird: 'Mystery', empty: '' } });
-      assert.deepEqual(signals.map((s) => s.name), ['ok']);
-      assert.deepEqual(rejected.map((error) => [error.code, error.signal]), [['ERR_INVALID_FIELD', 'weird'], ['ERR_INVALID_FIELD', 'empty']]);
+      assert.deepEqual(
+        signals.map((s) => s.name),
+        ['ok'],
+      );
+      assert.deepEqual(
+        rejected.map((error) => [error.code, error.signal]),
+        [
+          ['ERR_INVALID_FIELD', 'weird'],
+          ['ERR_INVALID_FIELD', 'empty'],
+        ],
+      );
       assert.ok(rejected[0].message.includes('"weird"'));
       assert.ok(rejected[0].message.includes('Mystery'));
     });
 
     it('imports a signal present only in "signals" with a type inferred from its value', () => {
       const signals = imported({ signals: { Counter: 42, Speed: 1.5, On: true, Status: 'ok' }, signalTypes: {} });
-      assert.deepEqual([...signals.values()].map((s) => [s.name, s.valueType, s.remoteType, s.localType, s.value]), [
-        ['Counter', 'Int', 'Int', 'PLCInputInt', 42],
-        ['Speed', 'Float', 'Float', 'PLCInputFloat', 1.5],
-        ['On', 'Bool', 'Bool', 'PLCInputBool', true],
-        ['Status', 'Text', 'Text', 'PLCInputText', 'ok'],
-      ]);
+      assert.deepEqual(
+        [...signals.values()].map((s) => [s.name, s.valueType, s.remoteType, s.localType, s.value]),
+        [
+          ['Counter', 'Int', 'Int', 'PLCInputInt', 42],
+          ['Speed', 'Float', 'Float', 'PLCInputFloat', 1.5],
+          ['On', 'Bool', 'Bool', 'PLCInputBool', true],
+          ['Status', 'Text', 'Text', 'PLCInputText', 'ok'],
+        ],
+      );
     });
 
     it('imports a signal present only in "signalTypes" with the default value', () => {
       assert.deepEqual(one({ signals: {}, signalTypes: { Enable: 'PLCInputBool' } }, 'Enable'), {
-        name: 'Enable', remoteType: 'PLCInputBool', localType: 'PLCOutputBool', valueType: 'Bool', direction: 'write', value: false,
+        name: 'Enable',
+        remoteType: 'PLCInputBool',
+        localType: 'PLCOutputBool',
+        valueType: 'Bool',
+        direction: 'write',
+        value: false,
       });
     });
 
     it('lists each name once: signalTypes order first, then names only in signals', () => {
       const { signals } = importCatalog({ signals: { c: 1, a: true, d: 'x' }, signalTypes: { a: 'PLCInputBool', b: 'PLCOutputInt' } });
-      assert.deepEqual(signals.map((s) => s.name), ['a', 'b', 'c', 'd']);
+      assert.deepEqual(
+        signals.map((s) => s.name),
+        ['a', 'b', 'c', 'd'],
+      );
     });
 
     it('handles "__proto__", "constructor" and "toString" as ordinary names', () => {
@@ -260,7 +314,14 @@ describe('engine/realvirtual/catalog', () => {
     it('feeds direction rules', () => {
       const rules: DirectionRules = { inputPatterns: splitList('Unity, Sensor'), outputPatterns: splitList('Drive'), defaultDirection: 'write' };
       const signals = imported({ signals: {}, signalTypes: { SensorA: 'Bool', DriveB: 'Float', C: 'Int' } }, rules);
-      assert.deepEqual([...signals.values()].map((s) => [s.name, s.direction]), [['SensorA', 'read'], ['DriveB', 'write'], ['C', 'write']]);
+      assert.deepEqual(
+        [...signals.values()].map((s) => [s.name, s.direction]),
+        [
+          ['SensorA', 'read'],
+          ['DriveB', 'write'],
+          ['C', 'write'],
+        ],
+      );
     });
   });
 });

@@ -149,7 +149,11 @@ describe('RealvirtualClient over real sockets (raw ws servers)', function () {
       assert.equal(count(frames, 'init'), 1, 'init sent once');
       assert.equal(count(frames, 'subscribe'), 1, 'subscribe sent once');
       const data = frames.filter((f) => f.type === 'data');
-      assert.deepEqual(data.map((f) => f.signals), [{ A: 3, B: 5, C: 'new' }], 'the final write state, once');
+      assert.deepEqual(
+        data.map((f) => f.signals),
+        [{ A: 3, B: 5, C: 'new' }],
+        'the final write state, once',
+      );
       assert.equal(second.connections.length, 1, 'one connection');
       assert.equal(connects.length, 2);
     });
@@ -242,7 +246,10 @@ describe('RealvirtualClient over real sockets (raw ws servers)', function () {
       const statuses: EndpointStatus[] = [];
       client.on('status', (status) => statuses.push(status));
       await rejectionOf(client.connect(), 'connect() to a closed port');
-      assert.deepEqual(statuses.map((s) => s.state), ['connecting', 'reconnecting', 'failed']);
+      assert.deepEqual(
+        statuses.map((s) => s.state),
+        ['connecting', 'reconnecting', 'failed'],
+      );
       const retrying = statuses[1];
       assert.equal(retrying.error?.code, 'ERR_CONNECTION');
       assert.match(String(retrying.error?.message), /refused/);

@@ -32,7 +32,11 @@ describe('engine: remote configuration limits', function () {
 
   it('cycleMs and publishIntervalMs: 0 or 1 to 60000 ms, in the options, in setCycleMs and from a peer', async function () {
     for (const cycleMs of [-1, 0.5, 60001, 2147483647, 1e308, Number.NaN]) {
-      assert.throws(() => new RealvirtualServer({ cycleMs }), (error: { code: string; message: string }) => error.code === 'ERR_INVALID_OPTION' && /cycleMs must be 0/.test(error.message), String(cycleMs));
+      assert.throws(
+        () => new RealvirtualServer({ cycleMs }),
+        (error: { code: string; message: string }) => error.code === 'ERR_INVALID_OPTION' && /cycleMs must be 0/.test(error.message),
+        String(cycleMs),
+      );
     }
     const { server, client } = await serverAndClient({ cycleMs: 20 });
     assert.throws(() => server.setCycleMs(2147483647), /cycleMs must be 0 \(send each write at once\) or a number of ms from 1 to 60000/);
@@ -54,7 +58,10 @@ describe('engine: remote configuration limits', function () {
     assert.equal((await problem)[0].code, 'ERR_CONFIG_TOO_LARGE');
     assert.deepEqual(Object.keys(server.config).sort(), ['a', 'publishIntervalMs']);
     // The same limits for the local API.
-    assert.throws(() => server.mergeConfig({ b: 'y'.repeat(40) }), (error: { code: string }) => error.code === 'ERR_CONFIG_TOO_LARGE');
+    assert.throws(
+      () => server.mergeConfig({ b: 'y'.repeat(40) }),
+      (error: { code: string }) => error.code === 'ERR_CONFIG_TOO_LARGE',
+    );
     const keys: Record<string, number> = {};
     for (let i = 0; i < MAX_CONFIG_KEYS; i++) keys[String(i)] = i;
     const wide = resources.add(new RealvirtualServer({ maxConfigBytes: 1024 * 1024 }));

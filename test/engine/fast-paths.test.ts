@@ -10,8 +10,37 @@ import { newNameCache, SignalTable, UNCHANGED } from '../../engine/realvirtual/s
 import { coerceValue, isExactValue, SignalValue, VALUE_TYPES } from '../../engine/realvirtual/values';
 
 const VALUES: unknown[] = [
-  true, false, 0, -0, 1, -1, 2.5, -2.5, 1e-7, 2147483647, 2147483648, -2147483648, -2147483649, 1e21, 0.1 + 0.2,
-  Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity, '', 'text', '42', ' 1.5 ', 'true', 'False', 'ü ✓', null, undefined, {}, [], [1],
+  true,
+  false,
+  0,
+  -0,
+  1,
+  -1,
+  2.5,
+  -2.5,
+  1e-7,
+  2147483647,
+  2147483648,
+  -2147483648,
+  -2147483649,
+  1e21,
+  0.1 + 0.2,
+  Number.MAX_SAFE_INTEGER,
+  NaN,
+  Infinity,
+  -Infinity,
+  '',
+  'text',
+  '42',
+  ' 1.5 ',
+  'true',
+  'False',
+  'ü ✓',
+  null,
+  undefined,
+  {},
+  [],
+  [1],
 ];
 
 describe('engine: fast paths', function () {
@@ -111,9 +140,28 @@ describe('engine: fast paths', function () {
     const cases: Array<[string, SignalValue]>[] = [
       [],
       [['A', 1]],
-      [['Speed', 1.5], ['On', true], ['Off', false], ['Count', -0], ['Big', 1e21], ['Small', 5e-324], ['Label', 'text']],
-      [['quote"name', 'va"lue'], ['back\\slash', 'a\\b'], ['new\nline', 'tab\t'], ['ü ✓ 𝄞', 'ü ✓ 𝄞'], ['\u2028', '\u2029']],
-      [['lone \ud800 high', 'lone \udc00 low'], ['__proto__', 'p'], ['constructor', 2], ['', '']],
+      [
+        ['Speed', 1.5],
+        ['On', true],
+        ['Off', false],
+        ['Count', -0],
+        ['Big', 1e21],
+        ['Small', 5e-324],
+        ['Label', 'text'],
+      ],
+      [
+        ['quote"name', 'va"lue'],
+        ['back\\slash', 'a\\b'],
+        ['new\nline', 'tab\t'],
+        ['ü ✓ 𝄞', 'ü ✓ 𝄞'],
+        ['\u2028', '\u2029'],
+      ],
+      [
+        ['lone \ud800 high', 'lone \udc00 low'],
+        ['__proto__', 'p'],
+        ['constructor', 2],
+        ['', ''],
+      ],
     ];
     for (const list of cases) {
       const names = list.map(([name]) => name);

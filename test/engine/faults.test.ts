@@ -66,9 +66,7 @@ describe('faults on real sockets', function () {
   it(`a server process restarted ${FAULTS.restarts} times (killed and stopped in turn) while the client writes a counter: both sides end with the last value, with one init and one subscribe per connection`, async function () {
     this.timeout(60000);
     const port = await freePort();
-    const client = resources.add(
-      new RealvirtualClient({ host: '127.0.0.1', port, clientName: 'Counter', subscribe: ['ServerCounter'], cycleMs: 10, keepAliveMs: 0, heartbeatMs: 500, ...FAST_RETRY }),
-    );
+    const client = resources.add(new RealvirtualClient({ host: '127.0.0.1', port, clientName: 'Counter', subscribe: ['ServerCounter'], cycleMs: 10, keepAliveMs: 0, heartbeatMs: 500, ...FAST_RETRY }));
     let written = 0;
     const writer = setInterval(() => client.write('ClientCounter', ++written), 3);
     resources.add({ close: () => clearInterval(writer) });
@@ -100,9 +98,16 @@ describe('faults on real sockets', function () {
       if (held !== last && Date.now() > deadline) assert.fail(`the last server holds ClientCounter = ${held}, not the last value written, ${last}`);
     }
     const { written: serverLast } = await server.ask('stopCounter');
-    await until(() => client.values().ServerCounter === serverLast, () => `the client to hold ServerCounter = ${serverLast} (holds ${client.values().ServerCounter})`);
+    await until(
+      () => client.values().ServerCounter === serverLast,
+      () => `the client to hold ServerCounter = ${serverLast} (holds ${client.values().ServerCounter})`,
+    );
     assert.equal(server.count('init'), 1, 'last server: one init');
-    assert.deepEqual(server.events.filter((e) => e.event === 'subscribe').map((e) => e.names), [['ServerCounter']], 'last server: one subscribe, with the subscription');
+    assert.deepEqual(
+      server.events.filter((e) => e.event === 'subscribe').map((e) => e.names),
+      [['ServerCounter']],
+      'last server: one subscribe, with the subscription',
+    );
     assert.equal(connects.length, FAULTS.restarts + 1, 'one connection per server, none duplicated');
     assert.equal(client.status.state, 'connected');
   });
@@ -147,8 +152,14 @@ describe('faults on real sockets', function () {
     server.write('After', true);
     await arrived;
     assert.ok(bystander.connected);
-    assert.deepEqual(server.clients.map((c) => c.name), ['Bystander']);
-    assert.ok(problems.every((code) => code === 'ERR_CONNECTION'), `problems: ${problems}`);
+    assert.deepEqual(
+      server.clients.map((c) => c.name),
+      ['Bystander'],
+    );
+    assert.ok(
+      problems.every((code) => code === 'ERR_CONNECTION'),
+      `problems: ${problems}`,
+    );
   });
 
   it('a server killed in the middle of a frame (TCP reset): the client reconnects and the cut frame applies nothing', async function () {
@@ -219,17 +230,23 @@ describe('faults on real sockets', function () {
     let resolvable = false;
     const lookup = stubLookup((host) => (resolvable ? '127.0.0.1' : notFound(host)));
     const logger = new RecordingLogger();
-    const client = resources.add(
-      new RealvirtualClient({ host: 'plc.invalid', port, lookup, logger, reconnectIntervalMs: 5, maxReconnectIntervalMs: 10, reconnectJitter: 0 }),
-    );
+    const client = resources.add(new RealvirtualClient({ host: 'plc.invalid', port, lookup, logger, reconnectIntervalMs: 5, maxReconnectIntervalMs: 10, reconnectJitter: 0 }));
     const statuses: EndpointStatus[] = [];
     client.on('status', (status) => statuses.push(status));
     const attempts = (): number => (client as any).lifecycle.status.attempts as number;
     void client.connect();
-    await until(() => attempts() >= FAULTS.refusedAttempts / 2, () => `${FAULTS.refusedAttempts / 2} failed lookups (got ${attempts()})`, 10000);
+    await until(
+      () => attempts() >= FAULTS.refusedAttempts / 2,
+      () => `${FAULTS.refusedAttempts / 2} failed lookups (got ${attempts()})`,
+      10000,
+    );
     resolvable = true;
     const before = attempts();
-    await until(() => attempts() >= before + FAULTS.refusedAttempts / 2, () => `${FAULTS.refusedAttempts / 2} refused connections (got ${attempts() - before})`, 10000);
+    await until(
+      () => attempts() >= before + FAULTS.refusedAttempts / 2,
+      () => `${FAULTS.refusedAttempts / 2} refused connections (got ${attempts() - before})`,
+      10000,
+    );
     assert.ok(lookup.calls.every((host) => host === 'plc.invalid'));
 
     const server = resources.add(new RealvirtualServer({ host: '127.0.0.1', port }));
@@ -245,6 +262,9 @@ describe('faults on real sockets', function () {
     assert.equal(visible.length, 2, `one line per change: ${JSON.stringify(visible)}`);
     assert.match(visible[0], /ENOTFOUND/);
     assert.match(visible[1], /ECONNREFUSED/);
-    assert.deepEqual(logger.lines.filter((l) => l.level === 'info').map((l) => l.text), [`connected to ws://plc.invalid:${port}/ again`]);
+    assert.deepEqual(
+      logger.lines.filter((l) => l.level === 'info').map((l) => l.text),
+      [`connected to ws://plc.invalid:${port}/ again`],
+    );
   });
 });

@@ -6,18 +6,7 @@
 import assert from 'assert/strict';
 import { EventEmitter } from 'events';
 import { ConnectionError, RealvirtualError } from '../../engine/errors';
-import {
-  Attempt,
-  AttemptHandle,
-  backoffDelay,
-  checkReconnectOptions,
-  ConnectionLifecycle,
-  DEFAULT_RECONNECT,
-  Heartbeat,
-  LinkStatus,
-  ReconnectOptions,
-  untilState,
-} from '../../engine/lifecycle';
+import { Attempt, AttemptHandle, backoffDelay, checkReconnectOptions, ConnectionLifecycle, DEFAULT_RECONNECT, Heartbeat, LinkStatus, ReconnectOptions, untilState } from '../../engine/lifecycle';
 import { FakeClock } from '../helpers/fake-clock';
 
 const NO_JITTER: ReconnectOptions = { autoReconnect: true, intervalMs: 1000, maxIntervalMs: 8000, maxAttempts: -1, jitter: 0 };
@@ -65,11 +54,31 @@ describe('lifecycle (fake clock)', function () {
 
     it('jitter spreads each delay within ±jitter of the capped value and never above maxIntervalMs', function () {
       const options = { ...NO_JITTER, jitter: 0.2 };
-      assert.equal(backoffDelay(1, options, () => 0), 800, 'random 0: the lowest');
-      assert.equal(backoffDelay(1, options, () => 0.5), 1000, 'random 0.5: the middle');
-      assert.equal(backoffDelay(1, options, () => 0.999999), 1200, 'random → 1: the highest');
-      assert.equal(backoffDelay(4, options, () => 0), 6400, 'at the cap the spread goes down…');
-      assert.equal(backoffDelay(4, options, () => 0.999999), 8000, '…but never above the cap');
+      assert.equal(
+        backoffDelay(1, options, () => 0),
+        800,
+        'random 0: the lowest',
+      );
+      assert.equal(
+        backoffDelay(1, options, () => 0.5),
+        1000,
+        'random 0.5: the middle',
+      );
+      assert.equal(
+        backoffDelay(1, options, () => 0.999999),
+        1200,
+        'random → 1: the highest',
+      );
+      assert.equal(
+        backoffDelay(4, options, () => 0),
+        6400,
+        'at the cap the spread goes down…',
+      );
+      assert.equal(
+        backoffDelay(4, options, () => 0.999999),
+        8000,
+        '…but never above the cap',
+      );
       let seed = 12345;
       const random = (): number => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
       for (let attempt = 1; attempt <= 8; attempt++) {
@@ -82,7 +91,10 @@ describe('lifecycle (fake clock)', function () {
     });
 
     it('interval 0 retries at once', function () {
-      assert.equal(backoffDelay(3, { ...NO_JITTER, intervalMs: 0, jitter: 1 }, () => 0.9), 0);
+      assert.equal(
+        backoffDelay(3, { ...NO_JITTER, intervalMs: 0, jitter: 1 }, () => 0.9),
+        0,
+      );
     });
 
     it('checkReconnectOptions refuses impossible settings with ERR_INVALID_OPTION', function () {
@@ -365,7 +377,12 @@ describe('lifecycle (fake clock)', function () {
     function beating(intervalMs = 100) {
       const clock = new FakeClock();
       const log: string[] = [];
-      const heartbeat = new Heartbeat(intervalMs, () => log.push(`ping@${clock.now()}`), () => log.push(`timeout@${clock.now()}`), clock);
+      const heartbeat = new Heartbeat(
+        intervalMs,
+        () => log.push(`ping@${clock.now()}`),
+        () => log.push(`timeout@${clock.now()}`),
+        clock,
+      );
       return { clock, log, heartbeat };
     }
 

@@ -93,7 +93,10 @@ describe('engine: limits of what one peer may store or cost', function () {
     const grown = (await heapAfterGc()) - before;
     console.log(`      after 40 × 4 MiB names, client gone: heap ${mib(grown)}, RSS ${mib(rss() - rssBefore)} more`);
     assert.ok(grown < 50 * MiB, `heap grew by ${mib(grown)}`);
-    assert.ok(target.logger.visible.every((line) => line.length < 1000), 'log lines stay short');
+    assert.ok(
+      target.logger.visible.every((line) => line.length < 1000),
+      'log lines stay short',
+    );
   });
 
   it('30 open clients whose init names are 8 MiB each: names clipped to maxClientName (a flat copy), reported once each', async function () {
@@ -124,8 +127,7 @@ describe('engine: limits of what one peer may store or cost', function () {
     const server = target.endpoint as RealvirtualServer;
     const names = Array.from({ length: 256 }, (_, i) => `Text${i}`);
     // Frame r: the texts before r changed to their digit, the others "v"; one more changes per frame.
-    const frame = (round: number): string =>
-      `{"type":"data","signals":{${names.map((name, i) => `"${name}":"${(i < round ? String(i % 10) : 'v').repeat(20 * 1024)}"`).join(',')}}}`;
+    const frame = (round: number): string => `{"type":"data","signals":{${names.map((name, i) => `"${name}":"${(i < round ? String(i % 10) : 'v').repeat(20 * 1024)}"`).join(',')}}}`;
     for (let round = 0; round < 3; round++) target.peer().send(frame(0));
     assert.equal(await target.settle(), 'open');
     const before = await heapAfterGc();
@@ -140,7 +142,7 @@ describe('engine: limits of what one peer may store or cost', function () {
     for (const i of [0, 9, 19, 20, 255]) assert.equal(server.values()[`Text${i}`], (i < 20 ? String(i % 10) : 'v').repeat(20 * 1024), `Text${i}`);
     assert.equal(server.table.bytes, recount(server));
     // Over maxTextBytes on the fast path: rejected with its code, the stored text stays.
-    const over = `{"type":"data","signals":{${names.map((name, i) => `"${name}":"${(i === 0 ? 'o'.repeat(70 * 1024) : (i < 20 ? String(i % 10) : 'v').repeat(20 * 1024))}"`).join(',')}}}`;
+    const over = `{"type":"data","signals":{${names.map((name, i) => `"${name}":"${i === 0 ? 'o'.repeat(70 * 1024) : (i < 20 ? String(i % 10) : 'v').repeat(20 * 1024)}"`).join(',')}}}`;
     target.peer().send(over);
     await until(() => target.problems.some((problem) => problem.code === 'ERR_VALUE_TOO_LARGE'), 'ERR_VALUE_TOO_LARGE');
     assert.equal((server.values().Text0 as string)[0], '0');
@@ -164,7 +166,10 @@ describe('engine: limits of what one peer may store or cost', function () {
     assert.equal(server.table.bytes, recount(server));
     server.table.remove('T0_2');
     assert.equal(server.table.bytes, recount(server));
-    assert.throws(() => server.write('Huge', 'h'.repeat(2 * MiB)), (error: SignalError) => error.code === 'ERR_VALUE_TOO_LARGE');
+    assert.throws(
+      () => server.write('Huge', 'h'.repeat(2 * MiB)),
+      (error: SignalError) => error.code === 'ERR_VALUE_TOO_LARGE',
+    );
     assertHealthy(target, 'table budget');
   });
 
@@ -204,7 +209,10 @@ describe('engine: limits of what one peer may store or cost', function () {
     await until(() => rejected >= 0, 'the import answer handled', LONG_WAIT_MS);
     assert.equal(await target.settle(), 'open');
     assert.ok(target.problems.length - from <= MAX_REJECTED_LISTED + 1, `${target.problems.length - from} problems`);
-    assert.ok(target.problems.slice(from).some((problem) => /999000 more signals/.test(problem.message)), 'the rest is counted');
+    assert.ok(
+      target.problems.slice(from).some((problem) => /999000 more signals/.test(problem.message)),
+      'the rest is counted',
+    );
     assert.ok(rejected >= 0 && rejected <= MAX_REJECTED_LISTED + 1);
     // Values the table rejects (not the parser) are counted beyond the bound, too.
     const full = await serverTarget(resources, { maxSignals: 10, maxPayload: 64 * MiB });
@@ -265,9 +273,18 @@ describe('engine: limits of what one peer may store or cost', function () {
     assert.equal(await target.settle(), 'open');
     assert.ok(target.logger.lines.length > 0);
     const lines = target.logger.lines.flatMap((line) => `[${line.level}] ${line.text}`.split(/\r\n|\r|\n|\u2028|\u2029/));
-    assert.ok(lines.every((line) => !line.startsWith('[error] FORGED')), lines.join('\n'));
-    assert.ok(target.logger.lines.every((line) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(line.text)), 'no control character reaches a line');
-    assert.ok(target.logger.lines.some((line) => line.text.includes('Raw\\n[error] FORGED\\r\\u001b[31m\\u2028')), 'the name appears escaped');
+    assert.ok(
+      lines.every((line) => !line.startsWith('[error] FORGED')),
+      lines.join('\n'),
+    );
+    assert.ok(
+      target.logger.lines.every((line) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(line.text)),
+      'no control character reaches a line',
+    );
+    assert.ok(
+      target.logger.lines.some((line) => line.text.includes('Raw\\n[error] FORGED\\r\\u001b[31m\\u2028')),
+      'the name appears escaped',
+    );
   });
 
   it('200 connections × 25 bad frames write at most the budget of 20 lines a minute for the whole endpoint', async function () {
@@ -281,7 +298,11 @@ describe('engine: limits of what one peer may store or cost', function () {
     for (let frame = 0; frame < 25; frame++) {
       for (let c = 0; c < clients.length; c++) clients[c].send(frame % 2 === 0 ? `not json ${frame}` : { type: 'data', signals: { [`S${frame}`]: null } });
     }
-    await until(() => problems >= 200 * 25, () => `every bad frame reported (${problems})`, 10 * WAIT_MS);
+    await until(
+      () => problems >= 200 * 25,
+      () => `every bad frame reported (${problems})`,
+      10 * WAIT_MS,
+    );
     console.log(`      ${problems} problems from 200 connections, ${logger.visible.length} log lines`);
     assert.ok(logger.visible.length <= 21, `${logger.visible.length} log lines`);
     assert.ok(logger.visible.length >= 20);

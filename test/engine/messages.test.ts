@@ -1,17 +1,6 @@
 import assert from 'node:assert/strict';
 import { ErrorCode, ProtocolError, RealvirtualError, SignalError } from '../../engine/errors';
-import {
-  encode,
-  encodeMessage,
-  encodeSignals,
-  isKnownType,
-  Message,
-  MESSAGE_TYPES,
-  ParsedMessage,
-  parseMessage,
-  PROTOCOL_VERSION,
-  UnknownMessage,
-} from '../../engine/realvirtual/messages';
+import { encode, encodeMessage, encodeSignals, isKnownType, Message, MESSAGE_TYPES, ParsedMessage, parseMessage, PROTOCOL_VERSION, UnknownMessage } from '../../engine/realvirtual/messages';
 import { REFERENCE } from '../helpers/reference-examples';
 
 /** Parses a frame that must be a known message. */
@@ -57,9 +46,8 @@ function noPollution(): void {
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
   assert.equal(typeof ({} as Record<string, unknown>).constructor, 'function');
-  assert.equal(({}).constructor, Object);
+  assert.equal({}.constructor, Object);
 }
-
 
 describe('engine/realvirtual/messages', () => {
   it('speaks protocol version 2 and knows the ten message types of the reference', () => {
@@ -330,7 +318,10 @@ describe('engine/realvirtual/messages', () => {
       const result = parsed('{"type":"data","signals":{"a":1,"bad1":null,"b":"x","bad2":{"v":1},"c":true,"bad3":[1,2],"d":2.5}}');
       assert.equal(result.message.type, 'data');
       assert.deepEqual((result.message as { signals: unknown }).signals, { a: 1, b: 'x', c: true, d: 2.5 });
-      assert.deepEqual(result.rejected.map((error) => error.signal), ['bad1', 'bad2', 'bad3']);
+      assert.deepEqual(
+        result.rejected.map((error) => error.signal),
+        ['bad1', 'bad2', 'bad3'],
+      );
       for (const error of result.rejected) {
         assert.ok(error instanceof SignalError);
         assert.equal(error.code, 'ERR_INVALID_VALUE');
@@ -354,7 +345,10 @@ describe('engine/realvirtual/messages', () => {
       const answer = result.message as { signals: unknown; signalTypes: unknown };
       assert.deepEqual(answer.signals, { ok: 1 });
       assert.deepEqual(answer.signalTypes, { ok: 'PLCInputInt', bad: 'PLCInputInt' });
-      assert.deepEqual(result.rejected.map((error) => [error.code, error.signal]), [['ERR_INVALID_VALUE', 'bad']]);
+      assert.deepEqual(
+        result.rejected.map((error) => [error.code, error.signal]),
+        [['ERR_INVALID_VALUE', 'bad']],
+      );
     });
 
     it('passes a message without bad values through with every value', () => {
@@ -382,7 +376,10 @@ describe('engine/realvirtual/messages', () => {
     it('a "__proto__" whose value is an object is rejected and pollutes nothing', () => {
       const result = parsed('{"type":"data","signals":{"a":1,"__proto__":{"polluted":true}}}');
       const signals = (result.message as { signals: Record<string, unknown> }).signals;
-      assert.deepEqual(result.rejected.map((error) => error.signal), ['__proto__']);
+      assert.deepEqual(
+        result.rejected.map((error) => error.signal),
+        ['__proto__'],
+      );
       assert.equal(Object.getPrototypeOf(signals), Object.prototype);
       assert.equal(signals.polluted, undefined);
       assert.deepEqual(Object.keys(signals), ['a']);
@@ -399,7 +396,10 @@ describe('engine/realvirtual/messages', () => {
     it('filtering out a bad value keeps an own "__proto__" key placed before it', () => {
       const result = parsed('{"type":"data","signals":{"__proto__":1,"bad":null,"constructor":2}}');
       const signals = (result.message as { signals: Record<string, unknown> }).signals;
-      assert.deepEqual(result.rejected.map((error) => error.signal), ['bad']);
+      assert.deepEqual(
+        result.rejected.map((error) => error.signal),
+        ['bad'],
+      );
       assert.deepEqual(Object.keys(signals), ['__proto__', 'constructor']);
       assert.ok(Object.prototype.hasOwnProperty.call(signals, '__proto__'));
       assert.equal(Object.getOwnPropertyDescriptor(signals, '__proto__')?.value, 1);

@@ -36,7 +36,6 @@ function events(results: FrameResult[]): VREvent[] {
   });
 }
 
-
 describe('MinVR3 VREvent codec', () => {
   describe('round trip', () => {
     for (const event of SAMPLES) {
@@ -60,7 +59,7 @@ describe('MinVR3 VREvent codec', () => {
   });
 
   describe('decoding what peers send', () => {
-    it('accepts Unity\'s shutdown event', () => {
+    it("accepts Unity's shutdown event", () => {
       assert.deepEqual(decodeEvent('{"m_Name":"MinVR3/Shutdown","m_DataTypeName":""}'), { name: 'MinVR3/Shutdown', type: '' });
     });
 
@@ -144,7 +143,7 @@ describe('MinVR3 VREvent codec', () => {
     });
 
     it('escapes non-ASCII in the type name and raw data of unknown events', () => {
-      const event: VREvent = { name: 'ü', type: 'Typ€', data: { 'ключ': ['значение', '🚀'] }, unknownType: true };
+      const event: VREvent = { name: 'ü', type: 'Typ€', data: { ключ: ['значение', '🚀'] }, unknownType: true };
       const json = encodeEvent(event);
       assert.ok(isAscii(json), json);
       assert.deepEqual(decodeEvent(json), event);
@@ -157,7 +156,11 @@ describe('MinVR3 VREvent codec', () => {
       ['null m_DataTypeName: a plain event', '{"m_Name":"a","m_DataTypeName":null}', { name: 'a', type: '' }],
       ['data on a no-data event: ignored', '{"m_Name":"a","m_DataTypeName":"","m_Data":1}', { name: 'a', type: '' }],
       ['Vector2 with z: z ignored', '{"m_Name":"a","m_DataTypeName":"Vector2","m_Data":{"x":1,"y":2,"z":3}}', { name: 'a', type: 'Vector2', data: { x: 1, y: 2 } }],
-      ['GameObject with a __proto__ field: ignored', '{"m_Name":"a","m_DataTypeName":"GameObject","m_Data":{"instanceID":1,"__proto__":{"x":1}}}', { name: 'a', type: 'GameObject', data: { instanceID: 1 } }],
+      [
+        'GameObject with a __proto__ field: ignored',
+        '{"m_Name":"a","m_DataTypeName":"GameObject","m_Data":{"instanceID":1,"__proto__":{"x":1}}}',
+        { name: 'a', type: 'GameObject', data: { instanceID: 1 } },
+      ],
     ];
     for (const [label, json, expected] of lenient) {
       it(label, () => {
@@ -175,7 +178,10 @@ describe('MinVR3 VREvent codec', () => {
       const record: Record<string, unknown> = { m_Name: event.name, m_DataTypeName: event.type };
       if (event.type !== '') record.m_Data = (event as { data: unknown }).data;
       const json = JSON.stringify(record, (_key, value: unknown) => (Object.is(value, -0) ? NEGATIVE_ZERO : value));
-      return json.split(`"${NEGATIVE_ZERO}"`).join('-0').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      return json
+        .split(`"${NEGATIVE_ZERO}"`)
+        .join('-0')
+        .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     };
     it('keeps the sign of -0 in Single and vector components; an Int32 has no -0', () => {
       assert.equal(encodeEvent({ name: 'a', type: 'Single', data: -0 }), '{"m_Name":"a","m_DataTypeName":"Single","m_Data":-0}');
@@ -204,7 +210,10 @@ describe('MinVR3 VREvent codec', () => {
         else if (type === 'Vector2') event = { name, type, data: { x: number(), y: number() } };
         else if (type === 'Vector3') event = { name, type, data: { z: number(), y: number(), x: number() } };
         else event = { name, type, data: { w: number(), x: number(), y: number(), z: number() } } as VREvent;
-        const ordered = type === '' || !('data' in event) || typeof event.data !== 'object' ? event : { ...event, data: Object.fromEntries(['x', 'y', 'z', 'w'].filter((k) => k in (event as { data: object }).data).map((k) => [k, ((event as { data: Record<string, number> }).data)[k]])) };
+        const ordered =
+          type === '' || !('data' in event) || typeof event.data !== 'object'
+            ? event
+            : { ...event, data: Object.fromEntries(['x', 'y', 'z', 'w'].filter((k) => k in (event as { data: object }).data).map((k) => [k, (event as { data: Record<string, number> }).data[k]])) };
         const expected = reference(ordered as VREvent);
         assert.equal(encodeEvent(event), expected, `event ${i}`);
         assert.deepEqual(OutgoingEvent.of(event).frame, frameJson(expected));
@@ -351,10 +360,7 @@ describe('MinVR3 framing', () => {
 
   it('decodes a multi-frame buffer split at every byte boundary (in two and byte by byte)', () => {
     const sent: VREvent[] = [...SAMPLES, { name: '😀 Grüße', type: 'String', data: 'ñ' }];
-    const stream = Buffer.concat([
-      ...sent.map((event) => encodeFrame(event)),
-      rawFrame('{"m_Name":"Cpp","m_DataTypeName":"Int32","m_Data":3}\n'),
-    ]);
+    const stream = Buffer.concat([...sent.map((event) => encodeFrame(event)), rawFrame('{"m_Name":"Cpp","m_DataTypeName":"Int32","m_Data":3}\n')]);
     const expected = [...sent, { name: 'Cpp', type: 'Int32', data: 3 }];
     for (let split = 0; split <= stream.length; split++) {
       const decoder = new FrameDecoder();
@@ -485,7 +491,7 @@ describe('MinVR3 framing', () => {
     const wire = Buffer.concat([encodeFrame({ name: 'big', type: 'String', data: big }), encodeFrame({ name: 'n', type: 'Int32', data: 3 }), encodeFrame({ name: 'big2', type: 'String', data: big })]);
     const decoder = new FrameDecoder();
     const results: FrameResult[] = [];
-    for (let offset = 0; offset < wire.length; ) {
+    for (let offset = 0; offset < wire.length;) {
       const size = 1 + Math.floor(random() * 9);
       results.push(...decoder.push(Buffer.from(wire.subarray(offset, offset + size))));
       offset += size;

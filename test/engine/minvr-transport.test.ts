@@ -331,7 +331,11 @@ class TcpHandServer {
   }
 
   async peer(index: number, timeoutMs = WAIT_MS): Promise<TcpPeer> {
-    await until(() => this.peers.length > index, () => `connection #${index + 1} to the raw TCP server (got ${this.peers.length})`, timeoutMs);
+    await until(
+      () => this.peers.length > index,
+      () => `connection #${index + 1} to the raw TCP server (got ${this.peers.length})`,
+      timeoutMs,
+    );
     return this.peers[index];
   }
 
@@ -379,7 +383,11 @@ interface HandServer {
 }
 
 async function waitForReceived(peer: HandPeer, count: number, what: string, timeoutMs = WAIT_MS): Promise<unknown[]> {
-  await until(() => peer.received.length >= count, () => `${count} ${what} (got ${peer.received.length})`, timeoutMs);
+  await until(
+    () => peer.received.length >= count,
+    () => `${count} ${what} (got ${peer.received.length})`,
+    timeoutMs,
+  );
   return peer.received;
 }
 
@@ -494,7 +502,10 @@ describe('MinVR3 transports over real sockets', function () {
           for (const [, from] of events) assert.deepEqual(from, info);
           // A GameObject refers to an object of the app that sent it: it cannot be sent on.
           const picked = events.find(([event]) => event.type === 'GameObject')![0];
-          assert.throws(() => server.send(picked), (error: unknown) => codeOf(error) === 'ERR_MINVR_EVENT');
+          assert.throws(
+            () => server.send(picked),
+            (error: unknown) => codeOf(error) === 'ERR_MINVR_EVENT',
+          );
         });
 
         it('the same events reach our client from a hand-written server', async function () {
@@ -524,7 +535,10 @@ describe('MinVR3 transports over real sockets', function () {
 
         it('non-ASCII and emoji strings round trip, also sent as raw UTF-8 by a hand-written peer', async function () {
           const { server, client } = await pair();
-          for (const [from, to] of [[client, server], [server, client]]) {
+          for (const [from, to] of [
+            [client, server],
+            [server, client],
+          ]) {
             assert.deepEqual(
               (await sendAll(from, to, UNICODE)).map(([event]) => event),
               UNICODE,
@@ -539,7 +553,7 @@ describe('MinVR3 transports over real sockets', function () {
         });
 
         if (tcp) {
-          it('puts ASCII only on the wire, each length header equal to its body\'s byte count (both roles)', async function () {
+          it("puts ASCII only on the wire, each length header equal to its body's byte count (both roles)", async function () {
             const check = (bytes: Buffer, events: VREvent[]): void => {
               let offset = 0;
               const bodies: string[] = [];
@@ -586,7 +600,11 @@ describe('MinVR3 transports over real sockets', function () {
             await until(() => messages.length === 2 * UNICODE.length, 'every message');
             for (const { data, isBinary } of messages) {
               assert.equal(isBinary, false);
-              assert.equal(data.findIndex((byte) => byte >= 0x80), -1, 'ASCII only');
+              assert.equal(
+                data.findIndex((byte) => byte >= 0x80),
+                -1,
+                'ASCII only',
+              );
             }
             assert.deepEqual(peer.received, UNICODE.map(wireObject));
             assert.deepEqual(far.received, UNICODE.map(wireObject));
@@ -759,7 +777,7 @@ describe('MinVR3 transports over real sockets', function () {
           assert.deepEqual(server.clients, [keeperInfo]);
 
           keeper.sendBody(intJson('alive', 2));
-          await until(() => events.length > 0, 'the other peer\'s event');
+          await until(() => events.length > 0, "the other peer's event");
           assert.deepEqual(
             events.map(([event, from]) => [event.name, from.id]),
             [['alive', keeperInfo.id]],
@@ -852,10 +870,12 @@ describe('MinVR3 transports over real sockets', function () {
           });
 
           it('our client: a server that stops mid-frame gets ERR_MINVR_FRAME_TIMEOUT, and the client reconnects', async function () {
-            const hand = resources.add(await TcpHandServer.start(0, (peer, index) => {
-              if (index === 0) peer.socket.write(frame(intJson('stalled', 0)).subarray(0, 9));
-              else peer.sendBody(intJson('whole', 1));
-            }));
+            const hand = resources.add(
+              await TcpHandServer.start(0, (peer, index) => {
+                if (index === 0) peer.socket.write(frame(intJson('stalled', 0)).subarray(0, 9));
+                else peer.sendBody(intJson('whole', 1));
+              }),
+            );
             const client = newClient(hand.port, { frameTimeoutMs: TIMEOUT });
             const problem = next(client, 'problem');
             const event = next(client, 'event');
@@ -1248,7 +1268,7 @@ describe('MinVR3 transports over real sockets', function () {
       }
 
       describe('hostile peers', function () {
-        it('an unknown event nested 4,000 and 100,000 deep is one problem (ERR_MINVR_EVENT) each; the peer stays, its next event and the other peer\'s arrive', async function () {
+        it("an unknown event nested 4,000 and 100,000 deep is one problem (ERR_MINVR_EVENT) each; the peer stays, its next event and the other peer's arrive", async function () {
           const uncaught = catchUncaught();
           try {
             const server = await newServer();
@@ -1289,7 +1309,10 @@ describe('MinVR3 transports over real sockets', function () {
             far.sendBody(nestedJson(100000));
             far.sendBody(intJson('after', 1));
             assert.equal((await next100k)[0].name, 'after');
-            assert.deepEqual(atClient.map(([error]) => error.code), ['ERR_MINVR_EVENT']);
+            assert.deepEqual(
+              atClient.map(([error]) => error.code),
+              ['ERR_MINVR_EVENT'],
+            );
             assert.equal(client.status.state, 'connected');
             assert.deepEqual(uncaught.errors, []);
           } finally {
@@ -1375,11 +1398,19 @@ describe('MinVR3 transports over real sockets', function () {
             const socket = await open();
             send(socket, head, partial);
             holders.push(socket);
-            await until(() => server.partialBytes === (i + 1) * held, () => `peer ${i + 1}'s partial frame to be held (${server.partialBytes} bytes held)`, 20000);
+            await until(
+              () => server.partialBytes === (i + 1) * held,
+              () => `peer ${i + 1}'s partial frame to be held (${server.partialBytes} bytes held)`,
+              20000,
+            );
           }
           const others = await Promise.all(Array.from({ length: PEERS - 4 }, () => open()));
           for (const socket of others) send(socket, head, partial);
-          await until(() => problems.length >= PEERS - 4, () => `${PEERS - 4} peers to be dropped (got ${problems.length})`, 60000);
+          await until(
+            () => problems.length >= PEERS - 4,
+            () => `${PEERS - 4} peers to be dropped (got ${problems.length})`,
+            60000,
+          );
           const holding = memoryLine(`${PEERS} peers, ${server.clients.length} holding ${mib(server.partialBytes)}`);
           assert.deepEqual(new Set(problems.map(([error]) => error.code)), new Set(['ERR_MINVR_BUFFER_FULL']));
           assert.match(problems[0][0].message, new RegExp(`maxPartialBytes \\(${LIMIT} bytes`));
@@ -1397,13 +1428,20 @@ describe('MinVR3 transports over real sockets', function () {
           for (let i = 0; i < 4; i++) {
             const socket = await open();
             send(socket, head, partial);
-            await until(() => server.partialBytes === held, () => `a new peer's partial frame to be held (${server.partialBytes})`, 20000);
+            await until(
+              () => server.partialBytes === held,
+              () => `a new peer's partial frame to be held (${server.partialBytes})`,
+              20000,
+            );
             send(socket, rest);
             await until(() => events.length === i + 1, 'its whole 16 MiB frame as an event', 20000);
             socket.destroy();
             await until(() => server.clients.length === 0, 'the new peer to be gone');
           }
-          assert.deepEqual(events.map(([event]) => event.name), ['Sized', 'Sized', 'Sized', 'Sized']);
+          assert.deepEqual(
+            events.map(([event]) => event.name),
+            ['Sized', 'Sized', 'Sized', 'Sized'],
+          );
           assert.equal(problems.length, PEERS - 4);
           gc();
           console.log(`      ${[before, holding, released, memoryLine('after 4 more 16 MiB frames')].join('; ')}`);
@@ -1444,7 +1482,10 @@ describe('MinVR3 transports over real sockets', function () {
           for (let i = 0; i < 10; i++) assert.equal(server.send({ name: `small/${i}`, type: 'Int32', data: i }), 1);
           const received = await waitForReceived(peer, 11, 'the big event and the small ones', 30000);
           assert.equal((received[0] as { m_Data: string }).m_Data.length, 8 * 1024 * 1024);
-          assert.deepEqual(received.slice(1).map((body) => (body as { m_Name: string }).m_Name), Array.from({ length: 10 }, (_, i) => `small/${i}`));
+          assert.deepEqual(
+            received.slice(1).map((body) => (body as { m_Name: string }).m_Name),
+            Array.from({ length: 10 }, (_, i) => `small/${i}`),
+          );
           assert.deepEqual(problems, []);
           assert.deepEqual(server.clients, [info]);
           assert.equal(peer.isClosed, false);
@@ -1461,13 +1502,22 @@ describe('MinVR3 transports over real sockets', function () {
             const parts = [json.slice(0, 10000), json.slice(10000, 20000), json.slice(20000)];
             const event = next(server, 'event');
             socket.write(wsFrame(0x1, parts[0], { fin: false, mask: true }));
-            await until(() => server.partialBytes === 10000, () => `the first fragment to be counted (${server.partialBytes})`);
+            await until(
+              () => server.partialBytes === 10000,
+              () => `the first fragment to be counted (${server.partialBytes})`,
+            );
             socket.write(wsFrame(0x9, 'ping', { mask: true }));
             const second = wsFrame(0x0, parts[1], { fin: false, mask: true });
             socket.write(second.subarray(0, 100));
-            await until(() => server.partialBytes === 10000 + 100, () => `the first fragment and the start of the second (${server.partialBytes})`);
+            await until(
+              () => server.partialBytes === 10000 + 100,
+              () => `the first fragment and the start of the second (${server.partialBytes})`,
+            );
             socket.write(second.subarray(100));
-            await until(() => server.partialBytes === 20000, () => `two fragments (${server.partialBytes})`);
+            await until(
+              () => server.partialBytes === 20000,
+              () => `two fragments (${server.partialBytes})`,
+            );
             socket.write(wsFrame(0x0, parts[2], { fin: true, mask: true }));
             assert.equal((await event)[0].name, 'Sized');
             assert.equal(server.partialBytes, 0);

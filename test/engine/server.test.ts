@@ -137,7 +137,7 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
     });
   });
 
-  describe('a new client\'s full state waits for its subscribe', function () {
+  describe("a new client's full state waits for its subscribe", function () {
     const plant = (): ServerOptions['signals'] => [
       { name: 'Sensor1', type: 'Bool', direction: 'write', value: true },
       { name: 'DriveSpeed', type: 'Float', direction: 'write', value: 12.5 },
@@ -164,7 +164,10 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       const withValues = client.frames.filter(hasValues);
       assert.equal(withValues[0], snapshot, `the first frame with values must be the snapshot: ${JSON.stringify(client.frames)}`);
       for (const frame of withValues) assert.ok(!('Counter' in frame.signals!), `Counter was sent, which the client did not subscribe to: ${JSON.stringify(frame)}`);
-      assert.deepEqual(client.frames.map((f) => f.type), ['import_answer', 'snapshot', 'data']);
+      assert.deepEqual(
+        client.frames.map((f) => f.type),
+        ['import_answer', 'snapshot', 'data'],
+      );
     });
 
     it('a client that only sends init gets every signal, values written meanwhile included', async function () {
@@ -187,7 +190,10 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       const client = await connectRaw(server);
       assert.deepEqual((await client.waitFor(isData, 'the full state')).signals, { Sensor1: true, DriveSpeed: 12.5, Counter: 3 });
       for (const subscribeWaitMs of [-1, Number.NaN, 60001]) {
-        assert.throws(() => new RealvirtualServer({ subscribeWaitMs }), (error: RealvirtualError) => error.code === 'ERR_INVALID_OPTION' && /subscribeWaitMs/.test(error.message));
+        assert.throws(
+          () => new RealvirtualServer({ subscribeWaitMs }),
+          (error: RealvirtualError) => error.code === 'ERR_INVALID_OPTION' && /subscribeWaitMs/.test(error.message),
+        );
       }
     });
   });
@@ -296,7 +302,10 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       assert.equal(server.stats.cycles, before.cycles + 1);
       server.write('A', 4);
       assert.equal(server.stats.frames, before.frames + 2);
-      server.writeMany([['B', 5], ['C', 6]]);
+      server.writeMany([
+        ['B', 5],
+        ['C', 6],
+      ]);
       assert.equal(server.stats.frames, before.frames + 3);
 
       const frames = await client.waitForCount('data', 3, WAIT_MS, from);
@@ -344,7 +353,14 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
         signals: ['A', 'B', 'C'].map((name) => ({ name, type: 'Int' as const, direction: 'write' as const })),
       });
       // Six clients, two distinct subscriptions (the order of names does not matter).
-      const subscriptions = [['A', 'B'], ['B', 'A'], ['A', 'B'], ['B', 'C'], ['C', 'B'], ['B', 'C']];
+      const subscriptions = [
+        ['A', 'B'],
+        ['B', 'A'],
+        ['A', 'B'],
+        ['B', 'C'],
+        ['C', 'B'],
+        ['B', 'C'],
+      ];
       const clients: RawClient[] = [];
       for (const names of subscriptions) {
         const client = await connectRaw(server);
@@ -423,7 +439,10 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       server.write('N', 5);
       await client.waitForCount('data', 2, WAIT_MS, from);
       // X ended where it started, so it is not sent at all; N only with its last value.
-      assert.deepEqual(client.ofType('data', from).map((f) => f.signals), [{ N: 4 }, { N: 5 }]);
+      assert.deepEqual(
+        client.ofType('data', from).map((f) => f.signals),
+        [{ N: 4 }, { N: 5 }],
+      );
     });
 
     it('preserveTransitions with cycleMs 0 sends the transitions of one batch at once', async function () {
@@ -436,11 +455,19 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       await client.waitFor(isData, 'the full state');
       const from = client.mark();
       const before = server.stats.frames;
-      const result = server.writeMany([['X', true], ['X', false], ['X', true], ['X', false]]);
+      const result = server.writeMany([
+        ['X', true],
+        ['X', false],
+        ['X', true],
+        ['X', false],
+      ]);
       assert.deepEqual(result.errors, []);
       assert.equal(server.stats.frames - before, 4, 'four frames, sent synchronously');
       const frames = await client.waitForCount('data', 4, WAIT_MS, from);
-      assert.deepEqual(frames.map((f) => f.signals?.X), [true, false, true, false]);
+      assert.deepEqual(
+        frames.map((f) => f.signals?.X),
+        [true, false, true, false],
+      );
     });
   });
 
@@ -641,15 +668,12 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       const received = nextEvent(server, 'data');
       client.send({ type: 'data', signals: { Good1: 1, Null: null, Obj: { a: 1 }, Arr: [1], Flag: 'maybe', Level: '12', Good2: 'ok' } });
       const reported = (await problems).map(([error]) => [error.code, (error as RealvirtualError & { signal?: string }).signal]);
-      assert.deepEqual(
-        reported.sort(),
-        [
-          ['ERR_INVALID_VALUE', 'Arr'],
-          ['ERR_INVALID_VALUE', 'Null'],
-          ['ERR_INVALID_VALUE', 'Obj'],
-          ['ERR_TYPE_MISMATCH', 'Flag'],
-        ],
-      );
+      assert.deepEqual(reported.sort(), [
+        ['ERR_INVALID_VALUE', 'Arr'],
+        ['ERR_INVALID_VALUE', 'Null'],
+        ['ERR_INVALID_VALUE', 'Obj'],
+        ['ERR_TYPE_MISMATCH', 'Flag'],
+      ]);
       const [event] = await received;
       assert.deepEqual(event.values, { Good1: 1, Level: 12, Good2: 'ok' });
       assert.deepEqual(server.values(), { Flag: false, Level: 12, Good1: 1, Good2: 'ok' });
@@ -720,12 +744,18 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       );
       assert.ok(refused, 'an upgrade on another path must fail');
       assert.match(refused.message, /404/);
-      const root = await RawClient.connect(`ws://127.0.0.1:${server.port}/`).then(() => null, (error: Error) => error);
+      const root = await RawClient.connect(`ws://127.0.0.1:${server.port}/`).then(
+        () => null,
+        (error: Error) => error,
+      );
       assert.match(String(root?.message), /404/);
       assert.equal(server.status.clients, 0);
 
       await connectRaw(server, 'Routed', '/rv/ws?token=1');
-      assert.deepEqual(server.clients.map((c) => c.name), ['Routed']);
+      assert.deepEqual(
+        server.clients.map((c) => c.name),
+        ['Routed'],
+      );
     });
 
     it('answers a plain HTTP GET with 426', async function () {
@@ -805,7 +835,10 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       assert.equal(peer?.id, silent.id);
       await dropped;
       assert.ok(answering.open, 'a client that answers pings stays');
-      assert.deepEqual(server.clients.map((c) => c.name), ['Answering']);
+      assert.deepEqual(
+        server.clients.map((c) => c.name),
+        ['Answering'],
+      );
     });
   });
 });

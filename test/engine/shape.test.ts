@@ -11,7 +11,6 @@ import { SignalValue } from '../../engine/realvirtual/values';
 import { nextEvent, RawClient, Resources } from '../helpers/events';
 import { seededRandom } from '../helpers/faults';
 
-
 /** Reads `text` by its shape and checks the result against JSON.parse; returns whether the fast path took it. */
 function agreesWithJson(text: string, shape: string[]): boolean {
   const values: SignalValue[] = shape.map(() => 0);
@@ -24,7 +23,10 @@ function agreesWithJson(text: string, shape: string[]): boolean {
     assert.fail(`the fast path read a frame JSON.parse rejects (${(error as Error).message}): ${text}`);
   }
   assert.equal(type, parsed.type, text);
-  assert.deepEqual(Object.keys(parsed), ['type', 'signals'].filter((key) => key in parsed).sort((a, b) => text.indexOf(`"${a}"`) - text.indexOf(`"${b}"`)));
+  assert.deepEqual(
+    Object.keys(parsed),
+    ['type', 'signals'].filter((key) => key in parsed).sort((a, b) => text.indexOf(`"${a}"`) - text.indexOf(`"${b}"`)),
+  );
   assert.deepEqual(Object.keys(parsed.signals), shape, text);
   shape.forEach((name, i) => assert.ok(Object.is(values[i], parsed.signals[name]), `${name}: read ${String(values[i])}, JSON.parse ${String(parsed.signals[name])} in ${text}`));
   return true;
@@ -54,9 +56,34 @@ describe('engine: reading frames by their shape', function () {
 
   it('reads every JSON number exactly as JSON.parse does', function () {
     const numbers = [
-      '0', '-0', '0.0', '-0.0', '1', '-1', '10', '0.1', '0.30000000000000004', '123456789012345', '1234567890123456', '12345678901234567890',
-      '9007199254740993', '0.000001', '1.5e3', '1E-7', '-2.5E+2', '1e22', '1e23', '2.2250738585072014e-308', '5e-324', '1.7976931348623157e308',
-      '3.141592653589793', '0.1000000000000000055511151231257827', '100.0000', '0.0000000000000000000001', '2147483647', '-2147483648',
+      '0',
+      '-0',
+      '0.0',
+      '-0.0',
+      '1',
+      '-1',
+      '10',
+      '0.1',
+      '0.30000000000000004',
+      '123456789012345',
+      '1234567890123456',
+      '12345678901234567890',
+      '9007199254740993',
+      '0.000001',
+      '1.5e3',
+      '1E-7',
+      '-2.5E+2',
+      '1e22',
+      '1e23',
+      '2.2250738585072014e-308',
+      '5e-324',
+      '1.7976931348623157e308',
+      '3.141592653589793',
+      '0.1000000000000000055511151231257827',
+      '100.0000',
+      '0.0000000000000000000001',
+      '2147483647',
+      '-2147483648',
     ];
     for (const number of numbers) assert.ok(agreesWithJson(frame(['true', 'false', number, '""', '"x"', number]), SHAPE), number);
     const next = seededRandom(1);
@@ -100,7 +127,16 @@ describe('engine: reading frames by their shape', function () {
       ['no type', frame(good).replace('"type":"data",', '')],
       ['an array', `[${frame(good)}]`],
     ];
-    for (const [what, text] of variants) assert.equal(readShapedFrame(text, SHAPE, SHAPE.map(() => 0)), null, what);
+    for (const [what, text] of variants)
+      assert.equal(
+        readShapedFrame(
+          text,
+          SHAPE,
+          SHAPE.map(() => 0),
+        ),
+        null,
+        what,
+      );
   });
 
   it('never reads a frame JSON.parse would read differently: 20,000 random corruptions of valid frames', function () {
@@ -169,7 +205,11 @@ describe('engine: reading frames by their shape', function () {
       // Two frames of one shape make it the shape; the third and later are read by it.
       for (let round = 0; round < 4; round++) {
         const event = await send((i) => (i === 0 ? 2.5 + round : i === 1 ? 'true' : i % 3 === 0 ? `t${round}` : i + round / 2));
-        assert.deepEqual(Object.keys(event.values), names.filter((name) => name !== 'S2'), 'S2 is ours: ignored');
+        assert.deepEqual(
+          Object.keys(event.values),
+          names.filter((name) => name !== 'S2'),
+          'S2 is ours: ignored',
+        );
         assert.deepEqual(
           event.values,
           expected((i) => (i === 0 ? Math.round(2.5 + round) : i === 1 ? true : i % 3 === 0 ? `t${round}` : i + round / 2)),

@@ -38,9 +38,9 @@ function shape(signal: Signal | undefined): Omit<Signal, 'name'> & { name: strin
 
 function noPollution(): void {
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
-  assert.equal(({}).constructor, Object);
-  assert.equal(typeof ({}).hasOwnProperty, 'function');
-  assert.equal(typeof ({}).toString, 'function');
+  assert.equal({}.constructor, Object);
+  assert.equal(typeof {}.hasOwnProperty, 'function');
+  assert.equal(typeof {}.toString, 'function');
 }
 
 describe('engine/realvirtual/signals', () => {
@@ -64,10 +64,20 @@ describe('engine/realvirtual/signals', () => {
     it('adds a signal with its type, direction, realvirtual type and default value', () => {
       const table = new SignalTable();
       assert.deepEqual(shape(declared(table, { name: 'MotorOn', type: 'Bool', direction: 'write' })), {
-        name: 'MotorOn', valueType: 'Bool', direction: 'write', rvType: 'PLCOutputBool', value: false, declared: true,
+        name: 'MotorOn',
+        valueType: 'Bool',
+        direction: 'write',
+        rvType: 'PLCOutputBool',
+        value: false,
+        declared: true,
       });
       assert.deepEqual(shape(declared(table, { name: 'Counter', type: 'Int', direction: 'read' })), {
-        name: 'Counter', valueType: 'Int', direction: 'read', rvType: 'PLCInputInt', value: 0, declared: true,
+        name: 'Counter',
+        valueType: 'Int',
+        direction: 'read',
+        rvType: 'PLCInputInt',
+        value: 0,
+        declared: true,
       });
       assert.equal(declared(table, { name: 'Speed', type: 'Float', direction: 'write' }).value, 0);
       assert.equal(declared(table, { name: 'Status', type: 'Text', direction: 'read' }).value, '');
@@ -140,7 +150,12 @@ describe('engine/realvirtual/signals', () => {
       const table = new SignalTable();
       declared(table, { name: 'S', type: 'Int', direction: 'write', value: 5 });
       assert.deepEqual(shape(declared(table, { name: 'S', type: 'Float', direction: 'read' })), {
-        name: 'S', valueType: 'Float', direction: 'read', rvType: 'PLCInputFloat', value: 5, declared: true,
+        name: 'S',
+        valueType: 'Float',
+        direction: 'read',
+        rvType: 'PLCInputFloat',
+        value: 5,
+        declared: true,
       });
       assert.equal(table.size, 1);
 
@@ -311,7 +326,12 @@ describe('engine/realvirtual/signals', () => {
   describe('receive', () => {
     it('infers a read signal from its first value', () => {
       const table = new SignalTable();
-      const cases: Array<[string, SignalValue, ValueType]> = [['b', false, 'Bool'], ['i', 42, 'Int'], ['f', 0.25, 'Float'], ['t', '', 'Text']];
+      const cases: Array<[string, SignalValue, ValueType]> = [
+        ['b', false, 'Bool'],
+        ['i', 42, 'Int'],
+        ['f', 0.25, 'Float'],
+        ['t', '', 'Text'],
+      ];
       for (const [name, value, type] of cases) {
         const update = received(table, name, value);
         assert.equal(update.previous, undefined);
@@ -392,7 +412,7 @@ describe('engine/realvirtual/signals', () => {
   });
 
   describe('catalog', () => {
-    it('lists every signal with PLCOutput<T> for ours and PLCInput<T> for the peer\'s', () => {
+    it("lists every signal with PLCOutput<T> for ours and PLCInput<T> for the peer's", () => {
       const table = new SignalTable();
       declared(table, { name: 'MotorOn', type: 'Bool', direction: 'write', value: true });
       declared(table, { name: 'Counter', type: 'Int', direction: 'read', value: 3 });
@@ -422,7 +442,10 @@ describe('engine/realvirtual/signals', () => {
       const table = new SignalTable();
       written(table, 'a', 1);
       written(table, 'b', 2);
-      assert.deepEqual([...table].map((signal) => signal.name), ['a', 'b']);
+      assert.deepEqual(
+        [...table].map((signal) => signal.name),
+        ['a', 'b'],
+      );
       assert.equal(table.remove('a'), true);
       assert.equal(table.remove('a'), false);
       assert.equal(table.has('a'), false);

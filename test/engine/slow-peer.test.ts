@@ -81,16 +81,22 @@ describe('slow peers', function () {
 
     assert.equal(peer.name, 'Slow');
     assert.match(reason, /read nothing for \d+ ms while over slowPeerBytes \(262144 bytes unsent\): disconnected/);
-    assert.ok(problems.some((p) => p.startsWith('ERR_SLOW_PEER: peer Slow read nothing')), `problems: ${problems}`);
+    assert.ok(
+      problems.some((p) => p.startsWith('ERR_SLOW_PEER: peer Slow read nothing')),
+      `problems: ${problems}`,
+    );
     // Bounded: the threshold plus the one frame that crossed it (128 KiB and a little framing).
     assert.ok(peak > slowPeerBytes, `the queue never passed the threshold (peak ${peak}): the test did not make the peer slow`);
     assert.ok(peak <= slowPeerBytes + 130 * KiB, `the queue grew to ${peak} bytes (threshold ${slowPeerBytes})`);
     // Dropped no earlier than the timeout allows (it was over the threshold that long), and it is gone.
     assert.ok(droppedAt - pausedAt >= slowPeerTimeoutMs, `dropped after ${droppedAt - pausedAt} ms`);
-    assert.deepEqual(server.clients.map((c) => c.name), ['Fast']);
+    assert.deepEqual(
+      server.clients.map((c) => c.name),
+      ['Fast'],
+    );
     assert.equal(server.status.clients, 1);
     // Its socket is released too (after the close handshake's grace time: the peer reads nothing).
-    await until(() => socketOf(server, 'Slow') === undefined, 'the server to release the slow client\'s socket');
+    await until(() => socketOf(server, 'Slow') === undefined, "the server to release the slow client's socket");
 
     // The fast client kept its cycle rate while the slow one was stuck: at least half of the cycles.
     const during = fastTicks.filter((at) => at >= pausedAt && at <= droppedAt).length;

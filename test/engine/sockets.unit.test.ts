@@ -84,7 +84,11 @@ describe('socket helpers (no sockets)', function () {
       assert.deepEqual(refused(404), { code: 'ERR_CONNECTION', message: 'cannot connect to ws://plc:1234/: the server has no WebSocket endpoint on this path (HTTP 404): check the path' });
       assert.deepEqual(refused(503), { code: 'ERR_TOO_MANY_CLIENTS', message: 'cannot connect to ws://plc:1234/: the server refused the connection (HTTP 503): it has its maximum number of clients' });
       assert.deepEqual(refused(500), { code: 'ERR_CONNECTION', message: 'cannot connect to ws://plc:1234/: the server refused the WebSocket upgrade with HTTP 500' });
-      assert.equal(described(new Error('Unexpected server response: 500 and more')).message, 'cannot connect to ws://plc:1234/: Unexpected server response: 500 and more', 'only the exact wording of ws');
+      assert.equal(
+        described(new Error('Unexpected server response: 500 and more')).message,
+        'cannot connect to ws://plc:1234/: Unexpected server response: 500 and more',
+        'only the exact wording of ws',
+      );
     });
 
     it('a handshake timeout is ERR_HANDSHAKE_TIMEOUT', function () {

@@ -85,11 +85,16 @@ describe('TLS (certificates made by openssl at test time)', function () {
     const server = await wssServer();
     const relay = resources.add(await RecordingRelay.start(server.port));
     const logger = new RecordingLogger();
-    const client = resources.add(new RealvirtualClient({ port: relay.port, tls: { ca: tls.otherCa }, reconnectIntervalMs: 10, maxReconnectIntervalMs: 20, reconnectJitter: 0, maxReconnectAttempts: 4, logger }));
+    const client = resources.add(
+      new RealvirtualClient({ port: relay.port, tls: { ca: tls.otherCa }, reconnectIntervalMs: 10, maxReconnectIntervalMs: 20, reconnectJitter: 0, maxReconnectAttempts: 4, logger }),
+    );
     const statuses: string[] = [];
     client.on('status', (status) => statuses.push(status.state));
     const retrying = nextEvent(client, 'status', (status) => status.state === 'reconnecting');
-    const failure = await client.connect().then(() => null, (error: Error & { cause?: Error & { code?: string } }) => error);
+    const failure = await client.connect().then(
+      () => null,
+      (error: Error & { cause?: Error & { code?: string } }) => error,
+    );
     const [status] = await retrying;
     assert.equal(status.error?.code, 'ERR_TLS');
     assert.match(
@@ -100,14 +105,20 @@ describe('TLS (certificates made by openssl at test time)', function () {
     assert.ok(!statuses.includes('connected'));
     assert.equal(server.status.clients, 0);
     assert.equal(relay.firstBytes.length, 5, 'the first attempt and four retries');
-    assert.ok(relay.firstBytes.every((byte) => byte === 0x16), `an attempt did not start with a TLS handshake: ${relay.firstBytes.map((b) => b.toString(16))}`);
+    assert.ok(
+      relay.firstBytes.every((byte) => byte === 0x16),
+      `an attempt did not start with a TLS handshake: ${relay.firstBytes.map((b) => b.toString(16))}`,
+    );
     assert.equal(logger.visible.length, 2, `one line while retrying, one on giving up: ${JSON.stringify(logger.visible)}`);
   });
 
   it('a client whose expected host name is not in the certificate fails with ERR_TLS', async function () {
     const server = await wssServer();
     const client = resources.add(new RealvirtualClient({ port: server.port, autoReconnect: false, tls: { ca: tls.ca, servername: 'plc.example' } }));
-    const failure = await client.connect().then(() => null, (error: Error & { cause?: Error & { code?: string; message: string } }) => error);
+    const failure = await client.connect().then(
+      () => null,
+      (error: Error & { cause?: Error & { code?: string; message: string } }) => error,
+    );
     assert.equal(failure?.cause?.code, 'ERR_TLS');
     assert.match(String(failure?.cause?.message), /does not match the host name \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
   });
@@ -116,7 +127,10 @@ describe('TLS (certificates made by openssl at test time)', function () {
     const plain = resources.add(new RealvirtualServer({ port: 0 }));
     await plain.listen();
     const secureClient = resources.add(new RealvirtualClient({ port: plain.port, autoReconnect: false, tls: { ca: tls.ca } }));
-    const failure = await secureClient.connect().then(() => null, (error: Error & { cause?: Error & { code?: string; message: string } }) => error);
+    const failure = await secureClient.connect().then(
+      () => null,
+      (error: Error & { cause?: Error & { code?: string; message: string } }) => error,
+    );
     assert.ok(failure, 'a TLS client must not connect to a plain server');
     assert.match(String(failure.cause?.message), /TLS|wss:\/\//);
     assert.equal(plain.status.clients, 0);

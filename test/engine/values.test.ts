@@ -1,18 +1,6 @@
 import assert from 'node:assert/strict';
 import { ErrorCode, RealvirtualError, SignalError } from '../../engine/errors';
-import {
-  checkSignalValue,
-  coerceValue,
-  defaultValue,
-  inferValueType,
-  INT_MAX,
-  INT_MIN,
-  isSignalValue,
-  isValueType,
-  SignalValue,
-  ValueType,
-  VALUE_TYPES,
-} from '../../engine/realvirtual/values';
+import { checkSignalValue, coerceValue, defaultValue, inferValueType, INT_MAX, INT_MIN, isSignalValue, isValueType, SignalValue, ValueType, VALUE_TYPES } from '../../engine/realvirtual/values';
 
 /** Asserts that coercion succeeded and returns the value. */
 function coerced(name: string, value: unknown, type: ValueType): SignalValue {

@@ -35,7 +35,13 @@ async function configAnswer(target: Target): Promise<Record<string, unknown>> {
 }
 
 export const CASES: Case[] = [
-  { what: 'a binary frame (with valid JSON inside)', frame: Buffer.from('{"type":"data","signals":{"Bin":1}}'), binary: true, codes: ['ERR_BINARY_FRAME'], after: (e) => assert.equal(e.values().Bin, undefined) },
+  {
+    what: 'a binary frame (with valid JSON inside)',
+    frame: Buffer.from('{"type":"data","signals":{"Bin":1}}'),
+    binary: true,
+    codes: ['ERR_BINARY_FRAME'],
+    after: (e) => assert.equal(e.values().Bin, undefined),
+  },
   {
     what: 'invalid UTF-8 in a text frame',
     frame: Buffer.concat([Buffer.from('{"type":"data","signals":{"Utf":"'), Buffer.from([0xff, 0xfe, 0xc0, 0x80]), Buffer.from('"}}')]),
@@ -115,7 +121,11 @@ export const CASES: Case[] = [
     what: 'values no signal can carry (null, object, array, 1e400 = Infinity)',
     frame: '{"type":"data","signals":{"N":null,"O":{},"A":[],"Inf":1e400,"Ok":2}}',
     codes: ['ERR_INVALID_VALUE'],
-    after: (e) => assert.deepEqual(['N', 'O', 'A', 'Inf', 'Ok'].map((name) => e.values()[name]), [undefined, undefined, undefined, undefined, 2]),
+    after: (e) =>
+      assert.deepEqual(
+        ['N', 'O', 'A', 'Inf', 'Ok'].map((name) => e.values()[name]),
+        [undefined, undefined, undefined, undefined, 2],
+      ),
   },
   {
     what: 'values of the wrong type for declared signals',
@@ -177,4 +187,3 @@ export const CASES: Case[] = [
     },
   },
 ];
-

@@ -47,7 +47,7 @@ export function collectEvents(emitter: EventEmitter, name: string, count: number
   const seen: any[][] = [];
   const promise = new Promise<any[][]>((resolve, reject) => {
     const listener = (...args: any[]): void => {
-      let pass = true;
+      let pass: boolean;
       try {
         pass = predicate ? Boolean(predicate(...args)) : true;
       } catch (error) {
@@ -167,7 +167,11 @@ export class FrameLog extends EventEmitter {
 
   /** Waits until `count` frames of `type` were received (from index `from`). */
   async waitForCount(type: string, count: number, timeoutMs = WAIT_MS, from = 0): Promise<Frame[]> {
-    await until(() => this.ofType(type, from).length >= count, () => `${count} "${type}" frame(s) arrived (got ${this.ofType(type, from).length})`, timeoutMs);
+    await until(
+      () => this.ofType(type, from).length >= count,
+      () => `${count} "${type}" frame(s) arrived (got ${this.ofType(type, from).length})`,
+      timeoutMs,
+    );
     return this.ofType(type, from);
   }
 
@@ -400,11 +404,10 @@ export function rawWebSocket(port: number, path = '/', headers: Record<string, s
     };
     socket.on('data', onData);
     socket.once('connect', () => {
-      const extra = Object.keys(headers).map((name) => `${name}: ${headers[name]}\r\n`).join('');
-      socket.write(
-        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
-      );
+      const extra = Object.keys(headers)
+        .map((name) => `${name}: ${headers[name]}\r\n`)
+        .join('');
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` + `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`);
     });
   });
   return within(opened, `opening a WebSocket by hand on port ${port}${path}`, timeoutMs).catch((error) => {

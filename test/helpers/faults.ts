@@ -185,7 +185,10 @@ export async function heapSpacesAfterGc(): Promise<{ total: number; data: number
     gc();
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const code = v8.getHeapSpaceStatistics().filter((space) => space.space_name.startsWith('code')).reduce((sum, space) => sum + space.space_used_size, 0);
+  const code = v8
+    .getHeapSpaceStatistics()
+    .filter((space) => space.space_name.startsWith('code'))
+    .reduce((sum, space) => sum + space.space_used_size, 0);
   const total = process.memoryUsage().heapUsed;
   return { total, data: total - code, code };
 }

@@ -104,7 +104,12 @@ export class FrameFuzzer {
       case 'subscribe':
         return { type, version: 2, subscribe: Array.from({ length: this.int(4) }, () => this.name()) };
       case 'import_answer':
-        return { type, version: 2, signals: this.signals(this.int(4), () => this.validValue()), signalTypes: this.signals(this.int(4), () => this.pick(['PLCInputBool', 'PLCOutputInt', 'Float', 'Text', 'Double', ''])) };
+        return {
+          type,
+          version: 2,
+          signals: this.signals(this.int(4), () => this.validValue()),
+          signalTypes: this.signals(this.int(4), () => this.pick(['PLCInputBool', 'PLCOutputInt', 'Float', 'Text', 'Double', ''])),
+        };
       case 'config_answer':
       case 'config_set':
         return { type, version: 2, config: this.signals(this.int(3), () => this.jsonValue(2)) };
@@ -207,7 +212,21 @@ export class FrameFuzzer {
 }
 
 /** Kinds every fuzz run must have tried. */
-export const FUZZ_KINDS = ['same-shape', 'same-shape-mutated', 'valid', 'wrong-field', 'bad-values', 'mutated-bytes', 'random-json', 'binary', 'deep', 'many-signals', 'huge-string', 'invalid-utf8', 'oversized'];
+export const FUZZ_KINDS = [
+  'same-shape',
+  'same-shape-mutated',
+  'valid',
+  'wrong-field',
+  'bad-values',
+  'mutated-bytes',
+  'random-json',
+  'binary',
+  'deep',
+  'many-signals',
+  'huge-string',
+  'invalid-utf8',
+  'oversized',
+];
 
 /** maxPayload of the fuzzed endpoints: small, so that huge and oversized frames stay cheap. */
 export const FUZZ_MAX_PAYLOAD = 256 * 1024;

@@ -20,7 +20,6 @@ export function findMosquitto(): string | null {
   return onPath !== '' ? onPath : null;
 }
 
-
 export class Mosquitto {
   private readonly process: ChildWatch;
 

@@ -38,9 +38,7 @@ export class SimProcess {
 
   /** Starts `node dist/sim/cli.js ...args` (or, with `direct`, the file itself through its #! line). */
   static start(args: string[], direct = false): SimProcess {
-    const child = direct
-      ? spawn(SIM_CLI, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [SIM_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = direct ? spawn(SIM_CLI, args, { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, [SIM_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     return new SimProcess(child);
   }
 

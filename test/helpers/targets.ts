@@ -4,14 +4,7 @@
  * every bad frame: no exception escaped, the signal table is valid, nothing polluted.
  */
 import assert from 'assert/strict';
-import {
-  Endpoint,
-  RealvirtualClient,
-  RealvirtualError,
-  RealvirtualServer,
-  SignalDeclaration,
-  SignalRecord,
-} from '../../engine';
+import { Endpoint, RealvirtualClient, RealvirtualError, RealvirtualServer, SignalDeclaration, SignalRecord } from '../../engine';
 import { INT_MAX, INT_MIN } from '../../engine/realvirtual/values';
 import { FrameLog, nextEvent, RawClient, RawServer, Resources, until, WAIT_MS } from './events';
 import { catchUncaught, RecordingLogger } from './faults';
@@ -197,10 +190,13 @@ export function assertHealthy(target: Target, what: string): void {
   for (const signal of endpoint.table) {
     const { name, value, valueType } = signal;
     const ok =
-      valueType === 'Bool' ? typeof value === 'boolean'
-      : valueType === 'Text' ? typeof value === 'string'
-      : valueType === 'Int' ? Number.isInteger(value) && (value as number) >= INT_MIN && (value as number) <= INT_MAX
-      : typeof value === 'number' && Number.isFinite(value);
+      valueType === 'Bool'
+        ? typeof value === 'boolean'
+        : valueType === 'Text'
+          ? typeof value === 'string'
+          : valueType === 'Int'
+            ? Number.isInteger(value) && (value as number) >= INT_MIN && (value as number) <= INT_MAX
+            : typeof value === 'number' && Number.isFinite(value);
     if (!ok) assert.fail(`${what}: signal ${JSON.stringify(name.slice(0, 80))} (${valueType}) holds ${JSON.stringify(value)}`);
   }
   for (const declared of DECLARED) {

@@ -39,17 +39,36 @@ function openssl(args: string[], cwd: string): void {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: opensslEnvironment() });
   } catch (error) {
     const failure = error as Error & { code?: string; stderr?: Buffer };
-    if (failure.code === 'ENOENT') throw new Error('openssl not found: install it (Debian: apt-get install openssl) to run the TLS tests');
-    throw new Error(`openssl ${args.join(' ')} failed: ${failure.stderr?.toString() ?? failure.message}`);
+    if (failure.code === 'ENOENT') throw new Error('openssl not found: install it (Debian: apt-get install openssl) to run the TLS tests', { cause: error });
+    throw new Error(`openssl ${args.join(' ')} failed: ${failure.stderr?.toString() ?? failure.message}`, { cause: error });
   }
 }
 
 /** A self-signed CA: key and certificate, valid for two days. */
 function makeCa(dir: string, name: string): void {
   openssl(
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-days', '2',
-      '-keyout', `${name}.key`, '-out', `${name}.pem`, '-subj', `/CN=${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '2',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
     dir,
   );
 }
@@ -60,11 +79,29 @@ export function makeTlsMaterial(): TlsMaterial {
     makeCa(dir, 'ca');
     makeCa(dir, 'other-ca');
     openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
-    fs.writeFileSync(
-      path.join(dir, 'server.ext'),
-      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n',
+    fs.writeFileSync(path.join(dir, 'server.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n');
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        '0x' + Date.now().toString(16),
+        '-days',
+        '2',
+        '-sha256',
+        '-extfile',
+        'server.ext',
+        '-out',
+        'server.pem',
+      ],
+      dir,
     );
-    openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '0x' + Date.now().toString(16), '-days', '2', '-sha256', '-extfile', 'server.ext', '-out', 'server.pem'], dir);
   } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw error;

@@ -19,7 +19,7 @@ function packageNodes(name: string): { types: Set<string>; modules: Array<(RED: 
   for (const file of Object.values(nodes)) {
     const full = path.join(path.dirname(manifest), file);
     for (const match of fs.readFileSync(full, 'utf8').matchAll(/registerType\(\s*["']([^"']+)["']/g)) types.add(match[1]);
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     modules.push(require(full) as (RED: any) => unknown);
   }
   return { types, modules };
@@ -58,7 +58,10 @@ export async function loadExample(
 
 /** Every node.error of the flow's nodes, as "<type> <id>: <message>". */
 export function errorsIn(flow: FlowNode[]): string[] {
-  const nodes = flow.filter((n) => n.type !== 'tab').map((n) => helper.getNode(n.id)).filter((n): n is RedNode => n !== null);
+  const nodes = flow
+    .filter((n) => n.type !== 'tab')
+    .map((n) => helper.getNode(n.id))
+    .filter((n): n is RedNode => n !== null);
   return nodes.flatMap((n) => errorsOf(n).map((error) => `${n.type} ${n.id}: ${error}`));
 }
 

@@ -86,7 +86,7 @@ describe('integrations: historian on PostgreSQL (function node with pg) with rea
     await checkQueries(flow, 'pg', read);
   });
 
-  it('replays a session\'s commands at their original timing; the conveyor answers as recorded', async function () {
+  it("replays a session's commands at their original timing; the conveyor answers as recorded", async function () {
     const { flow, read } = await start();
     await checkReplay(flow, 'pg', read);
   });

@@ -61,7 +61,7 @@ describe('integrations: historian on SQLite (node-red-node-sqlite) with realvirt
     await checkQueries(flow, 'hist', read);
   });
 
-  it('replays a session\'s commands at their original timing; the conveyor answers as recorded', async function () {
+  it("replays a session's commands at their original timing; the conveyor answers as recorded", async function () {
     const { flow, read } = await start();
     await checkReplay(flow, 'hist', read);
   });

@@ -76,10 +76,16 @@ export async function checkRecords(flow: FlowNode[], prefix: string, simPort: nu
   await observer.close();
 
   const readAt = Date.now();
-  assert.ok(rows.every((r) => loadedAt <= r.ts && r.ts <= readAt), `every time between the deploy (${loadedAt}) and the last read (${readAt})`);
+  assert.ok(
+    rows.every((r) => loadedAt <= r.ts && r.ts <= readAt),
+    `every time between the deploy (${loadedAt}) and the last read (${readAt})`,
+  );
   assert.equal(new Set(rows.map((r) => r.session)).size, 1, 'one session');
   const positions = sequence(rows, 'DrivePosition') as number[];
-  assert.ok(positions.every((p, i) => i === 0 || p > positions[i - 1]), `every DrivePosition row is a change, growing: ${JSON.stringify(rows.map((r) => [r.id, r.ts, r.direction, r.signal, r.value]))}`);
+  assert.ok(
+    positions.every((p, i) => i === 0 || p > positions[i - 1]),
+    `every DrivePosition row is a change, growing: ${JSON.stringify(rows.map((r) => [r.id, r.ts, r.direction, r.signal, r.value]))}`,
+  );
   const on = rows.find((r) => r.direction === 'out' && r.signal === 'MotorOn' && r.value === true) as Row;
   const whileStopped = rows.filter((r) => r.signal === 'DrivePosition' && stopped.ts < r.ts && r.ts < on.ts);
   assert.deepEqual(whileStopped, [], 'the belt stood still from "Stopped" until the motor was switched on again');
@@ -87,7 +93,10 @@ export async function checkRecords(flow: FlowNode[], prefix: string, simPort: nu
   // The observer's changes appear in the rows in the same order, with the same values.
   for (const signal of ['DrivePosition', 'Status', 'Sensor1']) {
     const observed = seen.filter(([name]) => name === signal).map(([, value]) => value);
-    const recorded = sequence(rows.filter((r) => r.direction === 'in'), signal);
+    const recorded = sequence(
+      rows.filter((r) => r.direction === 'in'),
+      signal,
+    );
     assert.ok(observed.length > 0 || signal === 'Sensor1', `the observer saw ${signal}`);
     assert.ok(holdsRun(recorded, observed), `${signal}: the observer saw ${JSON.stringify(observed)}, the rows hold ${JSON.stringify(recorded)}`);
   }
@@ -109,7 +118,10 @@ export async function checkQueries(flow: FlowNode[], prefix: string, read: ReadR
   const positions = (lastHour.payload as Array<{ ts: number | string; value: string }>).map((r) => [Number(r.ts), JSON.parse(r.value)]);
   assert.ok(positions.length > 0, 'DrivePosition rows in the last hour');
   const now = Date.now();
-  assert.ok(positions.every(([ts]) => ts > now - 3600 * 1000 && ts <= now), 'all within the last hour');
+  assert.ok(
+    positions.every(([ts]) => ts > now - 3600 * 1000 && ts <= now),
+    'all within the last hour',
+  );
   assert.deepEqual(errorsIn(flow), []);
 }
 
@@ -121,7 +133,12 @@ export async function checkQueries(flow: FlowNode[], prefix: string, read: ReadR
 export async function checkReplay(flow: FlowNode[], prefix: string, read: ReadRows): Promise<void> {
   const id = (key: string): string => `rvex.${prefix}.${key}`;
   await rowsUntil(read, (rows) => rows.some((r) => r.signal === 'Status'), 'the first rows');
-  const clicks: Array<[string, number]> = [['i1', 700], ['i2', 500], ['i3', 900], ['i4', 0]]; // off, on, 0 mm/s, 400 mm/s
+  const clicks: Array<[string, number]> = [
+    ['i1', 700],
+    ['i2', 500],
+    ['i3', 900],
+    ['i4', 0],
+  ]; // off, on, 0 mm/s, 400 mm/s
   for (const [inject, gap] of clicks) {
     press(id(inject));
     await delay(gap);
@@ -130,23 +147,41 @@ export async function checkReplay(flow: FlowNode[], prefix: string, read: ReadRo
 
   const replayer = node(id('f3'));
   press(id('i7'));
-  const rows = await rowsUntil(read, (all) => {
-    const replay = all.filter((r) => r.session !== recorded);
-    return replay.filter((r) => r.direction === 'out').length === 4 && statusSince(replay, firstCommand(replay)).length >= 4;
-  }, 'the replayed commands and the conveyor\'s answers');
+  const rows = await rowsUntil(
+    read,
+    (all) => {
+      const replay = all.filter((r) => r.session !== recorded);
+      return replay.filter((r) => r.direction === 'out').length === 4 && statusSince(replay, firstCommand(replay)).length >= 4;
+    },
+    "the replayed commands and the conveyor's answers",
+  );
   await until(() => statuses(replayer).some((s) => s.text === 'replayed 4 commands'), 'the replay to finish');
 
   const original = rows.filter((r) => r.session === recorded);
   const replay = rows.filter((r) => r.session !== recorded);
   assert.match(replay[0].session, /^replay /);
   const commands = (session: Row[]): Row[] => session.filter((r) => r.direction === 'out');
-  assert.deepEqual(commands(replay).map((r) => [r.signal, r.value]), commands(original).map((r) => [r.signal, r.value]), 'the same commands in the same order');
+  assert.deepEqual(
+    commands(replay).map((r) => [r.signal, r.value]),
+    commands(original).map((r) => [r.signal, r.value]),
+    'the same commands in the same order',
+  );
   const answers = (session: Row[]): Row[] => statusSince(session, firstCommand(session)).slice(0, 4);
-  assert.deepEqual(answers(replay).map((r) => r.value), ['Stopped', 'Running', 'Stopped', 'Running']);
-  assert.deepEqual(answers(replay).map((r) => r.value), answers(original).map((r) => r.value), 'the conveyor answered as recorded');
+  assert.deepEqual(
+    answers(replay).map((r) => r.value),
+    ['Stopped', 'Running', 'Stopped', 'Running'],
+  );
+  assert.deepEqual(
+    answers(replay).map((r) => r.value),
+    answers(original).map((r) => r.value),
+    'the conveyor answered as recorded',
+  );
 
   const tolerance = CYCLE_MS + SCHEDULING_SLACK_MS;
-  for (const [what, pick] of [['command', commands], ['Status answer', answers]] as const) {
+  for (const [what, pick] of [
+    ['command', commands],
+    ['Status answer', answers],
+  ] as const) {
     const a = intervals(pick(original));
     const b = intervals(pick(replay));
     b.forEach((interval, i) => assert.ok(Math.abs(interval - a[i]) <= tolerance, `${what} interval ${i}: replayed ${interval} ms, recorded ${a[i]} ms (tolerance ${tolerance} ms)`));
@@ -158,7 +193,13 @@ export async function checkReplay(flow: FlowNode[], prefix: string, read: ReadRo
   const table = compared.payload as Array<{ session: string; value: string; offset_ms: number | string }>;
   assert.deepEqual([...new Set(table.map((r) => r.session))], [recorded, replay[0].session], 'recorded session first, then the replay');
   for (const session of [recorded, replay[0].session]) {
-    assert.deepEqual(table.filter((r) => r.session === session).slice(0, 4).map((r) => JSON.parse(r.value)), ['Stopped', 'Running', 'Stopped', 'Running']);
+    assert.deepEqual(
+      table
+        .filter((r) => r.session === session)
+        .slice(0, 4)
+        .map((r) => JSON.parse(r.value)),
+      ['Stopped', 'Running', 'Stopped', 'Running'],
+    );
   }
   assert.deepEqual(errorsIn(flow), []);
 }

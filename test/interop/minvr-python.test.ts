@@ -171,16 +171,28 @@ describe('interop: MinVR3 TCP JSON with an independent Python peer (socket + str
     const exit = await py.waitForExit(WAIT_MS);
     assert.deepEqual(exit, { code: 0, signal: null }, `the peer must exit 0; its output:\n${py.transcript()}`);
     // The peer closed the connection: our side sees it go.
-    await until(() => exchange.disconnects.length === 1 && endpoint.clients.length === 0, () => 'our endpoint to see the peer disconnect', WAIT_MS);
+    await until(
+      () => exchange.disconnects.length === 1 && endpoint.clients.length === 0,
+      () => 'our endpoint to see the peer disconnect',
+      WAIT_MS,
+    );
     return exchange;
   }
 
   /** Our endpoint received exactly `expected`, in order, from one peer, with no problem. */
   function assertReceived(exchange: Exchange, expected: VREvent[]): void {
     const { received, problems, py } = exchange;
-    assert.deepEqual(problems.map((error) => error.message), [], `no problem expected; the peer's output:\n${py.transcript()}`);
+    assert.deepEqual(
+      problems.map((error) => error.message),
+      [],
+      `no problem expected; the peer's output:\n${py.transcript()}`,
+    );
     const events = received.map(({ event }) => event);
-    assert.deepEqual(events.map((event) => event.name), expected.map((event) => event.name), 'the events received, in order');
+    assert.deepEqual(
+      events.map((event) => event.name),
+      expected.map((event) => event.name),
+      'the events received, in order',
+    );
     for (let i = 0; i < expected.length; i++) {
       assert.deepEqual(events[i], expected[i], `event #${i + 1} ${expected[i].name}`);
     }

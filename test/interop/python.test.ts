@@ -7,16 +7,7 @@ import assert from 'assert/strict';
 import fs from 'fs';
 import path from 'path';
 import { DataEvent, PeerInfo, RealvirtualClient, RealvirtualError, RealvirtualServer } from '../../engine';
-import {
-  extractExample,
-  PEER_FILES,
-  peersDir,
-  parsePythonLiteral,
-  prepareSource,
-  ReferencePeer,
-  referenceMarkdownPath,
-  usePythonPeers,
-} from './python';
+import { extractExample, PEER_FILES, peersDir, parsePythonLiteral, prepareSource, ReferencePeer, referenceMarkdownPath, usePythonPeers } from './python';
 import { freePort } from '../helpers/events';
 import { repoRoot } from '../repo';
 
@@ -147,7 +138,7 @@ describe('interop: reference Python examples of the realvirtual documentation', 
         assert.deepEqual([...(names as string[])].sort(), ['Counter', 'DriveSpeed', 'Sensor1']);
 
         // 4. its subscribe arrives and is answered with a snapshot of exactly those signals.
-        const subscribe = await until(() => subscribes[0], 'the client\'s subscribe', WAIT_MS, output);
+        const subscribe = await until(() => subscribes[0], "the client's subscribe", WAIT_MS, output);
         assert.equal(subscribe.peer.name, 'PythonClient');
         assert.deepEqual(subscribe.names, ['Sensor1', 'DriveSpeed']);
 
@@ -156,7 +147,11 @@ describe('interop: reference Python examples of the realvirtual documentation', 
         const snapshot = await py.waitForLine(/^Received: /, WAIT_MS, available.index + 1);
         assert.deepEqual(printed(snapshot.text, 'Received: '), { Sensor1: true, DriveSpeed: 12.5 }, 'the first values the client receives are its snapshot');
         const beforeSnapshot = py.lines.slice(0, snapshot.index).filter((line) => line.stream === 'stdout' && line.text.startsWith('Received: '));
-        assert.deepEqual(beforeSnapshot.map((line) => line.text), [], 'nothing was received before the snapshot');
+        assert.deepEqual(
+          beforeSnapshot.map((line) => line.text),
+          [],
+          'nothing was received before the snapshot',
+        );
         // The client drops what comes before its import_answer unseen: the server's count says none came.
         assert.equal(dataFramesBeforeSubscribe, 0, 'data frames sent to the client before its subscribe');
 
@@ -177,7 +172,10 @@ describe('interop: reference Python examples of the realvirtual documentation', 
         }
 
         assert.ok(py.running, `the python client stopped early:\n${py.transcript()}`);
-        assert.deepEqual(problems.map((error) => error.message), []);
+        assert.deepEqual(
+          problems.map((error) => error.message),
+          [],
+        );
       });
     });
 
@@ -228,12 +226,15 @@ describe('interop: reference Python examples of the realvirtual documentation', 
         client.write('MyCommand', true);
         const line = await py.waitForLine(new RegExp(`^From ${clientName}: `), WAIT_MS);
         assert.deepEqual(printed(line.text, `From ${clientName}: `), { MyCommand: true });
-        const answer = await until(() => data.slice(before).find((event) => event.type === 'data'), 'the python server\'s data answer', WAIT_MS, output);
+        const answer = await until(() => data.slice(before).find((event) => event.type === 'data'), "the python server's data answer", WAIT_MS, output);
         assert.deepEqual(answer.values, { PLC_Speed: 0 });
         assert.equal(answer.peer.id, 'server');
 
         assert.ok(py.running, `the python server stopped early:\n${py.transcript()}`);
-        assert.deepEqual(problems.map((error) => error.message), []);
+        assert.deepEqual(
+          problems.map((error) => error.message),
+          [],
+        );
       });
     });
   });

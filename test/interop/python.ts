@@ -8,7 +8,6 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { freePort } from '../helpers/events';
 import { repoRoot } from '../repo';
 
 /** Where the vendored reference peers live (source tree, not dist/). */
@@ -177,10 +176,7 @@ export class PythonPeer {
         if (error) reject(error);
         else resolve(found as { text: string; index: number });
       };
-      timer = setTimeout(
-        () => finish(new Error(`${this.label} printed no line matching ${pattern} within ${timeoutMs} ms; its output:\n${this.transcript()}`)),
-        timeoutMs,
-      );
+      timer = setTimeout(() => finish(new Error(`${this.label} printed no line matching ${pattern} within ${timeoutMs} ms; its output:\n${this.transcript()}`)), timeoutMs);
       this.waiters.add(check);
       check();
     });
@@ -270,7 +266,7 @@ export function parsePythonLiteral(text: string): unknown {
   try {
     return JSON.parse(json) as unknown;
   } catch (error) {
-    throw new Error(`cannot read the Python value ${JSON.stringify(text)}: ${(error as Error).message}`);
+    throw new Error(`cannot read the Python value ${JSON.stringify(text)}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -83,11 +83,7 @@ describe('nodes: admin routes of the edit dialog', function () {
   describe('server mode, with the deployed connection', function () {
     it('Test connection shows the listening server and its clients; Import signals asks every client; the catalog lists what it knows', async function () {
       const port = await freePort();
-      await load([
-        TAB,
-        connection({ mode: 'server', port, signals: [{ name: 'Speed', type: 'Float', direction: 'write', value: 0 }] }),
-        user('out', 'out'),
-      ]);
+      await load([TAB, connection({ mode: 'server', port, signals: [{ name: 'Speed', type: 'Float', direction: 'write', value: 0 }] }), user('out', 'out')]);
       await waitForStatus(node('out'), (status) => status.fill === 'green', 'listening');
       const settings = { mode: 'server', host: '127.0.0.1', port };
 

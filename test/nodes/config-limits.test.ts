@@ -16,14 +16,7 @@ import { catchNode, connection, deploy, FlowNode, freePort, helperNode, Inbox, l
 const MiB = 1024 * 1024;
 
 function configFlow(props: Record<string, unknown>, connectionId = 'conn'): FlowNode[] {
-  return [
-    TAB,
-    connection(props, connectionId),
-    { ...user('config', 'config', {}, ['h']), connection: connectionId },
-    catchNode('catch', 'h-catch'),
-    helperNode('h'),
-    helperNode('h-catch'),
-  ];
+  return [TAB, connection(props, connectionId), { ...user('config', 'config', {}, ['h']), connection: connectionId }, catchNode('catch', 'h-catch'), helperNode('h'), helperNode('h-catch')];
 }
 
 /** Every file under `dir`, relative to it. */
@@ -106,7 +99,10 @@ describe('nodes: remote configuration limits', function () {
     assert.ok(size < 1024, `the stored file has ${size} bytes`);
     assert.equal(inbox.messages.length, 0, 'a refused config_set is not emitted to the flow');
     // Logged once for the peer, not once per refusal.
-    const warnings = node('conn').warn.getCalls().filter((call: { thisValue: unknown; args: unknown[] }) => call.thisValue === node('conn')).map((call: { args: unknown[] }) => String(call.args[0]));
+    const warnings = node('conn')
+      .warn.getCalls()
+      .filter((call: { thisValue: unknown; args: unknown[] }) => call.thisValue === node('conn'))
+      .map((call: { args: unknown[] }) => String(call.args[0]));
     assert.equal(warnings.filter((text: string) => /maxConfigBytes/.test(text)).length, 1, warnings.join('\n'));
   });
 
@@ -135,7 +131,10 @@ describe('nodes: remote configuration limits', function () {
     const results = await printEventLoopDelay('100 small config_sets', () =>
       within(Promise.all(Array.from({ length: 100 }, (_, i) => client.setConfig({ step: i, note: `set ${i}` }))), '100 config_results'),
     );
-    assert.ok(results.every((result) => result.success), JSON.stringify(results.find((result) => !result.success)));
+    assert.ok(
+      results.every((result) => result.success),
+      JSON.stringify(results.find((result) => !result.success)),
+    );
     const store = storeOf();
     const file = storedFile();
     // Stopping the flows flushes what is pending before the connection is closed.
@@ -160,7 +159,10 @@ describe('nodes: remote configuration limits', function () {
       assert.equal((await within(client.setConfig({ publishIntervalMs: interval }), `config_result for ${interval}`)).success, true);
       assert.equal(cycleOf(), interval);
     }
-    assert.throws(() => (node('conn').connection as any).endpoint.setCycleMs(2147483647), (error: { code: string; message: string }) => error.code === 'ERR_INVALID_OPTION' && /cycleMs/.test(error.message));
+    assert.throws(
+      () => (node('conn').connection as any).endpoint.setCycleMs(2147483647),
+      (error: { code: string; message: string }) => error.code === 'ERR_INVALID_OPTION' && /cycleMs/.test(error.message),
+    );
     assert.equal(cycleOf(), 25);
   });
 
@@ -174,7 +176,12 @@ describe('nodes: remote configuration limits', function () {
     fs.writeFileSync(storedFile(), JSON.stringify({ deployedCycleMs: 10, config: { publishIntervalMs: 2147483647, color: 'red' } }));
     const port = await start({});
     assert.equal(cycleOf(), 10);
-    assert.ok(node('conn').warn.getCalls().some((call: { args: unknown[] }) => /ignored the stored publishIntervalMs 2147483647/.test(String(call.args[0]))), 'no warning');
+    assert.ok(
+      node('conn')
+        .warn.getCalls()
+        .some((call: { args: unknown[] }) => /ignored the stored publishIntervalMs 2147483647/.test(String(call.args[0]))),
+      'no warning',
+    );
     const client = await remote(port);
     assert.deepEqual(await within(client.getConfig(), 'config_answer'), { publishIntervalMs: 10, color: 'red' });
   });
@@ -215,7 +222,12 @@ describe('nodes: remote configuration limits', function () {
     fs.ftruncateSync(handle, 535 * 1000 * 1000);
     fs.closeSync(handle);
     const port = await printEventLoopDelay('start-up with a 535 MB stored file', () => start({}));
-    assert.ok(node('conn').warn.getCalls().some((call: { args: unknown[] }) => /ignored the stored configuration .*535000000 bytes/.test(String(call.args[0]))), 'no warning');
+    assert.ok(
+      node('conn')
+        .warn.getCalls()
+        .some((call: { args: unknown[] }) => /ignored the stored configuration .*535000000 bytes/.test(String(call.args[0]))),
+      'no warning',
+    );
     const client = await remote(port);
     assert.deepEqual(await within(client.getConfig(), 'config_answer'), { publishIntervalMs: 10 });
     await within(client.setConfig({ color: 'red' }), 'config_result');

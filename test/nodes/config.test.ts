@@ -9,7 +9,27 @@ import path from 'path';
 import { RealvirtualClient, RealvirtualServer } from '../../engine';
 import { configFileName } from '../../nodes/lib/config-store';
 import { RawServer, Resources } from '../helpers/events';
-import { catchNode, completeNode, connection, coreModules, deploy, FlowNode, freePort, helperNode, Inbox, load, node, removeDir, TAB, tempDir, unload, until, user, waitForStatus, within } from './harness';
+import {
+  catchNode,
+  completeNode,
+  connection,
+  coreModules,
+  deploy,
+  FlowNode,
+  freePort,
+  helperNode,
+  Inbox,
+  load,
+  node,
+  removeDir,
+  TAB,
+  tempDir,
+  unload,
+  until,
+  user,
+  waitForStatus,
+  within,
+} from './harness';
 
 function configFlow(props: Record<string, unknown>): FlowNode[] {
   return [
@@ -104,7 +124,7 @@ describe('nodes: realvirtual-config', function () {
 
     const cycleOf = () => (node('conn').connection as any).endpoint.cycleMs as number;
 
-    it('answers config_get with its config (publishIntervalMs = cycleMs); merges, applies, persists and emits a client\'s config_set; merges input objects', async function () {
+    it("answers config_get with its config (publishIntervalMs = cycleMs); merges, applies, persists and emits a client's config_set; merges input objects", async function () {
       userDir = tempDir();
       const port = await freePort();
       await serverConfigFlow(port, 25);
@@ -212,13 +232,20 @@ describe('nodes: realvirtual-config', function () {
       assert.deepEqual(msg.payload, { publishIntervalMs: 10, color: 'green' });
     });
 
-    it('a config node emits every client\'s config_set, naming the client', async function () {
+    it("a config node emits every client's config_set, naming the client", async function () {
       const port = await freePort();
       await serverConfigFlow(port, 10);
       const inbox = new Inbox('h');
       const one = await remote(port, 'One');
       const two = await remote(port, 'Two');
-      await until(() => (node('conn').connection as any).endpoint.clients.map((peer: { name: string }) => peer.name).sort().join() === 'One,Two', 'both clients named');
+      await until(
+        () =>
+          (node('conn').connection as any).endpoint.clients
+            .map((peer: { name: string }) => peer.name)
+            .sort()
+            .join() === 'One,Two',
+        'both clients named',
+      );
       await within(one.setConfig({ a: 1 }), 'config_result for One');
       await within(two.setConfig({ b: 2 }), 'config_result for Two');
       const [first, second] = await inbox.next(2);

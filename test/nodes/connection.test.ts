@@ -134,8 +134,32 @@ describe('nodes: realvirtual-connection', function () {
       assert.equal(settings.label, '127.0.0.1:1234');
       const { server, client } = settings;
       assert.deepEqual(
-        { host: server.host, port: server.port, path: server.path, cycleMs: server.cycleMs, onlyChanged: server.onlyChanged, preserveTransitions: server.preserveTransitions, maxPayload: server.maxPayload, defaultDirection: server.defaultDirection, inputPatterns: server.inputPatterns, outputPatterns: server.outputPatterns, signals: server.signals },
-        { host: '127.0.0.1', port: 1234, path: '', cycleMs: 10, onlyChanged: true, preserveTransitions: false, maxPayload: 16777216, defaultDirection: 'read', inputPatterns: '', outputPatterns: '', signals: [] },
+        {
+          host: server.host,
+          port: server.port,
+          path: server.path,
+          cycleMs: server.cycleMs,
+          onlyChanged: server.onlyChanged,
+          preserveTransitions: server.preserveTransitions,
+          maxPayload: server.maxPayload,
+          defaultDirection: server.defaultDirection,
+          inputPatterns: server.inputPatterns,
+          outputPatterns: server.outputPatterns,
+          signals: server.signals,
+        },
+        {
+          host: '127.0.0.1',
+          port: 1234,
+          path: '',
+          cycleMs: 10,
+          onlyChanged: true,
+          preserveTransitions: false,
+          maxPayload: 16777216,
+          defaultDirection: 'read',
+          inputPatterns: '',
+          outputPatterns: '',
+          signals: [],
+        },
       );
       assert.deepEqual(
         { clientName: client.clientName, autoReconnect: client.autoReconnect, reconnectIntervalMs: client.reconnectIntervalMs, maxReconnectAttempts: client.maxReconnectAttempts },
@@ -163,7 +187,16 @@ describe('nodes: realvirtual-connection', function () {
       ['defaultDirection "up"', { defaultDirection: 'up' }, /defaultDirection/],
       ['a declared signal of type "Double"', { signals: [{ name: 'S', type: 'Double', direction: 'write' }] }, /declared signal 1.*type/],
       ['a declared signal without a name', { signals: [{ name: '', type: 'Bool', direction: 'write' }] }, /declared signal 1 has no name/],
-      ['a declared signal declared twice', { signals: [{ name: 'S', type: 'Bool' }, { name: 'S', type: 'Int' }] }, /declared twice/],
+      [
+        'a declared signal declared twice',
+        {
+          signals: [
+            { name: 'S', type: 'Bool' },
+            { name: 'S', type: 'Int' },
+          ],
+        },
+        /declared twice/,
+      ],
       ['a declared signal with direction "both"', { signals: [{ name: 'S', type: 'Bool', direction: 'both' }] }, /direction/],
       ['a declared Int with the value "abc"', { signals: [{ name: 'S', type: 'Int', direction: 'write', value: 'abc' }] }, /"S".*Int/],
       ['signals that are not a list', { signals: 'S' }, /signals must be a list/],
@@ -172,15 +205,7 @@ describe('nodes: realvirtual-connection', function () {
     for (const [what, props, pattern] of invalid) {
       it(`invalid settings (${what}): red status and an error, no crash, and inputs fail through done(err)`, async function () {
         const port = await freePort();
-        await load([
-          TAB,
-          connection({ port, ...props }),
-          user('in', 'in', {}, ['h-in']),
-          user('out', 'out'),
-          catchNode('catch', 'h-catch'),
-          helperNode('h-in'),
-          helperNode('h-catch'),
-        ]);
+        await load([TAB, connection({ port, ...props }), user('in', 'in', {}, ['h-in']), user('out', 'out'), catchNode('catch', 'h-catch'), helperNode('h-in'), helperNode('h-catch')]);
         const red = await waitForStatus(node('in'), isRedRing, 'red ring');
         assert.match(red.text ?? '', pattern);
         await waitForStatus(node('out'), (status) => isRedRing(status) && pattern.test(status.text ?? ''), 'red ring naming the problem');
@@ -243,7 +268,11 @@ describe('nodes: realvirtual-connection', function () {
       const files = writeFixtures();
       const server = resources.add(new RealvirtualServer({ port: 0, cycleMs: 0, tls: { cert: CERT, key: KEY } }));
       await within(server.listen(), 'our wss:// test server to listen');
-      await load([TAB, tlsNode({ ca: files.cert }), connection({ mode: 'client', port: server.port, cycleMs: 0, tls: 'tls' }), user('in', 'in', {}, ['h']), helperNode('h')], {}, coreModules(['tls-config']));
+      await load(
+        [TAB, tlsNode({ ca: files.cert }), connection({ mode: 'client', port: server.port, cycleMs: 0, tls: 'tls' }), user('in', 'in', {}, ['h']), helperNode('h')],
+        {},
+        coreModules(['tls-config']),
+      );
       await waitForStatus(node('in'), (status) => isGreenDot(status) && status.text === `connected: 127.0.0.1:${server.port}`, 'connected');
       const inbox = new Inbox('h');
       await until(() => server.clients.some((peer) => peer.name === 'Node-RED'), 'our client named at the server');
@@ -352,7 +381,10 @@ describe('nodes: realvirtual-connection', function () {
       await within(server.listen(), 'our test server to listen again');
       mark = statuses(inNode).length;
       await waitForStatus(inNode, (status) => isGreenDot(status) && status.text === connected, 'green dot after reconnecting', mark);
-      await until(() => server.clients.length === 1 && server.clients[0].name === 'Node-RED', () => `one client named Node-RED on the server (got ${JSON.stringify(server.clients)})`);
+      await until(
+        () => server.clients.length === 1 && server.clients[0].name === 'Node-RED',
+        () => `one client named Node-RED on the server (got ${JSON.stringify(server.clients)})`,
+      );
     });
 
     it('sets no status per message: 50 messages each way leave the number of status calls unchanged', async function () {
@@ -374,7 +406,10 @@ describe('nodes: realvirtual-connection', function () {
         node('out').receive({ topic: 'Out', payload: i });
         client.write('In', i);
       }
-      await until(() => received.includes(50), () => `the client to receive Out = 50 (got ${received.slice(-3)})`);
+      await until(
+        () => received.includes(50),
+        () => `the client to receive Out = 50 (got ${received.slice(-3)})`,
+      );
       await inbox.find((msg) => msg.topic === 'In' && msg.payload === 50, 'In = 50');
       assert.equal(inbox.messages.length, 50);
       assert.equal(statuses(node('in')).length, before.in, `realvirtual-in set a status per message: ${JSON.stringify(statuses(node('in')).slice(before.in, before.in + 3))}…`);
@@ -411,4 +446,3 @@ async function reuseAndRelease(port: number): Promise<void> {
   );
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
-

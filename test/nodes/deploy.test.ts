@@ -74,7 +74,7 @@ describe('nodes: deploys', function () {
       'each message once, through the last filter only',
     );
     node('out').receive({ payload: { Y: 'after 50 deploys' } });
-    await until(() => received.includes('after 50 deploys'), 'the out node\'s value at the client');
+    await until(() => received.includes('after 50 deploys'), "the out node's value at the client");
     assert.deepEqual(errorsOf(conn), []);
   });
 

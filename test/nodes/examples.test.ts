@@ -13,7 +13,12 @@ import { repoRoot } from '../repo';
 import { coreModules, errorsOf, FlowNode, freePort, helper, load, node, RedNode, sentBy, runtimeResources, until, waitForStatus, within } from './harness';
 
 const examplesDir = path.join(repoRoot(), 'examples');
-const exampleFiles = fs.existsSync(examplesDir) ? fs.readdirSync(examplesDir).filter((file) => file.endsWith('.json')).sort() : [];
+const exampleFiles = fs.existsSync(examplesDir)
+  ? fs
+      .readdirSync(examplesDir)
+      .filter((file) => file.endsWith('.json'))
+      .sort()
+  : [];
 
 /** Node types of the node packages that examples use besides Node-RED's core nodes. */
 const INTEGRATION_TYPES = new Set(['sqlite', 'sqlitedb', 'ui-base', 'ui-page', 'ui-group', 'ui-theme']);
@@ -107,7 +112,7 @@ describe('nodes: example flows', function () {
       await new Promise((resolve) => setTimeout(resolve, 200));
 
       const errors = nodes.flatMap((n) => errorsOf(n).map((error) => `${n.type} ${n.id}: ${error}`));
-      assert.deepEqual(errors, [], 'errors reported by the example\'s nodes');
+      assert.deepEqual(errors, [], "errors reported by the example's nodes");
     });
   }
 });

@@ -28,7 +28,11 @@ describe('nodes: faults', function () {
     const port = await freePort();
     await load([TAB, connection({ mode: 'client', port, reconnectInterval: 0.01 }), user('in', 'in'), user('out', 'out')]);
     const endpoint = (node('conn').connection as any).endpoint;
-    await until(() => endpoint.lifecycle.status.attempts >= 6, () => `6 failed attempts (got ${endpoint.lifecycle.status.attempts})`, 10000);
+    await until(
+      () => endpoint.lifecycle.status.attempts >= 6,
+      () => `6 failed attempts (got ${endpoint.lifecycle.status.attempts})`,
+      10000,
+    );
     const red = statuses(node('in')).filter((status) => status.fill === 'red');
     assert.deepEqual(red, [{ fill: 'red', shape: 'ring', text: 'disconnected: ECONNREFUSED' }]);
     const warnings = warningsOf(node('conn'));
@@ -124,10 +128,14 @@ describe('nodes: faults', function () {
         assert.ok(took < 1000, `Node-RED took ${took} ms to stop`);
         // Nothing of ours is left: with the test's own peers closed, sockets, servers and timers are back to what they were.
         await resources.closeAll();
-        await until(() => {
-          const now = openHandles();
-          return now.sockets <= before.sockets && now.servers <= before.servers && now.timers <= before.timers;
-        }, () => `handles back to ${JSON.stringify(before)} (now ${JSON.stringify(openHandles())})`, 2000);
+        await until(
+          () => {
+            const now = openHandles();
+            return now.sockets <= before.sockets && now.servers <= before.servers && now.timers <= before.timers;
+          },
+          () => `handles back to ${JSON.stringify(before)} (now ${JSON.stringify(openHandles())})`,
+          2000,
+        );
       });
     }
   });

@@ -61,21 +61,12 @@ interface TestHelper {
   _events: EventEmitter;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper: TestHelper = require('node-red-node-test-helper');
 helper.init(runtimePath);
 
 const PACKAGE = 'node-red-contrib-realvirtual';
-export const NODE_TYPES = [
-  'realvirtual-connection',
-  'realvirtual-in',
-  'realvirtual-out',
-  'realvirtual-import',
-  'realvirtual-config',
-  'minvr-connection',
-  'minvr-in',
-  'minvr-out',
-];
+export const NODE_TYPES = ['realvirtual-connection', 'realvirtual-in', 'realvirtual-out', 'realvirtual-import', 'realvirtual-config', 'minvr-connection', 'minvr-in', 'minvr-out'];
 export const nodesDir = path.join(repoRoot(), 'dist', 'nodes');
 
 /*
@@ -84,12 +75,12 @@ export const nodesDir = path.join(repoRoot(), 'dist', 'nodes');
  * ("<package>/<type>", catalog locales/<lang>/<type>.json beside the .js): so do we,
  * with the runtime's own i18n, so that statuses and errors read as users see them.
  */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { i18n } = require(require.resolve('@node-red/util', { paths: [path.dirname(runtimePath)] }));
 let catalogs: Promise<unknown> | null = null;
 
 const modules = NODE_TYPES.map((type) => {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const register = require(path.join(nodesDir, `${type}.js`)) as (RED: any) => unknown;
   const namespace = `${PACKAGE}/${type}`;
   return (RED: any): unknown => {
@@ -163,7 +154,7 @@ export function coreModules(types: Iterable<string>): Array<(RED: any) => unknow
     if (!file) throw new Error(`no core module of Node-RED (nor a node package among the devDependencies) registers the node type ${JSON.stringify(type)}`);
     files.add(file);
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return [...files].map((file) => require(file) as (RED: any) => unknown);
 }
 
@@ -264,13 +255,21 @@ export class Inbox {
 
   /** Waits until `count` messages arrived at index >= `from`; resolves with those. */
   async next(count = 1, from = 0, timeoutMs = WAIT_MS): Promise<Msg[]> {
-    await until(() => this.messages.length - from >= count, () => `${count} message(s) at ${this.id} (got ${this.describe(from)})`, timeoutMs);
+    await until(
+      () => this.messages.length - from >= count,
+      () => `${count} message(s) at ${this.id} (got ${this.describe(from)})`,
+      timeoutMs,
+    );
     return this.messages.slice(from, from + count);
   }
 
   /** The first message at index >= `from` that passes `predicate`. */
   find(predicate: (msg: Msg) => boolean, what: string, from = 0, timeoutMs = WAIT_MS): Promise<Msg> {
-    return until(() => this.messages.slice(from).find(predicate), () => `${what} at ${this.id} (got ${this.describe(from)})`, timeoutMs);
+    return until(
+      () => this.messages.slice(from).find(predicate),
+      () => `${what} at ${this.id} (got ${this.describe(from)})`,
+      timeoutMs,
+    );
   }
 
   describe(from = 0): string {
@@ -287,7 +286,10 @@ export interface Status {
 }
 
 function callsOf(target: RedNode, spy: Spy): any[][] {
-  return spy.getCalls().filter((call) => call.thisValue === target).map((call) => call.args);
+  return spy
+    .getCalls()
+    .filter((call) => call.thisValue === target)
+    .map((call) => call.args);
 }
 
 /** Every status the node has set since it was created (the helper spies on Node.prototype.status). */
@@ -298,7 +300,10 @@ export function statuses(target: RedNode): Status[] {
 /** Resolves with the first status set at index >= `from` (0 = since the node was created) that passes `predicate`. */
 export function waitForStatus(target: RedNode, predicate: (status: Status) => boolean, what: string, from = 0, timeoutMs = WAIT_MS): Promise<Status> {
   return until(
-    () => statuses(target).slice(from).find((status) => status && predicate(status)),
+    () =>
+      statuses(target)
+        .slice(from)
+        .find((status) => status && predicate(status)),
     () => `status ${what} on ${target.type} ${target.id} (statuses: ${JSON.stringify(statuses(target).slice(from))})`,
     timeoutMs,
   );

@@ -87,10 +87,16 @@ describe('nodes: realvirtual-import', function () {
       await inbox.next(1);
 
       // Target is now our Int write signal: its imported value goes to the server...
-      await until(() => received.some((values) => values.Target === 0), () => `Target = 0 at the server (got ${JSON.stringify(received)})`);
+      await until(
+        () => received.some((values) => values.Target === 0),
+        () => `Target = 0 at the server (got ${JSON.stringify(received)})`,
+      );
       // ...numeric text is converted to Int, other text is refused.
       node('out').receive({ topic: 'Target', payload: '42' });
-      await until(() => server.values('read').Target === 42, () => `Target = 42 at the server (got ${JSON.stringify(received)})`);
+      await until(
+        () => server.values('read').Target === 42,
+        () => `Target = 42 at the server (got ${JSON.stringify(received)})`,
+      );
       node('out').receive({ topic: 'Target', payload: 'forty-two' });
       const [error] = await caught.next(1);
       assert.match(error.error.message, /"Target" is Int/);
@@ -102,7 +108,7 @@ describe('nodes: realvirtual-import', function () {
   });
 
   describe('server mode', function () {
-    it('asks every connected client and sends one msg per answer; a client that never answers import_request fails through done(err) after the node\'s timeout', async function () {
+    it("asks every connected client and sends one msg per answer; a client that never answers import_request fails through done(err) after the node's timeout", async function () {
       const port = await freePort();
       // A short timeout: the two answering clients are on 127.0.0.1 and answer within it.
       await load(importFlow({ port }, false, { timeout: 1 }));
@@ -112,7 +118,14 @@ describe('nodes: realvirtual-import', function () {
       await within(Promise.all([one.connect(), two.connect()]), 'both clients to connect');
       await waitForStatus(node('import'), (status) => status.text === '2 clients', '"2 clients"');
       // Their init frames name them before we ask.
-      await until(() => (node('conn').connection as any).endpoint.clients.map((peer: { name: string }) => peer.name).sort().join() === 'One,Two', 'both clients named');
+      await until(
+        () =>
+          (node('conn').connection as any).endpoint.clients
+            .map((peer: { name: string }) => peer.name)
+            .sort()
+            .join() === 'One,Two',
+        'both clients named',
+      );
 
       const inbox = new Inbox('h');
       const completed = new Inbox('h-done');

@@ -120,11 +120,17 @@ describe('nodes: realvirtual-in with large messages', function () {
       client.send({ type: 'data', signals: { Signal5: `k${k}` } });
       const [msg] = await all.next(1, from);
       assert.equal(msg.payload, state, 'the record is sent itself, not a copy');
-      assert.deepEqual(msg.payload, record(NAMES, (i) => (i === 5 ? `k${k}` : first(i))));
+      assert.deepEqual(
+        msg.payload,
+        record(NAMES, (i) => (i === 5 ? `k${k}` : first(i))),
+      );
     }
 
     // Frames of all 300 signals, read by their shape from the third on: the record follows them.
-    const round = (r: number) => (i: number): unknown => (i % 2 === 0 ? i + r : `r${r}`);
+    const round =
+      (r: number) =>
+      (i: number): unknown =>
+        i % 2 === 0 ? i + r : `r${r}`;
     for (let r = 1; r <= 4; r++) {
       const from = all.mark();
       client.send(frame(round(r)));

@@ -78,7 +78,10 @@ describe('nodes: realvirtual-in', function () {
 
       // The filtered node emitted only for messages holding A, and only A.
       const filtered = await onlyA.next(2);
-      assert.deepEqual(filtered.map((msg) => msg.payload), [{ A: 1 }, { A: 1 }]);
+      assert.deepEqual(
+        filtered.map((msg) => msg.payload),
+        [{ A: 1 }, { A: 1 }],
+      );
       assert.equal(onlyA.messages.length, 2, 'the message holding only B emitted nothing on the node filtering A');
     });
 
@@ -146,7 +149,7 @@ describe('nodes: realvirtual-in', function () {
       assert.deepEqual(change.rv, { type: 'data', peer: { id: 'server', name: `127.0.0.1:${raw.port}` } });
     });
 
-    it('subscribes to the union of every in node\'s filter, once', async function () {
+    it("subscribes to the union of every in node's filter, once", async function () {
       const raw = resources.add(await RawServer.start());
       await load([
         TAB,
@@ -207,15 +210,12 @@ describe('nodes: realvirtual-in', function () {
 
     it('server mode + reference client: realvirtual-in emits its MyOutput/SetSpeed from "PythonClient", it gets our catalog and our writes', async function () {
       this.timeout(30000);
-      const port = await serverFlow(
-        [user('in', 'in', {}, ['h']), user('out', 'out'), helperNode('h')],
-        {
-          signals: [
-            { name: 'Sensor1', type: 'Bool', direction: 'write', value: true },
-            { name: 'DriveSpeed', type: 'Float', direction: 'write', value: 12.5 },
-          ],
-        },
-      );
+      const port = await serverFlow([user('in', 'in', {}, ['h']), user('out', 'out'), helperNode('h')], {
+        signals: [
+          { name: 'Sensor1', type: 'Bool', direction: 'write', value: true },
+          { name: 'DriveSpeed', type: 'Float', direction: 'write', value: 12.5 },
+        ],
+      });
       const inbox = new Inbox('h');
       const py = startPython('client', port);
       const [msg] = await inbox.next(1, 0, 8000).catch((error: Error) => {
@@ -232,10 +232,13 @@ describe('nodes: realvirtual-in', function () {
       const update = await py.waitForLine(/^Received: .*'DriveSpeed': 42\.25/, 8000);
       assert.deepEqual(parsePythonLiteral(update.text.slice('Received: '.length)), { DriveSpeed: 42.25 });
       // Its data repeats unchanged values: "changes" reported them once.
-      assert.ok(inbox.messages.every((m: Msg) => m === msg), `more messages than the first: ${inbox.describe()}`);
+      assert.ok(
+        inbox.messages.every((m: Msg) => m === msg),
+        `more messages than the first: ${inbox.describe()}`,
+      );
     });
 
-    it('client mode + reference server: realvirtual-in emits the PLC_* snapshot of its subscription and the server\'s data answers', async function () {
+    it("client mode + reference server: realvirtual-in emits the PLC_* snapshot of its subscription and the server's data answers", async function () {
       this.timeout(30000);
       const port = await freePort();
       const py = startPython('server', port);
@@ -262,10 +265,9 @@ describe('nodes: realvirtual-in', function () {
       node('out').receive({ topic: 'MyCommand', payload: true });
       const line = await py.waitForLine(/^From Node-RED: /, 8000);
       assert.deepEqual(parsePythonLiteral(line.text.slice('From Node-RED: '.length)), { MyCommand: true });
-      const answer = await speed.find((msg) => msg.rv.type === 'data', 'the server\'s data answer', from, 8000);
+      const answer = await speed.find((msg) => msg.rv.type === 'data', "the server's data answer", from, 8000);
       assert.deepEqual(answer.payload, { PLC_Speed: 0 });
       assert.equal(answer.rv.peer.id, 'server');
     });
   });
 });
-

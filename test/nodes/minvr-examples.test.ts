@@ -52,7 +52,10 @@ async function loadExample(file: string): Promise<{ flow: FlowNode[]; ports: Rec
 }
 
 function errorsIn(flow: FlowNode[]): string[] {
-  const nodes = flow.filter((n) => n.type !== 'tab').map((n) => helper.getNode(n.id)).filter((n): n is RedNode => n !== null);
+  const nodes = flow
+    .filter((n) => n.type !== 'tab')
+    .map((n) => helper.getNode(n.id))
+    .filter((n): n is RedNode => n !== null);
   return nodes.flatMap((n) => errorsOf(n).map((error) => `${n.type} ${n.id}: ${error}`));
 }
 
@@ -79,7 +82,7 @@ async function connectTcp(port: number): Promise<net.Socket> {
         socket.once('error', reject);
       });
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`cannot connect to 127.0.0.1:${port}: ${(error as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`cannot connect to 127.0.0.1:${port}: ${(error as Error).message}`, { cause: error });
       await delay(20);
     }
   }
@@ -153,7 +156,11 @@ class TextClient {
   async send(text: string): Promise<void> {
     const replies = this.replies();
     this.socket.write(text);
-    await until(() => this.replies() > replies, () => `a reply to ${JSON.stringify(text)} (received ${JSON.stringify(this.text)})`, WAIT_MS);
+    await until(
+      () => this.replies() > replies,
+      () => `a reply to ${JSON.stringify(text)} (received ${JSON.stringify(this.text)})`,
+      WAIT_MS,
+    );
   }
 
   replies(): number {
@@ -194,8 +201,8 @@ function tutorialClient(markdown: string, port: number, position: string): { sou
   const original = pythonBlockAfter(markdown, '## Creating a Virtual Reality Client');
   const clientSend = onlyLine(original, 'client_socket.sendall(', 'the client block');
   const dataSend = onlyLine(pythonBlockAfter(markdown, '## Sending VR Data'), 'client_socket.sendall(', 'the "Sending VR Data" block');
-  let source = substituteOnce(original, 'PORT = 5000\n', `PORT = ${port}\n`, 'the tutorial client\'s port');
-  source = substituteOnce(source, `${clientSend}\n`, `${substituteOnce(dataSend, '(x, y, z)', position, 'the position placeholder')}\n`, 'the tutorial client\'s sendall');
+  let source = substituteOnce(original, 'PORT = 5000\n', `PORT = ${port}\n`, "the tutorial client's port");
+  source = substituteOnce(source, `${clientSend}\n`, `${substituteOnce(dataSend, '(x, y, z)', position, 'the position placeholder')}\n`, "the tutorial client's sendall");
   return { source, original };
 }
 
@@ -247,7 +254,11 @@ describe('nodes: VR examples end to end (MinVR3 bridge, raw TCP text)', function
 
       // A later position replaces the earlier one.
       app.send({ m_Name: 'Tracker/Head/Position', m_DataTypeName: 'Vector3', m_Data: { x: -1.5, y: 2, z: 0.25 } });
-      await until(() => unity.values().HeadX === -1.5, () => `HeadX -1.5 (got ${JSON.stringify(unity.values())})`, WAIT_MS);
+      await until(
+        () => unity.values().HeadX === -1.5,
+        () => `HeadX -1.5 (got ${JSON.stringify(unity.values())})`,
+        WAIT_MS,
+      );
       assert.deepEqual(pick(unity.values(), ['HeadX', 'HeadY', 'HeadZ']), { HeadX: -1.5, HeadY: 2, HeadZ: 0.25 });
 
       // realvirtual reported ButtonPressed = false when it connected: the button starts up, so nothing was sent.
@@ -257,9 +268,17 @@ describe('nodes: VR examples end to end (MinVR3 bridge, raw TCP text)', function
       unity.write('ButtonPressed', true);
       await until(() => app.received.length >= 1, 'Realvirtual/Button/Down at the MinVR3 app', WAIT_MS);
       unity.write('ButtonPressed', false);
-      await until(() => app.received.length >= 2, () => `Realvirtual/Button/Up at the MinVR3 app (got ${JSON.stringify(app.received)})`, WAIT_MS);
+      await until(
+        () => app.received.length >= 2,
+        () => `Realvirtual/Button/Up at the MinVR3 app (got ${JSON.stringify(app.received)})`,
+        WAIT_MS,
+      );
       unity.write('ButtonPressed', true);
-      await until(() => app.received.length >= 3, () => `Realvirtual/Button/Down again (got ${JSON.stringify(app.received)})`, WAIT_MS);
+      await until(
+        () => app.received.length >= 3,
+        () => `Realvirtual/Button/Down again (got ${JSON.stringify(app.received)})`,
+        WAIT_MS,
+      );
       await delay(200);
       // MinVR3 button events carry no data: type "" and m_Data absent (or null).
       assert.deepEqual(
@@ -331,14 +350,22 @@ describe('nodes: VR examples end to end (MinVR3 bridge, raw TCP text)', function
       const position = (): Record<string, unknown> => pick(unity.values(), ['PosX', 'PosY', 'PosZ']);
 
       // The declared starting values; text without a position (the tutorial's greeting, its placeholder) changes nothing.
-      await until(() => unity.values().PosX !== undefined, () => `the declared values (got ${JSON.stringify(unity.values())})`, WAIT_MS);
+      await until(
+        () => unity.values().PosX !== undefined,
+        () => `the declared values (got ${JSON.stringify(unity.values())})`,
+        WAIT_MS,
+      );
       await app.send('Hello from VR clientPosition: (x, y, z)');
       await delay(200);
       assert.deepEqual(position(), { PosX: 0, PosY: 0, PosZ: 0 });
 
       // Two messages in one piece: the last one wins.
       await app.send('Position: (1, 2, 3)Position: (4, +5.5, -6E2)');
-      await until(() => unity.values().PosZ === -600, () => `the second position (got ${JSON.stringify(position())})`, WAIT_MS);
+      await until(
+        () => unity.values().PosZ === -600,
+        () => `the second position (got ${JSON.stringify(position())})`,
+        WAIT_MS,
+      );
       assert.deepEqual(position(), { PosX: 4, PosY: 5.5, PosZ: -600 });
 
       // One message in two pieces: each piece is answered; the position counts once complete.
@@ -346,7 +373,11 @@ describe('nodes: VR examples end to end (MinVR3 bridge, raw TCP text)', function
       await delay(100);
       assert.deepEqual(position(), { PosX: 4, PosY: 5.5, PosZ: -600 });
       await app.send('8, .9)');
-      await until(() => unity.values().PosX === 7, () => `the split position (got ${JSON.stringify(position())})`, WAIT_MS);
+      await until(
+        () => unity.values().PosX === 7,
+        () => `the split position (got ${JSON.stringify(position())})`,
+        WAIT_MS,
+      );
       assert.deepEqual(position(), { PosX: 7, PosY: 8, PosZ: 0.9 });
       assert.equal(app.replies(), 4);
       assert.deepEqual(errorsIn(flow), []);

@@ -31,7 +31,8 @@ import {
   statuses,
   Status,
   TAB,
-  runtimeResources, unload,
+  runtimeResources,
+  unload,
   until,
   waitForStatus,
   within,
@@ -167,7 +168,10 @@ class RawTcpPeer {
   }
 
   async next(count: number, from = 0): Promise<WireEvent[]> {
-    await until(() => this.texts.length - from >= count, () => `${count} frame(s) at ${this.name} (got ${JSON.stringify(this.texts.slice(from))})`);
+    await until(
+      () => this.texts.length - from >= count,
+      () => `${count} frame(s) at ${this.name} (got ${JSON.stringify(this.texts.slice(from))})`,
+    );
     return this.events.slice(from, from + count);
   }
 
@@ -181,7 +185,10 @@ class RawTcpPeer {
 }
 
 /** Our engine's MinVRServer on a free port, recording every event it receives and every peer that connects. */
-async function engineServer(resources: Resources, options: MinVRServerOptions = {}): Promise<{ server: MinVRServer; received: Array<{ event: VREvent; peer: MinVRPeerInfo }>; connects: MinVRPeerInfo[] }> {
+async function engineServer(
+  resources: Resources,
+  options: MinVRServerOptions = {},
+): Promise<{ server: MinVRServer; received: Array<{ event: VREvent; peer: MinVRPeerInfo }>; connects: MinVRPeerInfo[] }> {
   const server = resources.add(new MinVRServer({ port: 0, ...options }));
   const received: Array<{ event: VREvent; peer: MinVRPeerInfo }> = [];
   const connects: MinVRPeerInfo[] = [];
@@ -281,9 +288,17 @@ describe('nodes: minvr', function () {
       // An unknown type keeps its name and its raw data.
       server.send({ name: 'Custom', type: 'MyType', data: { list: [1, 2], flag: false }, unknownType: true });
       const [custom] = await inbox.next(1, SAMPLES.length);
-      assert.deepEqual([custom.topic, custom.payload, custom.minvr], ['Custom', { list: [1, 2], flag: false }, { dataType: 'MyType', peer: { id: 'server', name: `127.0.0.1:${server.port}` }, unknownType: true }]);
+      assert.deepEqual(
+        [custom.topic, custom.payload, custom.minvr],
+        ['Custom', { list: [1, 2], flag: false }, { dataType: 'MyType', peer: { id: 'server', name: `127.0.0.1:${server.port}` }, unknownType: true }],
+      );
       assert.equal(inbox.messages.length, SAMPLES.length + 1);
-      assert.deepEqual(Object.keys(messages[0]).filter((key) => key !== '_msgid').sort(), ['minvr', 'payload', 'topic']);
+      assert.deepEqual(
+        Object.keys(messages[0])
+          .filter((key) => key !== '_msgid')
+          .sort(),
+        ['minvr', 'payload', 'topic'],
+      );
     });
 
     it('server mode (TCP) with a raw client writing frames by hand: every type, GameObject, unknown types with their raw data, lenient forms; a bad frame is a warning and the next one arrives', async function () {
@@ -325,13 +340,22 @@ describe('nodes: minvr', function () {
 
       node('out').receive({ topic: 'Back', payload: { x: 1, y: 2, z: 3 } });
       node('out').receive({ topic: 'Ping' });
-      await until(() => client.frames.length === 2, () => `2 messages at the ws client (got ${JSON.stringify(client.frames)})`);
+      await until(
+        () => client.frames.length === 2,
+        () => `2 messages at the ws client (got ${JSON.stringify(client.frames)})`,
+      );
       assert.deepEqual(client.frames, [wire('Back', 'Vector3', { x: 1, y: 2, z: 3 }), wire('Ping', '')]);
     });
 
     it('client mode (WebSocket, own path) to our MinVRServer: events both ways', async function () {
       const { server, received } = await engineServer(resources, { transport: 'websocket', path: '/custom' });
-      await load([TAB, minvrConnection({ transport: 'websocket', mode: 'client', port: server.port, path: '/custom', reconnectInterval: 0.2 }), minvrIn('in', {}, ['h']), minvrOut('out'), helperNode('h')]);
+      await load([
+        TAB,
+        minvrConnection({ transport: 'websocket', mode: 'client', port: server.port, path: '/custom', reconnectInterval: 0.2 }),
+        minvrIn('in', {}, ['h']),
+        minvrOut('out'),
+        helperNode('h'),
+      ]);
       await waitForStatus(node('in'), (status) => status.fill === 'green' && status.shape === 'dot', 'connected');
       await until(() => server.clients.length === 1, 'the node to be a peer of our server');
       const inbox = new Inbox('h');
@@ -340,7 +364,10 @@ describe('nodes: minvr', function () {
 
       node('out').receive({ topic: 'Hand/Position', payload: { x: 1, y: 2, z: 3 } });
       node('out').receive({ topic: 'Count', payload: 4 });
-      await until(() => received.length === 2, () => `2 events at our server (got ${JSON.stringify(received)})`);
+      await until(
+        () => received.length === 2,
+        () => `2 events at our server (got ${JSON.stringify(received)})`,
+      );
       assert.deepEqual(
         received.map((r) => r.event),
         [
@@ -443,7 +470,14 @@ describe('nodes: minvr', function () {
 
   describe('minvr-in: glob matching', function () {
     /** What the filter meant all along, as a regular expression (fine for the short names here). */
-    const reference = (glob: string, name: string): boolean => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's').test(name);
+    const reference = (glob: string, name: string): boolean =>
+      new RegExp(
+        `^${glob
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+        's',
+      ).test(name);
 
     it('agrees with the regular expression on 20,000 seeded globs and names', function () {
       const random = seededRandom(11);
@@ -465,7 +499,8 @@ describe('nodes: minvr', function () {
   describe('minvr-in: hostile peers', function () {
     /** An event of unknown type whose m_Data is an array nested `depth` deep (the crash: minvr-in copied it recursively). */
     const nested = (depth: number): string => `{"m_Name":"Deep","m_DataTypeName":"My.Nested","m_Data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
-    const connWarnings = (): string[] => (node('conn').warn.getCalls() as Array<{ thisValue: unknown; args: unknown[] }>).filter((call) => call.thisValue === node('conn')).map((call) => String(call.args[0]));
+    const connWarnings = (): string[] =>
+      (node('conn').warn.getCalls() as Array<{ thisValue: unknown; args: unknown[] }>).filter((call) => call.thisValue === node('conn')).map((call) => String(call.args[0]));
 
     for (const transport of ['tcp', 'websocket'] as const) {
       it(`${transport}: events nested 4,000 and 100,000 deep: Node-RED carries on, one log line each, the peer and the other peer's events still arrive`, async function () {
@@ -506,7 +541,13 @@ describe('nodes: minvr', function () {
     }
 
     it('maxPartialBytes: absent or "" (flows of older versions) is 64 MiB; set, a peer whose incomplete frame goes over it is dropped with one log line, the other peer carries on', async function () {
-      await load([TAB, minvrConnection({ port: await freePort() }, 'conn-absent'), minvrConnection({ port: await freePort(), maxPartialBytes: '' }, 'conn-empty'), { ...minvrIn('in-absent'), connection: 'conn-absent' }, { ...minvrIn('in-empty'), connection: 'conn-empty' }]);
+      await load([
+        TAB,
+        minvrConnection({ port: await freePort() }, 'conn-absent'),
+        minvrConnection({ port: await freePort(), maxPartialBytes: '' }, 'conn-empty'),
+        { ...minvrIn('in-absent'), connection: 'conn-absent' },
+        { ...minvrIn('in-empty'), connection: 'conn-empty' },
+      ]);
       for (const id of ['conn-absent', 'conn-empty']) {
         await until(() => (node(id).connection as any).endpoint, `${id} to open`);
         assert.equal((node(id).connection as any).endpoint.settings.maxPartialBytes, 64 * 1024 * 1024, id);
@@ -548,8 +589,14 @@ describe('nodes: minvr', function () {
       assert.equal(error.error.source.id, 'in1');
       assert.match(error.error.message, /"Explode" could not be passed on: Maximum call stack/);
       assert.equal(error.topic, 'Explode');
-      assert.deepEqual((await second.next(2)).map((msg) => msg.topic), ['Explode', 'After']);
-      assert.deepEqual((await first.next(1)).map((msg) => msg.topic), ['After']);
+      assert.deepEqual(
+        (await second.next(2)).map((msg) => msg.topic),
+        ['Explode', 'After'],
+      );
+      assert.deepEqual(
+        (await first.next(1)).map((msg) => msg.topic),
+        ['After'],
+      );
       assert.ok(!raw.closed, 'the peer was kept');
     });
   });
@@ -1017,7 +1064,13 @@ describe('nodes: minvr', function () {
 
     it('client mode: "nodes" deploys keep the one connection to our server (it sees no reconnect); removing every user disconnects', async function () {
       const { server, connects, received } = await engineServer(resources);
-      const flow = (i: number): FlowNode[] => [TAB, minvrConnection({ mode: 'client', port: server.port, reconnectInterval: 0.2 }), minvrOut('out', { dataType: i % 2 ? 'Single' : '' }), minvrIn('in', { name: `in ${i}` }, ['h']), helperNode('h')];
+      const flow = (i: number): FlowNode[] => [
+        TAB,
+        minvrConnection({ mode: 'client', port: server.port, reconnectInterval: 0.2 }),
+        minvrOut('out', { dataType: i % 2 ? 'Single' : '' }),
+        minvrIn('in', { name: `in ${i}` }, ['h']),
+        helperNode('h'),
+      ];
       await load(flow(0));
       await until(() => server.clients.length === 1, 'the node to connect');
       await waitForStatus(node('out'), (status) => status.fill === 'green', 'connected');
@@ -1025,7 +1078,10 @@ describe('nodes: minvr', function () {
         await deploy(flow(i), 'nodes');
         node('out').receive({ topic: `Deploy${i}`, payload: 1 });
       }
-      await until(() => received.length === 5, () => `5 events at our server (got ${JSON.stringify(received)})`);
+      await until(
+        () => received.length === 5,
+        () => `5 events at our server (got ${JSON.stringify(received)})`,
+      );
       assert.deepEqual(
         received.map((r) => [r.event.name, r.event.type, r.peer.id]),
         [1, 2, 3, 4, 5].map((i) => [`Deploy${i}`, i % 2 ? 'Single' : 'Int32', 'peer-1']),

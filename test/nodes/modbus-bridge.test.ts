@@ -39,7 +39,7 @@ describe('nodes: Modbus TCP bridge example with realvirtual-sim and a pymodbus P
     plc = null;
   });
 
-  it('the PLC\'s register and coil drive the belt; Sensor1 and Counter reach the PLC', async function () {
+  it("the PLC's register and coil drive the belt; Sensor1 and Counter reach the PLC", async function () {
     plc = await ModbusPlc.start();
     sim = SimProcess.start(['--port', '0']);
     const port = await sim.listeningPort();
@@ -64,15 +64,30 @@ describe('nodes: Modbus TCP bridge example with realvirtual-sim and a pymodbus P
     await sim.waitFor(/Node-RED set .*MotorOn = true/, 8000);
 
     // At 600 mm/s a part reaches the sensor within a second: the PLC sees Sensor1 and the count.
-    await plcUntil(() => plc!.get('co', 16), (value) => value === 1, 'coil 16 (Sensor1) = 1');
-    const counted = await plcUntil(() => plc!.get('hr', 16), (value) => value >= 1, 'holding register 16 (Counter) >= 1');
+    await plcUntil(
+      () => plc!.get('co', 16),
+      (value) => value === 1,
+      'coil 16 (Sensor1) = 1',
+    );
+    const counted = await plcUntil(
+      () => plc!.get('hr', 16),
+      (value) => value >= 1,
+      'holding register 16 (Counter) >= 1',
+    );
     assert.ok(counted >= 1);
 
     // The PLC stops the belt again.
     await plc.set('co', 0, 0);
-    await until(() => (sim!.output.match(/Node-RED set .*MotorOn = false/g) ?? []).length === 2, () => `MotorOn = false a second time:\n${sim!.output}`, 8000);
+    await until(
+      () => (sim!.output.match(/Node-RED set .*MotorOn = false/g) ?? []).length === 2,
+      () => `MotorOn = false a second time:\n${sim!.output}`,
+      8000,
+    );
 
-    const nodes = flow.filter((n) => n.type !== 'tab').map((n) => helper.getNode(n.id)).filter((n): n is RedNode => n !== null);
+    const nodes = flow
+      .filter((n) => n.type !== 'tab')
+      .map((n) => helper.getNode(n.id))
+      .filter((n): n is RedNode => n !== null);
     assert.deepEqual(
       nodes.flatMap((n) => errorsOf(n).map((error) => `${n.type} ${n.id}: ${error}`)),
       [],

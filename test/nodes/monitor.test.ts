@@ -69,7 +69,17 @@ describe('nodes: the signal monitor (runtime side)', function () {
     await peer.listen();
     await load([
       TAB,
-      connection({ mode: 'client', host: '127.0.0.1', port: peer.port, clientName: 'NodeRED', cycleMs: 0, signals: [{ name: 'DriveSpeed', type: 'Float', direction: 'write', value: '' }, { name: 'Label', type: 'Text', direction: 'write', value: '' }] }),
+      connection({
+        mode: 'client',
+        host: '127.0.0.1',
+        port: peer.port,
+        clientName: 'NodeRED',
+        cycleMs: 0,
+        signals: [
+          { name: 'DriveSpeed', type: 'Float', direction: 'write', value: '' },
+          { name: 'Label', type: 'Text', direction: 'write', value: '' },
+        ],
+      }),
       user('in', 'in1', {}),
       user('out', 'out1', { signal: 'DriveSpeed' }),
     ]);
@@ -141,9 +151,18 @@ describe('nodes: the signal monitor (runtime side)', function () {
 
   it('filters by direction, search, names and recent changes', async function () {
     await start();
-    assert.deepEqual((await watch({ direction: 'read' })).rows!.map((r) => r[1]), ['Position', 'Sensor']);
-    assert.deepEqual((await watch({ search: 'drive' })).rows!.map((r) => r[1]), ['DriveSpeed']);
-    assert.deepEqual((await watch({ names: ['Sensor', 'Label'] })).rows!.map((r) => r[1]), ['Label', 'Sensor']);
+    assert.deepEqual(
+      (await watch({ direction: 'read' })).rows!.map((r) => r[1]),
+      ['Position', 'Sensor'],
+    );
+    assert.deepEqual(
+      (await watch({ search: 'drive' })).rows!.map((r) => r[1]),
+      ['DriveSpeed'],
+    );
+    assert.deepEqual(
+      (await watch({ names: ['Sensor', 'Label'] })).rows!.map((r) => r[1]),
+      ['Label', 'Sensor'],
+    );
     const recent = await watch({ recentMs: 60000 });
     assert.equal(recent.total, 0, 'nothing changed since watching began');
     const log = new FrameLog(recent.watch);
@@ -171,7 +190,10 @@ describe('nodes: the signal monitor (runtime side)', function () {
       await until(() => peer.values('read').DriveSpeed === 432, 'the peer receiving DriveSpeed 432');
       await until(() => log.rowsNamed('DriveSpeed').some((row) => row[4] === 432 && row[6] === 'editor:anonymous'), 'DriveSpeed marked as set from the editor');
       const logged = (node('conn').log as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls().map((call) => String(call.args[0]));
-      assert.ok(logged.some((line) => /editor:anonymous set DriveSpeed = 432/.test(line)), `logged with the user's name: ${logged.join(' | ')}`);
+      assert.ok(
+        logged.some((line) => /editor:anonymous set DriveSpeed = 432/.test(line)),
+        `logged with the user's name: ${logged.join(' | ')}`,
+      );
     } finally {
       log.stop();
     }
@@ -242,7 +264,10 @@ describe('nodes: the signal monitor (runtime side)', function () {
       peer.writeMany(all);
       await until(() => log.rowsNamed('S09999').some((row) => row[4] === 10000), 'S09999 updated');
       const sent = new Set(log.frames.flatMap((frame) => (frame.rows ?? []).map((row) => row[1])));
-      assert.ok([...sent].every((name) => name >= 'S09960'), 'only rows of the window');
+      assert.ok(
+        [...sent].every((name) => name >= 'S09960'),
+        'only rows of the window',
+      );
     } finally {
       log.stop();
     }
@@ -251,7 +276,11 @@ describe('nodes: the signal monitor (runtime side)', function () {
   it('shows the last MinVR3 event per name with its type and data', async function () {
     const server = resources.add(new MinVRServer({ port: 0 }));
     await within(server.listen(), 'the MinVR3 server');
-    await load([TAB, { id: 'vr', type: 'minvr-connection', mode: 'client', port: server.port, reconnectInterval: 0.2 }, { id: 'vin', z: 'f1', type: 'minvr-in', x: 0, y: 0, connection: 'vr', wires: [[]] }]);
+    await load([
+      TAB,
+      { id: 'vr', type: 'minvr-connection', mode: 'client', port: server.port, reconnectInterval: 0.2 },
+      { id: 'vin', z: 'f1', type: 'minvr-in', x: 0, y: 0, connection: 'vr', wires: [[]] },
+    ]);
     await until(() => server.status.clients === 1, 'the minvr-connection to connect');
     const first = await post('/realvirtual/monitor/watch', { connection: 'vr', offset: 0, limit: 50 });
     assert.equal(first.status, 200, JSON.stringify(first.body));
@@ -262,7 +291,12 @@ describe('nodes: the signal monitor (runtime side)', function () {
       server.send({ name: 'Head/Position', type: 'Vector3', data: { x: 1, y: 1.7, z: -3.25 } });
       server.send({ name: 'Head/Position', type: 'Vector3', data: { x: 2, y: 1.7, z: -3.25 } });
       server.send({ name: 'Trigger', type: 'Single', data: 0.5 });
-      await until(() => log.rowsNamed('Head/Position').some((row) => row[2] === 'Vector3' && row[4] === '{"x":2,"y":1.7,"z":-3.25}') && log.rowsNamed('Trigger').some((row) => row[2] === 'Single' && row[4] === '0.5'), 'the last event of each name');
+      await until(
+        () =>
+          log.rowsNamed('Head/Position').some((row) => row[2] === 'Vector3' && row[4] === '{"x":2,"y":1.7,"z":-3.25}') &&
+          log.rowsNamed('Trigger').some((row) => row[2] === 'Single' && row[4] === '0.5'),
+        'the last event of each name',
+      );
     } finally {
       log.stop();
     }

@@ -68,7 +68,10 @@ describe('nodes: MQTT bridge example with a real broker (mosquitto)', function (
   }
 
   function errorsIn(flow: FlowNode[]): string[] {
-    const nodes = flow.filter((n) => n.type !== 'tab').map((n) => helper.getNode(n.id)).filter((n): n is RedNode => n !== null);
+    const nodes = flow
+      .filter((n) => n.type !== 'tab')
+      .map((n) => helper.getNode(n.id))
+      .filter((n): n is RedNode => n !== null);
     return nodes.flatMap((n) => errorsOf(n).map((error) => `${n.type} ${n.id}: ${error}`));
   }
 
@@ -98,7 +101,11 @@ describe('nodes: MQTT bridge example with a real broker (mosquitto)', function (
 
     // A later value replaces the earlier one.
     await publish('DriveSpeed', '75');
-    await until(() => unity.values().DriveSpeed === 75, () => `DriveSpeed 75 (got ${unity.values().DriveSpeed})`, 5000);
+    await until(
+      () => unity.values().DriveSpeed === 75,
+      () => `DriveSpeed 75 (got ${unity.values().DriveSpeed})`,
+      5000,
+    );
 
     // A JSON object on rv/<signal> is text for <signal>, never a way to set other signals.
     await publish('Note', '{"MotorOn": false}');
@@ -136,7 +143,11 @@ describe('nodes: MQTT bridge example with a real broker (mosquitto)', function (
     await within(unity.connect(), 'the realvirtual client to connect');
     const state = (signal: string): string[] => subscriber.received.filter((m) => m.topic === `rv/${signal}/state`).map((m) => m.payload);
     // On connect the client sends its whole state: each signal once.
-    await until(() => ['Sensor1', 'PartCount', 'Temperature', 'Mode'].every((s) => state(s).length > 0), () => `every signal on rv/<signal>/state (got ${JSON.stringify(subscriber.received)})`, 5000);
+    await until(
+      () => ['Sensor1', 'PartCount', 'Temperature', 'Mode'].every((s) => state(s).length > 0),
+      () => `every signal on rv/<signal>/state (got ${JSON.stringify(subscriber.received)})`,
+      5000,
+    );
     assert.deepEqual(
       ['Sensor1', 'PartCount', 'Temperature', 'Mode'].map((s) => state(s)),
       [['false'], ['0'], ['20.5'], ['Auto']],
@@ -144,7 +155,11 @@ describe('nodes: MQTT bridge example with a real broker (mosquitto)', function (
 
     unity.write('Sensor1', true);
     unity.write('PartCount', 7);
-    await until(() => state('Sensor1').length === 2 && state('PartCount').length === 2, () => `the changes on MQTT (got ${JSON.stringify(subscriber.received)})`, 5000);
+    await until(
+      () => state('Sensor1').length === 2 && state('PartCount').length === 2,
+      () => `the changes on MQTT (got ${JSON.stringify(subscriber.received)})`,
+      5000,
+    );
     assert.deepEqual(state('Sensor1'), ['false', 'true']);
     assert.deepEqual(state('PartCount'), ['0', '7']);
 
@@ -152,13 +167,20 @@ describe('nodes: MQTT bridge example with a real broker (mosquitto)', function (
     const count = subscriber.received.length;
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(subscriber.received.length, count, `no echo: ${JSON.stringify(subscriber.received.slice(count))}`);
-    assert.ok(subscriber.received.every((m) => m.topic.endsWith('/state')), JSON.stringify(subscriber.received));
+    assert.ok(
+      subscriber.received.every((m) => m.topic.endsWith('/state')),
+      JSON.stringify(subscriber.received),
+    );
 
     // The state is retained: a client that subscribes later gets the last values at once.
     const late = await mqttClient(broker as Mosquitto, 'rv-test-late');
     resources.add(late);
     await late.client.subscribeAsync('rv/+/state');
-    await until(() => late.received.length >= 4, () => `the retained states (got ${JSON.stringify(late.received)})`, 5000);
+    await until(
+      () => late.received.length >= 4,
+      () => `the retained states (got ${JSON.stringify(late.received)})`,
+      5000,
+    );
     const retained = Object.fromEntries(late.received.map((m) => [m.topic, [m.payload, m.retain]]));
     assert.deepEqual(retained, {
       'rv/Sensor1/state': ['true', true],
@@ -169,7 +191,7 @@ describe('nodes: MQTT bridge example with a real broker (mosquitto)', function (
     assert.deepEqual(errorsIn(flow), []);
   });
 
-  it('round trip: an MQTT command reaches realvirtual and realvirtual\'s answer comes back on MQTT', async function () {
+  it("round trip: an MQTT command reaches realvirtual and realvirtual's answer comes back on MQTT", async function () {
     const { flow, port } = await loadBridge();
     const mq = await mqttClient(broker as Mosquitto, 'rv-test-roundtrip');
     resources.add(mq);
@@ -181,7 +203,11 @@ describe('nodes: MQTT bridge example with a real broker (mosquitto)', function (
     });
     await within(unity.connect(), 'the realvirtual client to connect');
     await mq.client.publishAsync('rv/DriveSpeed', '300');
-    await until(() => mq.received.some((m) => m.topic === 'rv/ActualSpeed/state' && m.payload === '150'), () => `rv/ActualSpeed/state 150 (got ${JSON.stringify(mq.received)})`, 5000);
+    await until(
+      () => mq.received.some((m) => m.topic === 'rv/ActualSpeed/state' && m.payload === '150'),
+      () => `rv/ActualSpeed/state 150 (got ${JSON.stringify(mq.received)})`,
+      5000,
+    );
     assert.ok(!mq.received.some((m) => m.topic === 'rv/DriveSpeed/state'), 'a command is not echoed as a state');
     assert.deepEqual(errorsIn(flow), []);
   });

@@ -53,15 +53,30 @@ describe('nodes: OPC UA bridge example with realvirtual-sim and a node-opcua ser
     await sim.waitFor(/Node-RED set .*MotorOn = true/, 8000);
 
     // At 600 mm/s a part reaches the sensor within a second: its writes land in the variables.
-    await until(() => server!.get('Sensor1') === true, () => `ns=1;s=Sensor1 = true (is ${server!.get('Sensor1')})`, 8000);
-    await until(() => (server!.get('Counter') as number) >= 1, () => `ns=1;s=Counter >= 1 (is ${server!.get('Counter')})`, 8000);
+    await until(
+      () => server!.get('Sensor1') === true,
+      () => `ns=1;s=Sensor1 = true (is ${server!.get('Sensor1')})`,
+      8000,
+    );
+    await until(
+      () => (server!.get('Counter') as number) >= 1,
+      () => `ns=1;s=Counter >= 1 (is ${server!.get('Counter')})`,
+      8000,
+    );
 
     server.set('MotorOn', false);
-    await until(() => (sim!.output.match(/Node-RED set .*MotorOn = false/g) ?? []).length === 2, () => `MotorOn = false a second time:\n${sim!.output}`, 8000);
+    await until(
+      () => (sim!.output.match(/Node-RED set .*MotorOn = false/g) ?? []).length === 2,
+      () => `MotorOn = false a second time:\n${sim!.output}`,
+      8000,
+    );
     // The client's subscription id is no signal: only the node ids reached realvirtual.
     assert.doesNotMatch(sim.output, /subscriptionId/);
 
-    const nodes = flow.filter((n) => n.type !== 'tab').map((n) => helper.getNode(n.id)).filter((n): n is RedNode => n !== null);
+    const nodes = flow
+      .filter((n) => n.type !== 'tab')
+      .map((n) => helper.getNode(n.id))
+      .filter((n): n is RedNode => n !== null);
     assert.deepEqual(
       nodes.flatMap((n) => errorsOf(n).map((error) => `${n.type} ${n.id}: ${error}`)),
       [],

@@ -74,7 +74,10 @@ describe('nodes: realvirtual-out', function () {
     const caught = new Inbox('h-catch');
     node('func').receive({ payload: 'go' });
     node('func').receive({ payload: 'go' });
-    await until(() => last(seen, 'A') === 1 && last(seen, 'B') === 'x', () => `A = 1 and B = "x" at the client (errors: ${caught.describe()})`);
+    await until(
+      () => last(seen, 'A') === 1 && last(seen, 'B') === 'x',
+      () => `A = 1 and B = "x" at the client (errors: ${caught.describe()})`,
+    );
     assert.equal(caught.messages.length, 0, caught.describe());
   });
 

@@ -46,14 +46,18 @@ describe('nodes: rename table of realvirtual-in and realvirtual-out', function (
         [42, /must be text/],
       ];
       for (const [text, message] of bad) {
-        assert.throws(() => SignalRenames.parse(text), (error: Error & { code?: string }) => error.code === 'ERR_INVALID_OPTION' && message.test(error.message), JSON.stringify(text));
+        assert.throws(
+          () => SignalRenames.parse(text),
+          (error: Error & { code?: string }) => error.code === 'ERR_INVALID_OPTION' && message.test(error.message),
+          JSON.stringify(text),
+        );
       }
     });
   });
 
   it("the editor's validation (renameProblem in realvirtual-connection.html) accepts and rejects what the runtime does", () => {
     const html = fs.readFileSync(path.join(repoRoot(), 'nodes', 'realvirtual-connection.html'), 'utf8');
-    const source = /function renameProblem\(text\) \{[\s\S]*?\n    \}\n/.exec(html);
+    const source = /function renameProblem\(text\) \{[\s\S]*?\n {4}\}\n/.exec(html);
     assert.ok(source, 'realvirtual-connection.html defines renameProblem');
     const renameProblem = new Function(`${source[0]}; return renameProblem;`)() as (text: unknown) => string | null;
     const tables = [RENAMES, '', undefined, 'DriveSpeed', 'A=B\n=C', 'A=', '*=rv/*/*', 'A*=rv', 'A=x\nA=y', 'A=x\nB=x', '*=rv/*\n*=rv/*', '*=ns=1;s=*', ' A = B \r\n\nC=D'];
@@ -124,10 +128,7 @@ describe('nodes: rename table of realvirtual-in and realvirtual-out', function (
     const from = changes.mark();
     await until(() => changes.messages.length > from, 'the change');
     assert.deepEqual(changes.messages[from].payload, { 'plc/coil/0': true });
-    assert.deepEqual(
-      (await perSignal.find((m) => m.topic === 'plc/coil/0' && m.payload === true, 'Sensor1 = true as plc/coil/0')).payload,
-      true,
-    );
+    assert.deepEqual((await perSignal.find((m) => m.topic === 'plc/coil/0' && m.payload === true, 'Sensor1 = true as plc/coil/0')).payload, true);
   });
 
   it('realvirtual-out takes external names in msg.topic and in payload keys; the Signal property stays a realvirtual name', async function () {
@@ -138,7 +139,10 @@ describe('nodes: rename table of realvirtual-in and realvirtual-out', function (
     node('out').receive({ topic: 'ns=1;s=Speed', payload: 150.5 });
     node('out').receive({ payload: { 'plc/coil/0': true, 'rv/Counter': 7, Untouched: 'x' } });
     node('out').receive({ payload: true });
-    await until(() => twin.values().MotorOn === true, () => `every value at the twin (got ${JSON.stringify(twin.values())})`);
+    await until(
+      () => twin.values().MotorOn === true,
+      () => `every value at the twin (got ${JSON.stringify(twin.values())})`,
+    );
     assert.deepEqual(twin.values(), { DriveSpeed: 150.5, Sensor1: true, Counter: 7, Untouched: 'x', MotorOn: true });
     assert.deepEqual(caught.messages, []);
   });
@@ -148,7 +152,10 @@ describe('nodes: rename table of realvirtual-in and realvirtual-out', function (
     await load([TAB, connection({ port, cycleMs: 0 }), user('in', 'badIn', { rename: 'DriveSpeed' }), user('out', 'badOut', { rename: '*=x' }), user('out', 'good', { rename: '*=rv/*' })]);
     await waitForStatus(node('good'), (status) => status.fill === 'green', 'green (listening)');
     for (const id of ['badIn', 'badOut']) {
-      assert.ok(statuses(node(id)).some((status) => status.fill === 'red' && /rename line 1/.test(status.text ?? '')), JSON.stringify(statuses(node(id))));
+      assert.ok(
+        statuses(node(id)).some((status) => status.fill === 'red' && /rename line 1/.test(status.text ?? '')),
+        JSON.stringify(statuses(node(id))),
+      );
       assert.equal(errorsOf(node(id)).length, 1);
       assert.ok(!statuses(node(id)).some((status) => status.fill === 'green'), 'a node with a bad table does not use the connection');
     }

@@ -31,7 +31,8 @@ import {
   nodesDir,
   statuses,
   TAB,
-  runtimeResources, unload,
+  runtimeResources,
+  unload,
   until,
   user,
   waitForStatus,
@@ -52,7 +53,10 @@ describe('nodes: realvirtual-connection security', function () {
       assert.equal((await upgradeAnswer(port, '/rv/not-it')).status, 401);
 
       const stranger = resources.add(new RealvirtualClient({ port, path: '/rv', autoReconnect: false }));
-      const refused = await stranger.connect().then(() => null, (error: Error & { cause?: Error & { code?: string } }) => error);
+      const refused = await stranger.connect().then(
+        () => null,
+        (error: Error & { cause?: Error & { code?: string } }) => error,
+      );
       assert.equal(refused?.cause?.code, 'ERR_UNAUTHORIZED');
 
       const inbox = new Inbox('h');
@@ -67,7 +71,9 @@ describe('nodes: realvirtual-connection security', function () {
       unity.send({ type: 'data', signals: { B: 2 } });
       await inbox.find((m) => m.payload.B === 2 && m.rv.peer.name === 'Unity', 'B from the path-segment client');
       // The refusals were logged once, without the secret.
-      const lines = errorsOf(node('conn')).concat((node('conn').warn.getCalls() as Array<{ thisValue: unknown; args: unknown[] }>).filter((c) => c.thisValue === node('conn')).map((c) => String(c.args[0])));
+      const lines = errorsOf(node('conn')).concat(
+        (node('conn').warn.getCalls() as Array<{ thisValue: unknown; args: unknown[] }>).filter((c) => c.thisValue === node('conn')).map((c) => String(c.args[0])),
+      );
       assert.equal(lines.filter((line) => /HTTP 401/.test(line)).length, 1, JSON.stringify(lines));
       assert.ok(lines.every((line) => !line.includes(SECRET)));
     });
@@ -75,14 +81,19 @@ describe('nodes: realvirtual-connection security', function () {
     it('client mode: sends the secret, so it can connect to a server that requires one; without it the status says why', async function () {
       const server = resources.add(new RealvirtualServer({ port: 0, path: '/rv', secret: SECRET, cycleMs: 0 }));
       await server.listen();
-      await load([TAB, connection({ mode: 'client', port: server.port, path: '/rv', cycleMs: 0, reconnectInterval: 0.05 }), user('in', 'in', {}, ['h']), helperNode('h')], {}, [], { conn: { secret: SECRET } });
+      await load([TAB, connection({ mode: 'client', port: server.port, path: '/rv', cycleMs: 0, reconnectInterval: 0.05 }), user('in', 'in', {}, ['h']), helperNode('h')], {}, [], {
+        conn: { secret: SECRET },
+      });
       await waitForStatus(node('in'), (status) => status.fill === 'green' && status.shape === 'dot', 'connected');
       const inbox = new Inbox('h');
       server.write('FromServer', 5);
       await inbox.find((msg) => msg.payload.FromServer === 5, 'the server value');
 
       // A full deploy that forgets the secret (an empty credential removes it): refused, and the status says so.
-      await deploy([TAB, { ...connection({ mode: 'client', port: server.port, path: '/rv', cycleMs: 0, reconnectInterval: 0.05 }), credentials: { secret: '' } }, user('in', 'in', {}, ['h']), helperNode('h')], 'full');
+      await deploy(
+        [TAB, { ...connection({ mode: 'client', port: server.port, path: '/rv', cycleMs: 0, reconnectInterval: 0.05 }), credentials: { secret: '' } }, user('in', 'in', {}, ['h']), helperNode('h')],
+        'full',
+      );
       const red = await waitForStatus(node('in'), (status) => status.fill === 'red', 'red ring');
       assert.equal(red.text, 'disconnected: ERR_UNAUTHORIZED');
       await until(() => server.status.clients === 0, 'no client at the server');
@@ -109,7 +120,7 @@ describe('nodes: realvirtual-connection security', function () {
     });
   });
 
-  describe('the edit dialog\'s Test connection with a secret', function () {
+  describe("the edit dialog's Test connection with a secret", function () {
     async function post(body: unknown): Promise<{ status: number; body: any }> {
       const response = await within(Promise.resolve(helper.request().post('/realvirtual/test').send(body)), 'POST /realvirtual/test', 10000);
       return { status: response.status, body: response.body };
@@ -153,11 +164,7 @@ describe('nodes: realvirtual-connection security', function () {
         return { body: answer.body, authorization: seen[from].authorization };
       };
       const deployedSettings = { host: '127.0.0.1', port: deployedTarget.port, path: '/rv' };
-      const sameTarget = [
-        { ...deployedSettings, secret: '__PWRD__' },
-        { ...deployedSettings },
-        { host: ' 127.0.0.1 ', port: String(deployedTarget.port), path: 'rv', secret: '__PWRD__' },
-      ];
+      const sameTarget = [{ ...deployedSettings, secret: '__PWRD__' }, { ...deployedSettings }, { host: ' 127.0.0.1 ', port: String(deployedTarget.port), path: 'rv', secret: '__PWRD__' }];
       for (const settings of sameTarget) {
         const { body, authorization } = await dial(settings);
         assert.equal(authorization, `Bearer ${SECRET}`, `the deployed target, as ${JSON.stringify(settings)}`);
@@ -185,7 +192,12 @@ describe('nodes: realvirtual-connection security', function () {
       await other.listen();
       const importFrom = (secret?: string): Promise<{ status: number; body: any }> =>
         within(
-          Promise.resolve(helper.request().post('/realvirtual/import').send({ id: 'conn', settings: { mode: 'client', host: '127.0.0.1', port: other.port, ...(secret === undefined ? {} : { secret }) } })),
+          Promise.resolve(
+            helper
+              .request()
+              .post('/realvirtual/import')
+              .send({ id: 'conn', settings: { mode: 'client', host: '127.0.0.1', port: other.port, ...(secret === undefined ? {} : { secret }) } }),
+          ),
           'POST /realvirtual/import',
           10000,
         ).then((response) => ({ status: response.status, body: response.body }));
@@ -232,7 +244,7 @@ describe('nodes: realvirtual-connection security', function () {
       assert.equal(settings.client.slowPeerTimeoutMs, 5000);
       assert.equal(settings.server.initTimeoutMs, 7000);
       assert.equal(settings.server.subscribeWaitMs, 1500);
-      assert.equal(((node('conn').connection as unknown as { endpoint: { subscribeWaitMs: number } }).endpoint).subscribeWaitMs, 1500);
+      assert.equal((node('conn').connection as unknown as { endpoint: { subscribeWaitMs: number } }).endpoint.subscribeWaitMs, 1500);
       assert.equal((await upgradeAnswer(port, '/', { Origin: 'https://evil.example.com' })).status, 403);
       const hmi = resources.add(await RawClient.connect(`ws://127.0.0.1:${port}/`, { origin: 'https://hmi.example.com' }));
       await waitForStatus(node('in'), (status) => status.text === '1 client', '1 client');
@@ -314,18 +326,28 @@ describe('nodes: realvirtual-connection security', function () {
       client.write('Secure', true);
       assert.deepEqual((await inbox.next(1))[0].payload, { Secure: true });
       const wrongCa = resources.add(new RealvirtualClient({ port, secret: SECRET, autoReconnect: false, tls: { ca: tls.otherCa } }));
-      const failure = await wrongCa.connect().then(() => null, (error: Error & { cause?: Error & { code?: string } }) => error);
+      const failure = await wrongCa.connect().then(
+        () => null,
+        (error: Error & { cause?: Error & { code?: string } }) => error,
+      );
       assert.equal(failure?.cause?.code, 'ERR_TLS');
     });
 
     it('client mode verifies the server against the tls-config CA; with the wrong CA: a red status with the reason, and never plain text', async function () {
       const server = resources.add(new RealvirtualServer({ port: 0, cycleMs: 0, tls: { cert: tls.cert, key: tls.key } }));
       await within(server.listen(), 'our wss:// test server to listen');
-      await load([TAB, tlsNode({ ca: tls.files.ca }), connection({ mode: 'client', port: server.port, cycleMs: 0, tls: 'tls' }), user('in', 'in', {}, ['h']), helperNode('h')], {}, coreModules(['tls-config']));
+      await load(
+        [TAB, tlsNode({ ca: tls.files.ca }), connection({ mode: 'client', port: server.port, cycleMs: 0, tls: 'tls' }), user('in', 'in', {}, ['h']), helperNode('h')],
+        {},
+        coreModules(['tls-config']),
+      );
       await waitForStatus(node('in'), (status) => status.fill === 'green' && status.shape === 'dot', 'connected over wss://');
       assert.match(node('conn').connection.url, /^wss:\/\//);
 
-      await deploy([TAB, tlsNode({ ca: tls.files.otherCa }), connection({ mode: 'client', port: server.port, cycleMs: 0, tls: 'tls', reconnectInterval: 0.05 }), user('in', 'in', {}, ['h']), helperNode('h')], 'full');
+      await deploy(
+        [TAB, tlsNode({ ca: tls.files.otherCa }), connection({ mode: 'client', port: server.port, cycleMs: 0, tls: 'tls', reconnectInterval: 0.05 }), user('in', 'in', {}, ['h']), helperNode('h')],
+        'full',
+      );
       const red = await waitForStatus(node('in'), (status) => status.fill === 'red', 'red ring with the TLS reason');
       assert.match(red.text ?? '', /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/);
       assert.match(node('conn').connection.url, /^wss:\/\//, 'still wss://: no plain-text fallback');
@@ -385,7 +407,28 @@ function openDialog(html: string, values: Record<string, string>): { set(field: 
   const element = (selector: string): unknown => {
     const self: Record<string, unknown> = {};
     const chain = (): unknown => self;
-    for (const method of ['attr', 'css', 'append', 'appendTo', 'text', 'show', 'hide', 'empty', 'addClass', 'removeClass', 'prop', 'find', 'each', 'closest', 'insertAfter', 'data', 'html', 'typedInput', 'autocomplete']) self[method] = chain;
+    for (const method of [
+      'attr',
+      'css',
+      'append',
+      'appendTo',
+      'text',
+      'show',
+      'hide',
+      'empty',
+      'addClass',
+      'removeClass',
+      'prop',
+      'find',
+      'each',
+      'closest',
+      'insertAfter',
+      'data',
+      'html',
+      'typedInput',
+      'autocomplete',
+    ])
+      self[method] = chain;
     self.val = (value?: string) => {
       if (value === undefined) return inputs[selector] ?? '';
       inputs[selector] = value;

@@ -53,12 +53,19 @@ describe('nodes: simulator demo flow with realvirtual-sim', function () {
     const catalog = new Inbox('rvex.sim.d4');
     const config = new Inbox('rvex.sim.d5');
     const press = (id: string): void => node(id).receive({});
-    const values = (inbox: Inbox, topic: string, from = 0): unknown[] => inbox.messages.slice(from).filter((m: Msg) => m.topic === topic).map((m: Msg) => m.payload);
+    const values = (inbox: Inbox, topic: string, from = 0): unknown[] =>
+      inbox.messages
+        .slice(from)
+        .filter((m: Msg) => m.topic === topic)
+        .map((m: Msg) => m.payload);
 
     // The belt moves by itself: DrivePosition keeps arriving, growing.
     await position.next(3, 0, 5000);
     const positions = values(position, 'DrivePosition') as number[];
-    assert.ok(positions.every((p, i) => i === 0 || p > positions[i - 1]), `DrivePosition grows: ${positions}`);
+    assert.ok(
+      positions.every((p, i) => i === 0 || p > positions[i - 1]),
+      `DrivePosition grows: ${positions}`,
+    );
 
     // "parts every 300 mm" (config_set) and "600 mm/s": parts soon pass the sensor and are counted.
     press('rvex.sim.i8');
@@ -105,7 +112,14 @@ describe('nodes: simulator demo flow with realvirtual-sim', function () {
     const [read] = await config.next(1, from);
     assert.deepEqual(read.payload, { publishIntervalMs: 10, partSpacingMm: 300, partLengthMm: 200, tickMs: 100 });
 
-    const nodes = flow.filter((n) => n.type !== 'tab').map((n) => helper.getNode(n.id)).filter((n): n is RedNode => n !== null);
-    assert.deepEqual(nodes.flatMap((n) => errorsOf(n).map((error) => `${n.type} ${n.id}: ${error}`)), [], 'errors reported by the demo\'s nodes');
+    const nodes = flow
+      .filter((n) => n.type !== 'tab')
+      .map((n) => helper.getNode(n.id))
+      .filter((n): n is RedNode => n !== null);
+    assert.deepEqual(
+      nodes.flatMap((n) => errorsOf(n).map((error) => `${n.type} ${n.id}: ${error}`)),
+      [],
+      "errors reported by the demo's nodes",
+    );
   });
 });

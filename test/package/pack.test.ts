@@ -36,7 +36,7 @@ function getJson(url: string): Promise<unknown> {
         try {
           resolve(JSON.parse(body));
         } catch (error) {
-          reject(new Error(`GET ${url}: ${res.statusCode} ${body.slice(0, 200)}`));
+          reject(new Error(`GET ${url}: ${res.statusCode} ${body.slice(0, 200)}`, { cause: error }));
         }
       });
     });
@@ -77,11 +77,17 @@ describe('package: the npm tarball', function () {
       assert.ok(files.includes(file.replace(/\.js$/, '.html')), `${type}: its .html`);
       assert.ok(files.includes(`dist/nodes/locales/en-US/${type}.json`) && files.includes(`dist/nodes/locales/de/${type}.json`), `${type}: its locales`);
     }
-    assert.ok(files.some((file) => file.startsWith('dist/nodes/icons/')), 'icons');
+    assert.ok(
+      files.some((file) => file.startsWith('dist/nodes/icons/')),
+      'icons',
+    );
     for (const file of [manifest.main, manifest.types, ...Object.values(manifest.bin as Record<string, string>), 'README.md', 'LICENSE', 'package.json']) {
       assert.ok(files.includes(file), file);
     }
-    assert.ok(files.some((file) => /^examples\/.+\.json$/.test(file)), 'examples');
+    assert.ok(
+      files.some((file) => /^examples\/.+\.json$/.test(file)),
+      'examples',
+    );
     const unwanted = files.filter((file) => /^(dist\/)?(test|bench)\//.test(file) || /\.ts$/.test(file.replace(/\.d\.ts$/, '')) || file.startsWith('engine/') || file.startsWith('nodes/'));
     assert.deepEqual(unwanted, []);
   });
@@ -89,7 +95,10 @@ describe('package: the npm tarball', function () {
   it('needs no install script', async function () {
     await run('tar', ['-xzf', tarball, '-C', dir, 'package/package.json'], dir, 10000);
     const packed = JSON.parse(fs.readFileSync(path.join(dir, 'package', 'package.json'), 'utf8'));
-    assert.deepEqual(INSTALL_SCRIPTS.filter((name) => packed.scripts?.[name]), []);
+    assert.deepEqual(
+      INSTALL_SCRIPTS.filter((name) => packed.scripts?.[name]),
+      [],
+    );
   });
 
   it('installs into a fresh Node-RED user directory without a warning, and Node-RED 4.1 loads every node type of it', async function () {
@@ -101,7 +110,10 @@ describe('package: the npm tarball', function () {
     assert.ok(fs.existsSync(path.join(userDir, 'node_modules', 'node-red-contrib-realvirtual', manifest.main)));
 
     const port = await freePort();
-    fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, flowFile: 'flows.json', credentialSecret: false, logging: { console: { level: 'warn' } } };\n`);
+    fs.writeFileSync(
+      path.join(userDir, 'settings.js'),
+      `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, flowFile: 'flows.json', credentialSecret: false, logging: { console: { level: 'warn' } } };\n`,
+    );
     let output = '';
     nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js', { paths: [root] }), '--userDir', userDir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     nodeRed.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -117,7 +129,10 @@ describe('package: the npm tarball', function () {
       if (!sets) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const ours = sets.filter((set) => set.module === 'node-red-contrib-realvirtual');
-    assert.deepEqual(ours.filter((set) => set.err || !set.enabled).map((set) => `${set.types}: ${set.err ?? 'disabled'}`), []);
+    assert.deepEqual(
+      ours.filter((set) => set.err || !set.enabled).map((set) => `${set.types}: ${set.err ?? 'disabled'}`),
+      [],
+    );
     assert.deepEqual(ours.flatMap((set) => set.types).sort(), Object.keys(manifest['node-red'].nodes).sort());
   });
 });

@@ -60,7 +60,22 @@ describe('sim: realvirtual-sim command', function () {
 
       const sim = start(['--help'], true);
       assert.deepEqual(await sim.waitForExit(), { code: 0, signal: null });
-      for (const text of ['Usage: realvirtual-sim', '--mode server|client', '--host', '--port', '--path', '--name', '--cycle', '--duration', '--quiet', ...WRITES, 'MotorOn', 'DriveSpeed', 'PLCInputBool', 'PLCOutputFloat']) {
+      for (const text of [
+        'Usage: realvirtual-sim',
+        '--mode server|client',
+        '--host',
+        '--port',
+        '--path',
+        '--name',
+        '--cycle',
+        '--duration',
+        '--quiet',
+        ...WRITES,
+        'MotorOn',
+        'DriveSpeed',
+        'PLCInputBool',
+        'PLCOutputFloat',
+      ]) {
         assert.ok(sim.stdout.includes(text), `--help mentions ${text}\n${sim.output}`);
       }
     });
@@ -129,9 +144,16 @@ describe('sim: realvirtual-sim command', function () {
       // From the snapshot on, each value sent is a change. (A full-state frame may come before the
       // snapshot when the sim flushes between reading our init and our subscribe.)
       const sinceSnapshot = (): DataEvent[] => events.slice(events.findIndex((event) => event.type === 'snapshot'));
-      await until(() => valuesOf(sinceSnapshot(), 'DrivePosition').length >= 3, () => `3 DrivePosition values (got ${JSON.stringify(valuesOf(events, 'DrivePosition'))})`, 3000);
+      await until(
+        () => valuesOf(sinceSnapshot(), 'DrivePosition').length >= 3,
+        () => `3 DrivePosition values (got ${JSON.stringify(valuesOf(events, 'DrivePosition'))})`,
+        3000,
+      );
       const positions = valuesOf(sinceSnapshot(), 'DrivePosition') as number[];
-      assert.ok(positions.every((p, i) => i === 0 || p > positions[i - 1]), `DrivePosition increases: ${positions}`);
+      assert.ok(
+        positions.every((p, i) => i === 0 || p > positions[i - 1]),
+        `DrivePosition increases: ${positions}`,
+      );
 
       // Faster parts, a faster belt: the counter counts and the sensor goes on and off.
       assert.deepEqual(await client.setConfig({ partSpacingMm: 100, partLengthMm: 50, tickMs: 20 }), { success: true, message: 'Configuration saved and applied' });
@@ -147,7 +169,10 @@ describe('sim: realvirtual-sim command', function () {
         5000,
       );
       const counts = valuesOf(sinceSnapshot(), 'Counter') as number[];
-      assert.ok(counts.every((c, i) => i === 0 || c > counts[i - 1]), `Counter increases: ${counts}`);
+      assert.ok(
+        counts.every((c, i) => i === 0 || c > counts[i - 1]),
+        `Counter increases: ${counts}`,
+      );
 
       // Motor off: Status "Stopped", the belt stands still.
       const stopped = nextEvent(client, 'data', (event) => event.values.Status === 'Stopped');
@@ -262,7 +287,10 @@ describe('sim: realvirtual-sim command', function () {
 
       await until(() => valuesOf(events, 'DrivePosition').length >= 3, 'three DrivePosition values from the sim', 3000);
       const positions = valuesOf(events, 'DrivePosition') as number[];
-      assert.ok(positions.every((p, i) => i === 0 || p > positions[i - 1]), `DrivePosition increases: ${positions}`);
+      assert.ok(
+        positions.every((p, i) => i === 0 || p > positions[i - 1]),
+        `DrivePosition increases: ${positions}`,
+      );
       assert.equal(server.values().Status, 'Running');
 
       const stopped = nextEvent(server, 'data', (event) => event.values.Status === 'Stopped');

@@ -80,7 +80,9 @@ describe(`soak: ${DEPLOYS.partial} partial and ${DEPLOYS.full} full deploys`, fu
     let partial = 0;
     let full = 0;
     await load(flow(partial, full));
-    const twin = resources.add(new RealvirtualClient({ host: '127.0.0.1', port: serverPort, clientName: 'Twin', cycleMs: 0, reconnectIntervalMs: 20, maxReconnectIntervalMs: 100, reconnectJitter: 0 }));
+    const twin = resources.add(
+      new RealvirtualClient({ host: '127.0.0.1', port: serverPort, clientName: 'Twin', cycleMs: 0, reconnectIntervalMs: 20, maxReconnectIntervalMs: 100, reconnectJitter: 0 }),
+    );
     await within(twin.connect(), 'the twin to connect');
 
     let round = 0;
@@ -136,7 +138,10 @@ describe(`soak: ${DEPLOYS.partial} partial and ${DEPLOYS.full} full deploys`, fu
 
     const after = await measure();
     assert.deepEqual(after.listeners, before.listeners, 'listener counts');
-    await until(() => JSON.stringify(ourHandles()) === JSON.stringify(before.handles), () => `open handles back to ${JSON.stringify(before.handles)} (now ${JSON.stringify(ourHandles())})`);
+    await until(
+      () => JSON.stringify(ourHandles()) === JSON.stringify(before.handles),
+      () => `open handles back to ${JSON.stringify(before.handles)} (now ${JSON.stringify(ourHandles())})`,
+    );
     const MiB = 1024 * 1024;
     const grown = (key: 'total' | 'data' | 'code'): string => `${after.heap[key] >= before.heap[key] ? '+' : ''}${((after.heap[key] - before.heap[key]) / MiB).toFixed(2)} MiB`;
     console.log(

@@ -1,5 +1,4 @@
-import { MinVRPeerInfo } from '../../../engine/minvr/endpoint';
-import { VREvent } from '../../../engine/minvr/events';
+import { MinVRPeerInfo, VREvent } from '../../../engine';
 import { MinVRConnection } from '../minvr-connection';
 import { ConnectionHeader } from './signal-watch';
 import { newRow, RowSet } from './rows';
@@ -63,7 +62,7 @@ export class EventWatch {
     }
     row.type = event.type || '(none)';
     const data = (event as { data?: unknown }).data;
-    let text = data === undefined ? '' : JSON.stringify(data) ?? '';
+    let text = data === undefined ? '' : (JSON.stringify(data) ?? '');
     if (text.length > MAX_DATA_TEXT) text = `${text.slice(0, MAX_DATA_TEXT)}…`;
     row.value = text;
     row.at = Date.now();

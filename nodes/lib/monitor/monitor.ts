@@ -1,6 +1,5 @@
 import crypto from 'crypto';
-import { RealvirtualError, SignalError } from '../../../engine/errors';
-import { clip } from '../../../engine/log-budget';
+import { internals, RealvirtualError, SignalError } from '../../../engine';
 import { Connection } from '../connection';
 import { MinVRConnection } from '../minvr-connection';
 import { NodeAPI } from '../red';
@@ -9,6 +8,8 @@ import { holdsFor, existingHolds } from './holds';
 import { allows, READ_PERMISSION } from './permissions';
 import { Row, shownValue } from './rows';
 import { ConnectionHeader, SignalWatch } from './signal-watch';
+
+const { clip } = internals;
 
 /** One update per editor at most this often. */
 export const TICK_MS = 100;
@@ -113,7 +114,7 @@ export class MonitorError extends RealvirtualError {
 
 interface MonitorRED extends NodeAPI {
   nodes: NodeAPI['nodes'] & { eachNode?(callback: (definition: { id: string; type: string; name?: string }) => void): void };
-  events?: { on(event: string, listener: (...args: any[]) => void): void; emit(event: string, payload: unknown): void };
+  events?: { on(event: string, listener: (...args: never[]) => void): void; emit(event: string, payload: unknown): void };
   comms?: { publish(topic: string, data: unknown, retain?: boolean): void };
 }
 
@@ -152,7 +153,12 @@ export class Monitor {
       if (!connection) return;
       const kind = connection instanceof Connection ? 'realvirtual' : 'minvr';
       const endpoint = connection.engine;
-      found.push({ id: definition.id, name: definition.name || (kind === 'realvirtual' ? (connection as Connection).url : connection.url) || definition.id, kind, state: endpoint ? endpoint.status.state : 'closed' });
+      found.push({
+        id: definition.id,
+        name: definition.name || (kind === 'realvirtual' ? (connection as Connection).url : connection.url) || definition.id,
+        kind,
+        state: endpoint ? endpoint.status.state : 'closed',
+      });
     });
     return found;
   }

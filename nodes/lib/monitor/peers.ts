@@ -1,5 +1,4 @@
-import { Endpoint } from '../../../engine/realvirtual/endpoint';
-import { PeerInfo } from '../../../engine/realvirtual/session';
+import { Endpoint, PeerInfo } from '../../../engine';
 
 /** What the signal monitor shows of one connected peer. */
 export interface PeerEntry {

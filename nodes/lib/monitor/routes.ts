@@ -1,4 +1,4 @@
-import { RealvirtualError } from '../../../engine/errors';
+import { RealvirtualError } from '../../../engine';
 import { NodeAPI, RequestLike, ResponseLike } from '../red';
 import { DirectionFilter, MAX_NAMES, MAX_SEARCH, MAX_WINDOW, Monitor, MonitorError, ViewQuery } from './monitor';
 import { allows, READ_PERMISSION, WRITE_PERMISSION } from './permissions';

@@ -1,4 +1,6 @@
-import { clip } from '../../../engine/log-budget';
+import { internals } from '../../../engine';
+
+const { clip } = internals;
 
 /** What the monitor keeps of one signal or MinVR3 event name. */
 export interface Row {

@@ -1,8 +1,9 @@
-import { DataEvent, Endpoint } from '../../../engine/realvirtual/endpoint';
-import { hasOwn } from '../../../engine/realvirtual/record';
+import { DataEvent, Endpoint, internals } from '../../../engine';
 import { Connection } from '../connection';
 import { existingHolds } from './holds';
 import { newRow, Row, RowSet, sameValue } from './rows';
+
+const { hasOwn } = internals;
 
 /** What the editor is shown of a connection above its rows. */
 export interface ConnectionHeader {
@@ -69,7 +70,12 @@ export class SignalWatch {
       if (mark !== undefined && elapsedMs > 0) this.frameRates.set(id, Math.round(((peer.frames - mark) * 10000) / elapsedMs) / 10);
       this.frameMarks.set(id, peer.frames);
     }
-    for (const id of this.frameMarks.keys()) if (!peers.has(id)) this.frameMarks.delete(id), this.frameRates.delete(id);
+    for (const id of this.frameMarks.keys()) {
+      if (!peers.has(id)) {
+        this.frameMarks.delete(id);
+        this.frameRates.delete(id);
+      }
+    }
   }
 
   header(): ConnectionHeader {
@@ -110,7 +116,12 @@ export class SignalWatch {
       this.lastPeer = event.peer.name;
       const peer = this.connection.peerLog?.peers.get(event.peer.id);
       if (peer) peer.frames++;
-      if (this.visible.length > 0) this.follow(endpoint, this.visible.filter((name) => hasOwn(event.values, name)), event.peer.name);
+      if (this.visible.length > 0)
+        this.follow(
+          endpoint,
+          this.visible.filter((name) => hasOwn(event.values, name)),
+          event.peer.name,
+        );
     };
     const onWrite = (applied: readonly string[], origin: string): void => {
       this.lastOrigin = origin;

@@ -1,0 +1,9 @@
+/**
+ * Helpers that the package's own nodes and simulator share with the engines, reached
+ * through the entry point as `internals` so that nothing outside engine/ imports its
+ * modules directly. They are not part of the engines' public API: their names and
+ * behaviour may change in any release.
+ */
+export { LogBudget, clip, escapeUnprintable } from './log-budget';
+export { setOwn, hasOwn, isPlainObject } from './realvirtual/record';
+export { signalNames, signalValueList } from './realvirtual/messages';
