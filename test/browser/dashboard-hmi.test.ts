@@ -52,7 +52,8 @@ describe('browser: operator HMI on Dashboard 2.0 with realvirtual-sim', function
     for (const file of ['historian-sqlite.json', 'historian-postgres.json']) {
       const flow = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'examples', file), 'utf8'));
       const invalid = await session.page.evaluate((nodes) => {
-        RED.view.importNodes(nodes);
+        // touchImport: placed at once, not left hanging at the mouse pointer for a click (which would swallow the next import).
+        RED.view.importNodes(nodes, { generateIds: false, addFlow: false, touchImport: true });
         const found: string[] = [];
         const check = (n: { type: string; id: string; valid?: boolean }): void => {
           if (n.valid === false) found.push(`${n.type} ${n.id}`);
@@ -75,7 +76,7 @@ describe('browser: operator HMI on Dashboard 2.0 with realvirtual-sim', function
     const port = await sim.listeningPort();
     const flow = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8')) as Array<{ id: string; type: string; [key: string]: unknown }>;
     for (const n of flow) if (n.type === 'realvirtual-connection') n.port = port;
-    await session.page.evaluate((nodes) => RED.view.importNodes(nodes), flow);
+    await session.importFlow(flow);
     await session.deploy();
     await session.page.evaluate(() => RED.workspaces.show('rvex.hmi.tab'));
     for (const n of flow.filter((n) => /^realvirtual-(in|out)$/.test(n.type))) await session.expectStatus(n.id, 'green', 'dot', /./);

@@ -119,22 +119,6 @@ for (const target of TARGETS) {
       await session?.screenshotOnFailure(this.currentTest?.state);
     });
 
-    /** Pastes the flow into the editor's Import dialog and imports it; resolves once every node is in the workspace. */
-    async function importThroughDialog(flow: FlowNode[]): Promise<void> {
-      const page = session!.page;
-      await page.evaluate(() => RED.actions.invoke('core:show-import-dialog'));
-      const text = page.locator('#red-ui-clipboard-dialog-import-text');
-      await text.waitFor({ state: 'visible' });
-      await text.fill(JSON.stringify(flow));
-      await text.press('End'); // the dialog checks the text on keyup, then enables Import
-      await page.locator('#red-ui-clipboard-dialog-ok').click();
-      await page.waitForFunction(
-        (wanted: string[]) => wanted.every((id) => RED.nodes.node(id) || RED.nodes.workspace(id)),
-        flow.map((n) => n.id),
-        { timeout: UI_MS },
-      );
-    }
-
     /** Every node and config node the editor flags invalid (validated as Deploy does), with its reasons. */
     async function invalidNodes(): Promise<string[]> {
       return session!.page.evaluate(() => {
@@ -169,7 +153,7 @@ for (const target of TARGETS) {
     for (const { name, flow } of flows) {
       it(`${name}: imported, no node is invalid, and Deploy deploys without a question`, async function () {
         const page = session!.page;
-        await importThroughDialog(await withFreePorts(flow, name));
+        await session!.importFlow(await withFreePorts(flow, name));
         assert.deepEqual(await invalidNodes(), [], `${name}: nodes the editor flags as not properly configured`);
 
         const answer = await clickDeploy();

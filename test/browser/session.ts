@@ -421,6 +421,28 @@ export class EditorSession {
     await page.mouse.up();
   };
 
+  /** Pastes a flow into the editor's Import dialog and imports it, as a user would; resolves once every node is in the workspace. */
+  importFlow = async (flow: ReadonlyArray<{ id: string }>): Promise<void> => {
+    const page = this.page;
+    await page.evaluate(() => RED.actions.invoke('core:show-import-dialog'));
+    const text = page.locator('#red-ui-clipboard-dialog-import-text');
+    await text.waitFor({ state: 'visible' });
+    await text.fill(JSON.stringify(flow));
+    await text.press('End'); // the dialog checks the text on keyup, then enables Import
+    await page.locator('#red-ui-clipboard-dialog-ok').click();
+    await page.waitForFunction(
+      (wanted: string[]) => wanted.every((id) => RED.nodes.node(id) || RED.nodes.workspace(id)),
+      flow.map((n) => n.id),
+      { timeout: UI_MS },
+    );
+    // Nodes imported into the workspace in view hang at the mouse pointer until a click places them, as for a user.
+    if (await page.evaluate(() => RED.view.state() === RED.state.IMPORT_DRAGGING)) {
+      const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      if (chart) await page.mouse.click(chart.x + chart.width / 2, chart.y + chart.height / 2);
+      await page.waitForFunction(() => RED.view.state() !== RED.state.IMPORT_DRAGGING, undefined, { timeout: UI_MS });
+    }
+  };
+
   /** Clicks Deploy and waits until the editor is done deploying (its spinner and shades gone). */
   deploy = async (): Promise<void> => {
     const page = this.page;
