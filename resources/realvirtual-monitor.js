@@ -323,6 +323,9 @@
       .appendTo(footer)
       .on('click', function () { showInMonitor(node); });
   }
+  // Logging out revokes the editor's token: end the watch while the token is still valid, renew no more.
+  RED.events.on('logout', function () { stop(); });
+
   RED.events.on('editor:open', function () {
     var node = RED.editor.getEditStack ? RED.editor.getEditStack().slice(-1)[0] : null;
     if (node && TYPES.indexOf(node.type) !== -1) addShowButton(node, 0);
