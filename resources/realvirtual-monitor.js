@@ -128,11 +128,14 @@
     }, RENEW_MS);
   }
 
-  function stop() {
+  /** Ends the watch; `tell` false: without telling the runtime (its lease of 15 s then ends it). */
+  function stop(tell) {
     clearInterval(state.renewTimer);
     state.renewTimer = null;
+    clearTimeout(state.requestTimer);
+    state.requestTimer = null;
     if (state.topic) RED.comms.unsubscribe(state.topic, onFrame);
-    if (state.watch) post('unwatch', { watch: state.watch });
+    if (state.watch && tell !== false) post('unwatch', { watch: state.watch });
     state.watch = null;
     state.topic = null;
   }
@@ -323,8 +326,9 @@
       .appendTo(footer)
       .on('click', function () { showInMonitor(node); });
   }
-  // Logging out revokes the editor's token: end the watch while the token is still valid, renew no more.
-  RED.events.on('logout', function () { stop(); });
+  // Logging out revokes the editor's token at once: renew no more and send nothing (an unwatch could
+  // reach the runtime after the revoke and be refused); the runtime ends the watch when its lease runs out.
+  RED.events.on('logout', function () { stop(false); });
 
   RED.events.on('editor:open', function () {
     var node = RED.editor.getEditStack ? RED.editor.getEditStack().slice(-1)[0] : null;
