@@ -17,6 +17,7 @@ import {
   deploy,
   FlowNode,
   freePort,
+  clientNames,
   helperNode,
   Inbox,
   load,
@@ -238,14 +239,7 @@ describe('nodes: realvirtual-config', function () {
       const inbox = new Inbox('h');
       const one = await remote(port, 'One');
       const two = await remote(port, 'Two');
-      await until(
-        () =>
-          (node('conn').connection as any).endpoint.clients
-            .map((peer: { name: string }) => peer.name)
-            .sort()
-            .join() === 'One,Two',
-        'both clients named',
-      );
+      await until(() => clientNames('conn').join() === 'One,Two', 'both clients named');
       await within(one.setConfig({ a: 1 }), 'config_result for One');
       await within(two.setConfig({ b: 2 }), 'config_result for Two');
       const [first, second] = await inbox.next(2);

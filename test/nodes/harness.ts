@@ -221,6 +221,11 @@ export function node(id: string): RedNode {
 }
 
 /** Rejects with `what` if `promise` has not settled within `timeoutMs`. */
+/** The names of the peers connected to a deployed realvirtual-connection's endpoint, sorted. */
+export function clientNames(connectionId: string): string[] {
+  return ((node(connectionId).connection as any).endpoint.clients as Array<{ name: string }>).map((peer) => peer.name).sort();
+}
+
 export function within<T>(promise: Promise<T>, what: string, timeoutMs = WAIT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_resolve, reject) => {

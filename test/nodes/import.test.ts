@@ -8,7 +8,7 @@ import { DEFAULTS, ImportedSignal, RealvirtualClient, RealvirtualServer } from '
 import { IMPORT_DEFAULTS, readImportTimeoutMs } from '../../nodes/lib/import-settings';
 import { RawClient } from '../helpers/events';
 import { usePythonPeers } from '../interop/python';
-import { catchNode, completeNode, connection, errorsOf, freePort, helperNode, Inbox, load, node, TAB, runtimeResources, until, user, waitForStatus, within } from './harness';
+import { catchNode, clientNames, completeNode, connection, errorsOf, freePort, helperNode, Inbox, load, node, TAB, runtimeResources, until, user, waitForStatus, within } from './harness';
 
 const byName = (signals: ImportedSignal[]): ImportedSignal[] => [...signals].sort((a, b) => a.name.localeCompare(b.name));
 
@@ -118,14 +118,7 @@ describe('nodes: realvirtual-import', function () {
       await within(Promise.all([one.connect(), two.connect()]), 'both clients to connect');
       await waitForStatus(node('import'), (status) => status.text === '2 clients', '"2 clients"');
       // Their init frames name them before we ask.
-      await until(
-        () =>
-          (node('conn').connection as any).endpoint.clients
-            .map((peer: { name: string }) => peer.name)
-            .sort()
-            .join() === 'One,Two',
-        'both clients named',
-      );
+      await until(() => clientNames('conn').join() === 'One,Two', 'both clients named');
 
       const inbox = new Inbox('h');
       const completed = new Inbox('h-done');
@@ -142,7 +135,7 @@ describe('nodes: realvirtual-import', function () {
       // A third client that never answers: the two answers still come, then the error.
       const silent = resources.add(await RawClient.connect(`ws://127.0.0.1:${port}/`));
       silent.init('Silent');
-      await until(() => (node('conn').connection as any).endpoint.clients.some((peer: { name: string }) => peer.name === 'Silent'), 'the silent client named');
+      await until(() => clientNames('conn').includes('Silent'), 'the silent client named');
       const caught = new Inbox('h-catch');
       const from = inbox.mark();
       node('import').receive({ payload: 'again' });
