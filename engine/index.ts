@@ -12,7 +12,7 @@ export { SignalTable, Signal, SignalDeclaration, SignalUpdate, Direction, realvi
 export { ValueType, SignalValue, VALUE_TYPES, coerceValue, inferValueType, isValueType, isSignalValue, defaultValue } from './realvirtual/values';
 export { ImportedSignal, DirectionRules, importCatalog, splitList } from './realvirtual/catalog';
 export { Message, MessageType, MESSAGE_TYPES, SignalRecord, ConfigObject, ParseResult, PROTOCOL_VERSION, parseMessage, encodeMessage, encode } from './realvirtual/messages';
-export { PeerInfo } from './realvirtual/session';
+export { PeerInfo } from './realvirtual/peers';
 export { ExchangeStats } from './realvirtual/exchange';
 export { ConnectionLifecycle, Heartbeat, LinkState, LinkStatus, ReconnectOptions, backoffDelay } from './lifecycle';
 export { Clock, TimerHandle, systemClock } from './clock';

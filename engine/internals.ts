@@ -4,6 +4,7 @@
  * modules directly. They are not part of the engines' public API: their names and
  * behaviour may change in any release.
  */
-export { LogBudget, clip, escapeUnprintable } from './log-budget';
-export { setOwn, hasOwn, isPlainObject } from './realvirtual/record';
+export { LogBudget } from './log-budget';
+export { clip, escapeUnprintable } from './text';
+export { setOwn, hasOwn, isPlainObject } from './record';
 export { signalNames, signalValueList } from './realvirtual/messages';

@@ -2,7 +2,7 @@ import { isUnknownEvent, MinVRPeerInfo, VREvent } from '../engine';
 import { EventFilter } from './lib/event-filter';
 import { MinVRConnection, MinVRUser } from './lib/minvr-connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
-import { MINVR_CONNECTION_NAMESPACE, sharedConnectionOf } from './lib/user';
+import { MINVR_CONNECTION_NAMESPACE, sharedConnectionOf } from './lib/config-node';
 
 /**
  * Each node gets its own copy of structured data, so that one flow cannot change what another

@@ -1,7 +1,8 @@
 import { MinVRConnection, MinVRUser } from './lib/minvr-connection';
 import { outgoingEvent } from './lib/minvr-outgoing';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
-import { InputErrors, MINVR_CONNECTION_NAMESPACE, sharedConnectionOf } from './lib/user';
+import { MINVR_CONNECTION_NAMESPACE, sharedConnectionOf } from './lib/config-node';
+import { InputErrors } from './lib/input-errors';
 
 export = function register(RED: NodeAPI): void {
   function MinVROutNode(this: Node, definition: NodeDefinition): void {

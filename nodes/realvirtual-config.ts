@@ -1,7 +1,8 @@
 import { ConfigObject, internals, PeerInfo } from '../engine';
 import { ConnectionUser } from './lib/connection';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
-import { connectionOf, InputErrors, isEmptyPayload } from './lib/user';
+import { connectionOf } from './lib/config-node';
+import { InputErrors } from './lib/input-errors';
 
 const { isPlainObject } = internals;
 
@@ -43,3 +44,9 @@ export = function register(RED: NodeAPI): void {
   }
   RED.nodes.registerType('realvirtual-config', RealvirtualConfigNode);
 };
+
+/** True for the empty payloads that mean "read" rather than "write": undefined, null, "" and {}. */
+function isEmptyPayload(payload: unknown): boolean {
+  if (payload === undefined || payload === null || payload === '') return true;
+  return typeof payload === 'object' && !Array.isArray(payload) && Object.keys(payload as object).length === 0;
+}

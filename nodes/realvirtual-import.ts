@@ -3,7 +3,8 @@ import { ConnectionUser } from './lib/connection';
 import { readImportTimeoutMs } from './lib/import-settings';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
 import { errorStatus } from './lib/status';
-import { combineErrors, combineSignalErrors, connectionOf, InputErrors } from './lib/user';
+import { connectionOf } from './lib/config-node';
+import { combineErrors, combineSignalErrors, InputErrors } from './lib/input-errors';
 
 export = function register(RED: NodeAPI): void {
   function RealvirtualImportNode(this: Node, definition: NodeDefinition): void {

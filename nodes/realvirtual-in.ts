@@ -2,7 +2,7 @@ import { DataEvent, internals, SignalRecord, SignalValue, splitList } from '../e
 import { ConnectionUser } from './lib/connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
 import { renameKeys, renamesOf } from './lib/signal-renames';
-import { connectionOf } from './lib/user';
+import { connectionOf } from './lib/config-node';
 
 const { hasOwn, setOwn, signalNames, signalValueList } = internals;
 

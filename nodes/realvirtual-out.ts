@@ -1,7 +1,8 @@
 import { ConnectionUser } from './lib/connection';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
 import { renamesOf } from './lib/signal-renames';
-import { combineSignalErrors, connectionOf, InputErrors } from './lib/user';
+import { connectionOf } from './lib/config-node';
+import { combineSignalErrors, InputErrors } from './lib/input-errors';
 
 function isPrimitive(value: unknown): boolean {
   return typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string';

@@ -4,7 +4,7 @@ import { Duplex } from 'stream';
 import WebSocket from 'ws';
 import { ConnectionError, OptionError, RealvirtualError } from '../errors';
 import { Attempt, AttemptHandle, LinkStatus } from '../lifecycle';
-import { describeSocketError } from '../sockets';
+import { describeSocketError } from '../network';
 import { MinVREndpoint, MinVRPeerInfo } from './endpoint';
 import { PeerLink } from './link';
 import { MinVROptions } from './options';

@@ -1,7 +1,8 @@
 import { TypedEmitter } from '../emitter';
 import { ConnectionError, ProtocolError, RealvirtualError } from '../errors';
 import { Attempt, AttemptHandle, ConnectionLifecycle, LinkStatus, rejected, untilState } from '../lifecycle';
-import { clip, LogBudget, suppressedSummary } from '../log-budget';
+import { LogBudget, suppressedSummary } from '../log-budget';
+import { clip } from '../text';
 import { Logger } from '../logger';
 import { VREvent } from './events';
 import { OutgoingEvent } from './framing';

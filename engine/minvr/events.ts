@@ -8,8 +8,8 @@
  * character count, which is what a Unity receiver assumes.
  */
 import { ProtocolError } from '../errors';
-import { clip } from '../log-budget';
-import { hasOwn, isPlainObject } from '../realvirtual/record';
+import { clip } from '../text';
+import { hasOwn, isPlainObject } from '../record';
 
 export interface Vector2 {
   x: number;

@@ -7,7 +7,7 @@
  */
 import buffer from 'buffer';
 import { ConnectionError, OptionError, ProtocolError, RealvirtualError } from '../errors';
-import { clip } from '../log-budget';
+import { clip } from '../text';
 import { decodeEvent, encodeEvent, VREvent } from './events';
 
 /** Largest frame body accepted by default: 16 MiB. */

@@ -1,5 +1,5 @@
 import { ConnectionError, RealvirtualError } from '../errors';
-import { clip } from '../log-budget';
+import { clip } from '../text';
 import { VREvent } from './events';
 import { OutgoingEvent } from './framing';
 import { PartialFrameBudget } from './partial-budget';

@@ -3,7 +3,7 @@ import net, { AddressInfo } from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ConnectionError, RealvirtualError } from '../errors';
 import { Attempt, AttemptHandle, LinkStatus } from '../lifecycle';
-import { describeSocketError, isLoopback } from '../sockets';
+import { describeSocketError, isLoopback } from '../network';
 import { MinVREndpoint, MinVRPeerInfo } from './endpoint';
 import { remoteOf } from './link';
 import { MinVROptions } from './options';

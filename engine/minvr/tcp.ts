@@ -4,7 +4,7 @@
  */
 import net from 'net';
 import { ConnectionError, RealvirtualError } from '../errors';
-import { describeSocketError } from '../sockets';
+import { describeSocketError } from '../network';
 import { FrameDecoder, OutgoingEvent } from './framing';
 import { bufferFull, CLOSE_GRACE_MS, handlingFailed, LinkHandlers, PartialFrameLimit, PeerLink, remoteOf } from './link';
 import { SendQueue } from './send-queue';

@@ -2,12 +2,12 @@
  * MinVR3's WebSocket variant (its JavaScript client and WebSocket plugin): each text message
  * is one bare VREvent JSON, no length prefix.
  */
-import { printable } from '../log-budget';
+import { printable } from '../text';
 import { Duplex } from 'stream';
 import WebSocket from 'ws';
 import { ConnectionError, ProtocolError, RealvirtualError } from '../errors';
 import { Heartbeat } from '../lifecycle';
-import { closeSocket, describeSocketError } from '../sockets';
+import { closeSocket, describeSocketError } from '../network';
 import { decodeEvent } from './events';
 import { OutgoingEvent } from './framing';
 import { bufferFull, CLOSE_GRACE_MS, handlingFailed, LinkHandlers, PartialFrameLimit, PeerLink } from './link';

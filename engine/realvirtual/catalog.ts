@@ -1,6 +1,6 @@
 import { SignalError } from '../errors';
 import { ImportAnswerMessage, MAX_REJECTED_LISTED } from './messages';
-import { hasOwn } from './record';
+import { hasOwn } from '../record';
 import { Direction, realvirtualType, SignalDeclaration } from './signals';
 import { coerceValue, defaultValue, inferValueType, isSignalValue, isValueType, quotedName, SignalValue, ValueType } from './values';
 

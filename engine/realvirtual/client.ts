@@ -1,4 +1,4 @@
-import { printable } from '../log-budget';
+import { printable } from '../text';
 import { LookupFunction } from 'net';
 import { ConnectionOptions } from 'tls';
 import WebSocket from 'ws';
@@ -7,10 +7,10 @@ import { Attempt, AttemptHandle, ConnectionLifecycle, Heartbeat, LinkStatus, rej
 import { ConfigOptions, ConfigResult, Endpoint, ImportResult } from './endpoint';
 import { ConfigObject, encode } from './messages';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
-import { isPlainObject } from './record';
-import { Peer } from './session';
-import { closeSocket, describeSocketError, isLoopback } from '../sockets';
-import { socketLink } from './socket';
+import { isPlainObject } from '../record';
+import { Peer } from './peers';
+import { closeSocket, describeSocketError, isLoopback } from '../network';
+import { socketLink } from './ws-link';
 
 /** How long close() waits for the server to answer the close handshake. */
 const CLOSE_GRACE_MS = 300;

@@ -1,7 +1,7 @@
 import { Clock, systemClock, TimerHandle } from '../clock';
 import { encodeSignalList, encodeSignals, SignalRecord } from './messages';
-import { setOwn } from './record';
-import { Peer, SubscriptionGroup, subscriptionKey } from './session';
+import { setOwn } from '../record';
+import { Peer, SubscriptionGroup, subscriptionKey } from './peers';
 import { SignalTable, SignalUpdate } from './signals';
 import { SignalValue } from './values';
 

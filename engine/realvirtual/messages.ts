@@ -1,6 +1,6 @@
 import { ProtocolError, SignalError } from '../errors';
 import { checkSignalValue, isSignalValue, quotedName, SignalValue } from './values';
-import { isPlainObject, setOwn } from './record';
+import { isPlainObject, setOwn } from '../record';
 
 /** The wire protocol version this engine speaks. */
 export const PROTOCOL_VERSION = 2;

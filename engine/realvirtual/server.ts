@@ -1,4 +1,4 @@
-import { clip, printable } from '../log-budget';
+import { clip, printable } from '../text';
 import crypto from 'crypto';
 import http from 'http';
 import https from 'https';
@@ -8,9 +8,9 @@ import { ConnectionError, OptionError, ProtocolError } from '../errors';
 import { ConfigOptions, Endpoint, ImportResult } from './endpoint';
 import { splitList } from './catalog';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
-import { Peer } from './session';
-import { closeSocket, describeSocketError, isLoopback } from '../sockets';
-import { socketLink } from './socket';
+import { Peer } from './peers';
+import { closeSocket, describeSocketError, isLoopback } from '../network';
+import { socketLink } from './ws-link';
 
 export interface ServerTlsOptions {
   cert: string | Buffer;

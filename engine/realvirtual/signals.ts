@@ -1,8 +1,8 @@
 import { SignalError } from '../errors';
-import { flatCopy } from '../log-budget';
+import { flatCopy } from '../text';
 import { checkSignalValue, coerceValue, defaultValue, describeValue, inferValueType, isExactValue, isSignalValue, isValueType, quotedName, SignalValue, UNEXPLAINED, ValueType } from './values';
 import { SignalRecord } from './messages';
-import { setOwn } from './record';
+import { setOwn } from '../record';
 
 /** Direction seen from our side: `write` = we send it, `read` = we receive it. */
 export type Direction = 'write' | 'read';

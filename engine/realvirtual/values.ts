@@ -1,5 +1,5 @@
 import { SignalError } from '../errors';
-import { printable } from '../log-budget';
+import { printable } from '../text';
 
 /** The four value types of realvirtual signals. */
 export type ValueType = 'Bool' | 'Int' | 'Float' | 'Text';

@@ -7,7 +7,7 @@ import assert from 'assert/strict';
 import { SignalError } from '../../engine/errors';
 import { Exchange, ExchangeOptions } from '../../engine/realvirtual/exchange';
 import { SignalRecord } from '../../engine/realvirtual/messages';
-import { Peer, PeerLink } from '../../engine/realvirtual/session';
+import { Peer, PeerLink } from '../../engine/realvirtual/peers';
 import { SignalTable } from '../../engine/realvirtual/signals';
 import { SignalValue } from '../../engine/realvirtual/values';
 import { FakeClock } from '../helpers/fake-clock';

@@ -9,7 +9,8 @@
 import assert from 'assert/strict';
 import { RealvirtualClient, RealvirtualServer, SignalError } from '../../engine';
 import { systemClock } from '../../engine/clock';
-import { LogBudget, printable } from '../../engine/log-budget';
+import { LogBudget } from '../../engine/log-budget';
+import { printable } from '../../engine/text';
 import { MAX_REJECTED_LISTED } from '../../engine/realvirtual/messages';
 import { signalBytes } from '../../engine/realvirtual/signals';
 import { RawClient, Resources, until, WAIT_MS } from '../helpers/events';

@@ -9,7 +9,7 @@ import { EventEmitter } from 'events';
 import WebSocket from 'ws';
 import { Clock, systemClock, TimerHandle } from '../../engine/clock';
 import { ConnectionError, ErrorCode, ProtocolError, RealvirtualError } from '../../engine/errors';
-import { closeSocket, ClosableSocket, describeSocketError, isLoopback } from '../../engine/sockets';
+import { closeSocket, ClosableSocket, describeSocketError, isLoopback } from '../../engine/network';
 import { FakeClock } from '../helpers/fake-clock';
 
 function systemError(code: string, message = `some ${code} text`): Error {

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
-import { closeSocket } from '../sockets';
-import { PeerLink } from './session';
+import { closeSocket } from '../network';
+import { PeerLink } from './peers';
 
 /** A PeerLink over a `ws` socket. Sends on a socket that is no longer open are dropped. */
 export function socketLink(socket: WebSocket, onSend?: () => void): PeerLink {
