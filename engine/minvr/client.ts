@@ -3,10 +3,10 @@ import { LookupFunction } from 'net';
 import { Duplex } from 'stream';
 import WebSocket from 'ws';
 import { ConnectionError, OptionError, RealvirtualError } from '../errors';
-import { Attempt, AttemptHandle, LinkStatus } from '../lifecycle';
+import { Attempt, AttemptHandle } from '../lifecycle';
 import { describeSocketError } from '../network';
 import { MinVREndpoint, MinVRPeerInfo } from './endpoint';
-import { PeerLink } from './link';
+import { MinVRLink } from './link';
 import { MinVROptions } from './options';
 import { dialTcp, tcpLink } from './tcp';
 import { webSocketLink } from './websocket';
@@ -22,13 +22,11 @@ export interface MinVRClientOptions extends MinVROptions {
  */
 export class MinVRClient extends MinVREndpoint {
   private readonly lookup: LookupFunction | undefined;
-  private hadFailure = false;
 
   constructor(options: MinVRClientOptions = {}) {
     super(options, 'client');
     if (options.lookup !== undefined && typeof options.lookup !== 'function') throw new OptionError('lookup must be a function');
     this.lookup = options.lookup;
-    this.lifecycle.on('attemptFailed', (error, attempt) => this.logger.debug(`attempt ${attempt} to ${this.url} failed: ${error.message}`));
   }
 
   get port(): number {
@@ -50,32 +48,27 @@ export class MinVRClient extends MinVREndpoint {
    * rejects if the client gives up or is closed first. Ignoring the promise is safe.
    */
   connect(): Promise<void> {
-    return this.startUntil('connected');
+    return this.startLifecycle();
   }
 
-  protected onLinkState(status: LinkStatus): void {
-    if (status.state === 'connected' && this.hadFailure) this.logger.info(`connected to ${this.url} again`);
-    if (status.state === 'reconnecting') this.logger.warn(`${this.url}: ${status.error?.message ?? 'disconnected'}; retrying`);
-    if (status.state === 'failed') this.logger.error(status.error?.message ?? `gave up connecting to ${this.url}`);
-    if (status.state === 'connected') this.hadFailure = false;
-    if (status.state === 'reconnecting' || status.state === 'failed') this.hadFailure = true;
-    this.followLink(status, 'connected', this.peerName);
+  protected override connectedPeerName(): string {
+    return this.peerName;
   }
 
   protected attempt(handle: AttemptHandle): Attempt {
     const info: MinVRPeerInfo = { id: 'server', name: this.peerName };
-    let link: PeerLink | null = null;
+    let link: MinVRLink | null = null;
     const handlers = this.handlersFor(info, (error) => {
       link = null;
       handle.closed(error ?? new ConnectionError('ERR_CONNECTION', `${this.url} closed the connection`));
     });
-    const opened = (made: PeerLink): void => {
+    const opened = (made: MinVRLink): void => {
       if (handle.stale) {
         made.end();
         return;
       }
       link = made;
-      this.addPeer(info, made);
+      this.addPeer({ info, link: made });
       handle.opened();
     };
     if (this.transport === 'tcp') {
@@ -89,7 +82,7 @@ export class MinVRClient extends MinVREndpoint {
     return this.dialWebSocket(info, handlers, opened, handle);
   }
 
-  private dialWebSocket(info: MinVRPeerInfo, handlers: ReturnType<MinVREndpoint['handlersFor']>, opened: (link: PeerLink) => void, handle: AttemptHandle): Attempt {
+  private dialWebSocket(info: MinVRPeerInfo, handlers: ReturnType<MinVREndpoint['handlersFor']>, opened: (link: MinVRLink) => void, handle: AttemptHandle): Attempt {
     const socket = new WebSocket(this.url, {
       handshakeTimeout: this.settings.connectTimeoutMs,
       maxPayload: this.settings.maxFrame,
@@ -97,7 +90,7 @@ export class MinVRClient extends MinVREndpoint {
       followRedirects: false,
       ...(this.lookup ? { lookup: this.lookup } : {}),
     });
-    let link: PeerLink | null = null;
+    let link: MinVRLink | null = null;
     let failure: RealvirtualError | undefined;
     // ws announces the response, and with it the network socket, just before 'open'.
     let raw: Duplex | undefined;

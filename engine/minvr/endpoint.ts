@@ -1,36 +1,21 @@
-import { TypedEmitter } from '../emitter';
+import { systemClock } from '../clock';
+import { EndpointShell, EndpointState, EndpointStatus, PeerInfo } from '../endpoint-shell';
 import { ConnectionError, ProtocolError, RealvirtualError } from '../errors';
-import { Attempt, AttemptHandle, ConnectionLifecycle, LinkStatus, rejected, untilState } from '../lifecycle';
-import { LogBudget, suppressedSummary } from '../log-budget';
 import { clip } from '../text';
-import { Logger } from '../logger';
 import { VREvent } from './events';
 import { OutgoingEvent } from './framing';
-import { LinkHandlers, PeerLink } from './link';
+import { LinkHandlers, MinVRLink } from './link';
 import { minvrUrl, MinVROptions, ResolvedMinVROptions, resolveMinVROptions } from './options';
 import { PartialFrameBudget } from './partial-budget';
 import type { TcpLinkSettings } from './tcp';
 import type { WebSocketLinkSettings } from './websocket';
 
-export interface MinVRPeerInfo {
-  /** "server" for the client's one peer; "peer-1", "peer-2"… for a server's peers. */
-  id: string;
-  /** "address:port" of the peer. */
-  name: string;
-}
+/** id "server" for the client's one peer, "peer-1", "peer-2"… for a server's peers; name "address:port". */
+export type MinVRPeerInfo = PeerInfo;
 
-export type MinVRState = 'idle' | 'connecting' | 'connected' | 'listening' | 'reconnecting' | 'failed' | 'closed';
-
-export interface MinVRStatus {
-  state: MinVRState;
-  /** Connected peers (server: any number; client: 0 or 1). */
-  clients: number;
-  /** Client: the server's "host:port" once connected. */
-  peerName?: string;
-  error?: RealvirtualError;
-  /** While reconnecting (or retrying a busy port): ms until the next attempt. */
-  retryInMs?: number;
-}
+/** The state of every endpoint (see EndpointState); the MinVR3 names are kept for compatibility. */
+export type MinVRState = EndpointState;
+export type MinVRStatus = EndpointStatus;
 
 export interface MinVRStats {
   eventsReceived: number;
@@ -51,46 +36,26 @@ export type MinVREvents = {
 
 interface Peer {
   info: MinVRPeerInfo;
-  link: PeerLink;
+  link: MinVRLink;
 }
-
-const LOG_LINES_PER_MINUTE = 20;
 
 /**
  * What the MinVR3 client and server share: their lifecycle (connect or listen, retry, close),
  * their peers, sending one event to all of them (encoded once), receiving, status and bounded
  * problem logging. A server never relays between its peers: what one sends is only emitted here.
  */
-export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
+export abstract class MinVREndpoint extends EndpointShell<Peer, MinVREvents> {
   readonly settings: ResolvedMinVROptions;
-  protected readonly logger: Logger;
-  protected readonly peers = new Map<string, Peer>();
-  protected closed = false;
-  protected readonly lifecycle: ConnectionLifecycle;
-  private closing: Promise<void> | null = null;
-  private readonly role: 'client' | 'server';
-  private statusValue: MinVRStatus = { state: 'idle', clients: 0 };
-  /** One budget for the whole endpoint: many peers together cannot flood the log either. */
-  private readonly logBudget = new LogBudget(LOG_LINES_PER_MINUTE, 60000, (count) => this.logger.warn(suppressedSummary(count, 60000)));
   private readonly counters: MinVRStats = { eventsReceived: 0, eventsSent: 0, eventsUnsent: 0 };
   /** What every link of this endpoint is told: the options, and the partial-frame budget all its peers share. */
   protected readonly linkSettings: TcpLinkSettings & WebSocketLinkSettings;
 
   constructor(options: MinVROptions, role: 'client' | 'server') {
-    super();
-    this.settings = resolveMinVROptions(options, role);
-    this.linkSettings = { ...this.settings, partialBudget: new PartialFrameBudget(this.settings.maxPartialBytes) };
-    this.logger = this.settings.logger;
-    this.role = role;
-    this.lifecycle = new ConnectionLifecycle(this.settings.reconnect, (handle) => this.attempt(handle));
-    this.lifecycle.on('state', (status) => this.onLinkState(status));
+    const settings = resolveMinVROptions(options, role);
+    super({ role, logger: settings.logger, clock: systemClock, retry: settings.reconnect });
+    this.settings = settings;
+    this.linkSettings = { ...settings, partialBudget: new PartialFrameBudget(settings.maxPartialBytes) };
   }
-
-  /** One attempt of the lifecycle: connect (client) or bind (server), reporting through `handle`. */
-  protected abstract attempt(handle: AttemptHandle): Attempt;
-
-  /** Logs a change of the lifecycle's state and follows it (followLink). */
-  protected abstract onLinkState(status: LinkStatus): void;
 
   get transport(): 'tcp' | 'websocket' {
     return this.settings.transport;
@@ -103,14 +68,6 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
     return minvrUrl(this.settings.transport, this.settings.host, this.port, this.settings.path);
   }
 
-  get status(): MinVRStatus {
-    return this.statusValue;
-  }
-
-  get clients(): MinVRPeerInfo[] {
-    return [...this.peers.values()].map((peer) => ({ ...peer.info }));
-  }
-
   get stats(): MinVRStats {
     return { ...this.counters };
   }
@@ -118,13 +75,6 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
   /** Bytes of incomplete frames held for all peers together (at most maxPartialBytes). */
   get partialBytes(): number {
     return this.linkSettings.partialBudget.held;
-  }
-
-  /** Unsent bytes of the slowest peer (useful to pace a producer). */
-  get bufferedBytes(): number {
-    let most = 0;
-    for (const peer of this.peers.values()) most = Math.max(most, peer.link.bufferedBytes);
-    return most;
   }
 
   /**
@@ -157,24 +107,6 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
     return sent;
   }
 
-  /** Stops for good: no further attempts; resolves once every socket is closed. */
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    this.logBudget.dispose();
-    this.closing = this.lifecycle.close().then(() => this.setStatus({ state: 'closed', clients: 0 }));
-    return this.closing;
-  }
-
-  /**
-   * Starts the lifecycle. Resolves once the state is `goal`; rejects once it is failed or
-   * closed. Ignoring the promise is safe.
-   */
-  protected startUntil(goal: 'connected' | 'listening'): Promise<void> {
-    if (this.closed) return rejected(new ConnectionError('ERR_CLOSED', `this ${this.role} was closed: create a new one`));
-    return untilState(this, goal, () => this.lifecycle.start());
-  }
-
   /** Handlers for a new link; the peer joins with `addPeer` once its link exists. */
   protected handlersFor(info: MinVRPeerInfo, onClosed: (error?: RealvirtualError) => void): LinkHandlers {
     return {
@@ -192,57 +124,12 @@ export abstract class MinVREndpoint extends TypedEmitter<MinVREvents> {
       closed: (error) => {
         const peer = this.peers.get(info.id);
         if (peer) {
-          this.peers.delete(info.id);
           // Frames too large or too slow, slow readers: problems of that peer, worth a log line.
           if (error && error.code !== 'ERR_CONNECTION') this.report(error, peer);
-          this.emit('disconnect', { ...info }, error ? error.message : 'closed');
+          this.removePeer(peer, error ? error.message : 'closed');
         }
         onClosed(error);
       },
     };
-  }
-
-  protected addPeer(info: MinVRPeerInfo, link: PeerLink): void {
-    this.peers.set(info.id, { info, link });
-    this.emit('connect', { ...info });
-  }
-
-  protected setStatus(status: Partial<MinVRStatus> & { state: MinVRState }): void {
-    const next: MinVRStatus = { clients: this.peers.size, ...status };
-    const last = this.statusValue;
-    this.statusValue = next;
-    if (last.state === next.state && last.clients === next.clients && last.peerName === next.peerName && last.error?.message === next.error?.message) return;
-    this.emit('status', next);
-  }
-
-  /** Maps the shared lifecycle's states to this endpoint's: `connected` means `listening` for a server. */
-  protected followLink(status: LinkStatus, connectedAs: 'connected' | 'listening', peerName?: string): void {
-    switch (status.state) {
-      case 'connected':
-        this.setStatus({ state: connectedAs, peerName });
-        break;
-      case 'reconnecting':
-        this.setStatus({ state: 'reconnecting', error: status.error, retryInMs: status.retryInMs });
-        break;
-      case 'failed':
-        this.setStatus({ state: 'failed', error: status.error });
-        break;
-      default:
-        this.setStatus({ state: status.state });
-    }
-  }
-
-  /** Every problem reaches 'problem' listeners; the log gets at most 20 lines a minute per endpoint, then one summary. */
-  protected report(error: RealvirtualError, peer?: Peer): void {
-    if (this.logBudget.take() === 'log') {
-      const from = peer ? ` (peer ${clip(peer.info.name, 100)})` : '';
-      this.logger.warn(`${clip(error.message)}${from}`);
-    }
-    if (this.listenerCount('problem') === 0) return;
-    try {
-      this.emit('problem', error, peer ? { ...peer.info } : undefined);
-    } catch (thrown) {
-      if (this.logBudget.take() === 'log') this.logger.warn(`a 'problem' listener threw: ${clip(String((thrown as Error)?.message ?? thrown))}`);
-    }
   }
 }

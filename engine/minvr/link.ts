@@ -1,3 +1,4 @@
+import { PeerLink } from '../endpoint-shell';
 import { ConnectionError, RealvirtualError } from '../errors';
 import { clip } from '../text';
 import { VREvent } from './events';
@@ -13,13 +14,10 @@ export interface LinkHandlers {
   closed(error?: RealvirtualError): void;
 }
 
-/** One connected peer, whatever the transport. */
-export interface PeerLink {
+/** One connected MinVR3 peer, whatever the transport. */
+export interface MinVRLink extends PeerLink<OutgoingEvent> {
   /** "address:port" of the other side. */
   readonly remote: string;
-  send(event: OutgoingEvent): void;
-  /** Bytes accepted by send but not yet handed to the network. */
-  readonly bufferedBytes: number;
   /** Unsent bytes of the events queued behind the one being written (the slow-peer measure). */
   readonly unsentBehindCurrent: number;
   /** Closes politely; the socket is destroyed if the peer does not finish within a short grace. */

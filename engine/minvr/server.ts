@@ -2,7 +2,7 @@ import http from 'http';
 import net, { AddressInfo } from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ConnectionError, RealvirtualError } from '../errors';
-import { Attempt, AttemptHandle, LinkStatus } from '../lifecycle';
+import { Attempt, AttemptHandle } from '../lifecycle';
 import { describeSocketError, isLoopback } from '../network';
 import { MinVREndpoint, MinVRPeerInfo } from './endpoint';
 import { remoteOf } from './link';
@@ -41,21 +41,14 @@ export class MinVRServer extends MinVREndpoint {
    * it gives up, at once when autoReconnect is off. Ignoring the promise is safe.
    */
   listen(): Promise<void> {
-    return this.startUntil('listening');
+    return this.startLifecycle();
   }
 
-  protected onLinkState(status: LinkStatus): void {
-    if (status.state === 'connected') {
-      this.logger.info(`listening on ${this.url}`);
-      if (!isLoopback(this.settings.host)) {
-        this.logger.warn(
-          `listening on ${this.settings.host}, reachable from other machines: MinVR3 connections have no authentication, so anyone who can reach port ${this.port} can send and read events`,
-        );
-      }
-    }
-    if (status.state === 'reconnecting') this.logger.warn(`${status.error?.message ?? 'cannot listen'}; retrying`);
-    if (status.state === 'failed') this.logger.error(status.error?.message ?? `cannot listen on ${this.url}`);
-    this.followLink(status, 'listening');
+  protected override onListening(): void {
+    if (isLoopback(this.settings.host)) return;
+    this.logger.warn(
+      `listening on ${this.settings.host}, reachable from other machines: MinVR3 connections have no authentication, so anyone who can reach port ${this.port} can send and read events`,
+    );
   }
 
   /** One listening attempt: opened once bound; closed (with why) if binding fails or the server stops. */
@@ -112,7 +105,7 @@ export class MinVRServer extends MinVREndpoint {
       this.linkSettings,
       this.handlersFor(info, () => this.peersChanged()),
     );
-    this.addPeer(info, link);
+    this.addPeer({ info, link });
     this.peersChanged();
   }
 
@@ -146,11 +139,7 @@ export class MinVRServer extends MinVREndpoint {
       this.linkSettings,
       this.handlersFor(info, () => this.peersChanged()),
     );
-    this.addPeer(info, link);
+    this.addPeer({ info, link });
     this.peersChanged();
-  }
-
-  private peersChanged(): void {
-    if (this.status.state === 'listening') this.setStatus({ state: 'listening' });
   }
 }

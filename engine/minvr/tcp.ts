@@ -6,7 +6,7 @@ import net from 'net';
 import { ConnectionError, RealvirtualError } from '../errors';
 import { describeSocketError } from '../network';
 import { FrameDecoder, OutgoingEvent } from './framing';
-import { bufferFull, CLOSE_GRACE_MS, handlingFailed, LinkHandlers, PartialFrameLimit, PeerLink, remoteOf } from './link';
+import { bufferFull, CLOSE_GRACE_MS, handlingFailed, LinkHandlers, PartialFrameLimit, MinVRLink, remoteOf } from './link';
 import { SendQueue } from './send-queue';
 
 /** Idle time before TCP keep-alive probes start: a vanished peer is found within about a minute. */
@@ -19,7 +19,7 @@ export interface TcpLinkSettings extends PartialFrameLimit {
 }
 
 /** Wraps a connected socket. Bytes are decoded as they come; a fatal frame or timeout drops the peer. */
-export function tcpLink(socket: net.Socket, settings: TcpLinkSettings, handlers: LinkHandlers): PeerLink {
+export function tcpLink(socket: net.Socket, settings: TcpLinkSettings, handlers: LinkHandlers): MinVRLink {
   const remote = remoteOf(socket.remoteAddress, socket.remotePort);
   const decoder = new FrameDecoder({ maxFrame: settings.maxFrame });
   let failure: RealvirtualError | undefined;

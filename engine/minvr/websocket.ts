@@ -10,7 +10,7 @@ import { Heartbeat } from '../lifecycle';
 import { closeSocket, describeSocketError } from '../network';
 import { decodeEvent } from './events';
 import { OutgoingEvent } from './framing';
-import { bufferFull, CLOSE_GRACE_MS, handlingFailed, LinkHandlers, PartialFrameLimit, PeerLink } from './link';
+import { bufferFull, CLOSE_GRACE_MS, handlingFailed, LinkHandlers, PartialFrameLimit, MinVRLink } from './link';
 import { SendQueue } from './send-queue';
 import { WebSocketPartialMeter } from './ws-partial';
 
@@ -24,7 +24,7 @@ export interface WebSocketLinkSettings extends PartialFrameLimit {
  * Wraps an open `ws` socket (either role). `raw` is the network socket under it, whose bytes are
  * followed to count those of incomplete messages against the partial-frame budget.
  */
-export function webSocketLink(socket: WebSocket, raw: Duplex | undefined, remote: string, settings: WebSocketLinkSettings, handlers: LinkHandlers): PeerLink {
+export function webSocketLink(socket: WebSocket, raw: Duplex | undefined, remote: string, settings: WebSocketLinkSettings, handlers: LinkHandlers): MinVRLink {
   let failure: RealvirtualError | undefined;
   let closed = false;
   const partial = settings.partialBudget.account();

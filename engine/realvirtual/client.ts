@@ -3,7 +3,7 @@ import { LookupFunction } from 'net';
 import { ConnectionOptions } from 'tls';
 import WebSocket from 'ws';
 import { ConnectionError, OptionError, RealvirtualError } from '../errors';
-import { Attempt, AttemptHandle, ConnectionLifecycle, Heartbeat, LinkStatus, rejected, untilState } from '../lifecycle';
+import { Attempt, AttemptHandle, DEFAULT_RECONNECT, Heartbeat, ReconnectOptions } from '../lifecycle';
 import { ConfigOptions, ConfigResult, Endpoint, ImportResult } from './endpoint';
 import { ConfigObject, encode } from './messages';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
@@ -69,14 +69,11 @@ export class RealvirtualClient extends Endpoint {
   /** True when the secret goes over plain ws:// to another machine, where anyone on the way can read it. */
   readonly sendsSecretInClearText: boolean;
   private warnedAboutClearText = false;
-  private hadFailure = false;
-  private readonly lifecycle: ConnectionLifecycle;
   private subscription: string[] | null;
   private server: Peer | null = null;
-  private closing: Promise<void> | null = null;
 
   constructor(options: ClientOptions = {}) {
-    super(options);
+    super(options, 'client', reconnectOptions(options));
     this.host = options.host ?? DEFAULTS.host;
     if (typeof this.host !== 'string' || this.host.trim() === '') throw new OptionError('host must be the server address, e.g. 127.0.0.1');
     this.port = checkPort(options.port ?? DEFAULTS.port);
@@ -95,20 +92,6 @@ export class RealvirtualClient extends Endpoint {
     if (options.lookup !== undefined && typeof options.lookup !== 'function') throw new OptionError('lookup must be a function');
     this.lookup = options.lookup;
     this.sendsSecretInClearText = this.secret !== '' && !secure && !isLoopback(this.host);
-    this.lifecycle = new ConnectionLifecycle(
-      {
-        autoReconnect: options.autoReconnect ?? DEFAULTS.autoReconnect,
-        intervalMs: checkNumber('reconnectIntervalMs', options.reconnectIntervalMs ?? DEFAULTS.reconnectIntervalMs, 0),
-        maxIntervalMs: Math.max(options.maxReconnectIntervalMs ?? DEFAULTS.maxReconnectIntervalMs, options.reconnectIntervalMs ?? 0),
-        maxAttempts: options.maxReconnectAttempts ?? DEFAULTS.maxReconnectAttempts,
-        jitter: options.reconnectJitter ?? 0.2,
-      },
-      (handle) => this.dial(handle),
-      Math.random,
-      this.settings.clock,
-    );
-    this.lifecycle.on('state', (status) => this.onLinkState(status));
-    this.lifecycle.on('attemptFailed', (error, attempt) => this.logger.debug(`attempt ${attempt} to ${this.url} failed: ${error.message}`));
   }
 
   /** The server as a peer: `{id: "server", name: "<host>:<port>"}`. */
@@ -131,8 +114,7 @@ export class RealvirtualClient extends Endpoint {
    * promise is safe: its rejection is never unhandled.
    */
   connect(): Promise<void> {
-    if (this.closed) return rejected(new ConnectionError('ERR_CLOSED', 'this client was closed: create a new one'));
-    return untilState(this, 'connected', () => this.lifecycle.start());
+    return this.startLifecycle();
   }
 
   /**
@@ -170,16 +152,6 @@ export class RealvirtualClient extends Endpoint {
     return answer;
   }
 
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    this.exchange.close();
-    this.closing = this.lifecycle.close().then(() => {
-      this.setStatus({ state: 'closed', clients: 0 });
-    });
-    return this.closing;
-  }
-
   /** One warning, at the first attempt, when the secret would travel in clear text (as the server warns about its exposure). */
   private warnAboutExposure(): void {
     if (!this.sendsSecretInClearText || this.warnedAboutClearText) return;
@@ -196,32 +168,11 @@ export class RealvirtualClient extends Endpoint {
     return new ConnectionError('ERR_NOT_CONNECTED', `not connected to ${this.url}`);
   }
 
-  private onLinkState(status: LinkStatus): void {
-    switch (status.state) {
-      case 'connected':
-        if (this.hadFailure) this.logger.info(`connected to ${this.url} again`);
-        this.hadFailure = false;
-        this.setStatus({ state: 'connected', peerName: this.peerName });
-        break;
-      case 'reconnecting':
-        this.hadFailure = true;
-        this.logger.warn(`${this.url}: ${status.error?.message ?? 'disconnected'}; retrying`);
-        this.setStatus({ state: 'reconnecting', error: status.error, retryInMs: status.retryInMs });
-        break;
-      case 'failed':
-        this.hadFailure = true;
-        this.logger.error(status.error?.message ?? `gave up connecting to ${this.url}`);
-        this.setStatus({ state: 'failed', error: status.error });
-        break;
-      case 'connecting':
-      case 'closed':
-      case 'idle':
-        this.setStatus({ state: status.state });
-        break;
-    }
+  protected override connectedPeerName(): string {
+    return this.peerName;
   }
 
-  private dial(handle: AttemptHandle): Attempt {
+  protected attempt(handle: AttemptHandle): Attempt {
     this.warnAboutExposure();
     const socket = new WebSocket(this.url, {
       ...(this.tlsOptions ?? {}),
@@ -296,4 +247,14 @@ export class RealvirtualClient extends Endpoint {
       end: () => closeSocket(socket, 1000, 'client closing', CLOSE_GRACE_MS),
     };
   }
+}
+
+function reconnectOptions(options: ClientOptions): ReconnectOptions {
+  return {
+    autoReconnect: options.autoReconnect ?? DEFAULTS.autoReconnect,
+    intervalMs: checkNumber('reconnectIntervalMs', options.reconnectIntervalMs ?? DEFAULTS.reconnectIntervalMs, 0),
+    maxIntervalMs: Math.max(options.maxReconnectIntervalMs ?? DEFAULTS.maxReconnectIntervalMs, options.reconnectIntervalMs ?? 0),
+    maxAttempts: options.maxReconnectAttempts ?? DEFAULTS.maxReconnectAttempts,
+    jitter: options.reconnectJitter ?? DEFAULT_RECONNECT.jitter,
+  };
 }

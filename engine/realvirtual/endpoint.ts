@@ -1,9 +1,8 @@
-import { TypedEmitter } from '../emitter';
 import { checkNumber } from '../checks';
+import { EndpointRole, EndpointShell, EndpointState, EndpointStatus } from '../endpoint-shell';
 import { ConnectionError, OptionError, ProtocolError, RealvirtualError, SignalError } from '../errors';
-import { LogBudget, suppressedSummary } from '../log-budget';
+import { ReconnectOptions } from '../lifecycle';
 import { clip, flatCopy } from '../text';
-import { Logger } from '../logger';
 import { ImportedSignal, importCatalog, toDeclarations } from './catalog';
 import { checkConfig, checkCycleMs, isRemoteConfigMode, RemoteConfigMode, remoteConfigRefusal } from './config-rules';
 import { Exchange } from './exchange';
@@ -15,18 +14,7 @@ import { isPlainName, readShapedFrame, SHAPE_MIN_SIGNALS } from './shape';
 import { NameCache, newNameCache, SignalDeclaration, SignalTable, UNCHANGED } from './signals';
 import { SignalValue } from './values';
 
-export type EndpointState = 'idle' | 'listening' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
-
-export interface EndpointStatus {
-  state: EndpointState;
-  /** Connected peers (server: clients; client: 0 or 1). */
-  clients: number;
-  /** Client mode: the server's name once connected. */
-  peerName?: string;
-  error?: RealvirtualError;
-  /** While reconnecting: ms until the next attempt. */
-  retryInMs?: number;
-}
+export { EndpointState, EndpointStatus };
 
 /** Values received in one `data` or `snapshot` message. */
 export interface DataEvent {
@@ -90,36 +78,27 @@ export interface ConfigOptions {
 }
 
 const MAX_REPORTED_PER_PEER = 1000;
-/** Log lines the endpoint with all its peers may cause per minute; 'problem' events are not limited. */
-const LOG_LINES_PER_MINUTE = 20;
-const LOG_WINDOW_MS = 60000;
 
 /**
  * Everything server and client have in common: the signal table, the cyclic exchange,
  * message handling, import and remote configuration. Transports add the sockets.
  */
-export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
+export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
   readonly table = new SignalTable();
   protected readonly settings: ResolvedEndpointOptions;
-  protected readonly logger: Logger;
   protected readonly exchange: Exchange;
-  protected readonly peers = new Map<string, Peer>();
   /** Per peer: the signals its last message named, by position (see SignalTable.receiveExact), and its shape. */
   private readonly nameCaches = new WeakMap<Peer, ReceiveCache>();
-  protected closed = false;
   private configObject: ConfigObject;
   private readonly onConfigSet: ConfigSetHandler | undefined;
   private readonly maxConfigBytes: number;
   private readonly remoteConfig: RemoteConfigMode;
-  private statusValue: EndpointStatus = { state: 'idle', clients: 0 };
-  /** One budget for the whole endpoint: many peers together cannot flood the log either. */
-  private readonly logBudget: LogBudget;
 
-  constructor(options: EndpointOptions & ConfigOptions) {
-    super();
-    this.settings = resolveEndpointOptions(options);
-    this.logger = this.settings.logger;
-    this.logBudget = new LogBudget(LOG_LINES_PER_MINUTE, LOG_WINDOW_MS, (count) => this.logger.warn(suppressedSummary(count, LOG_WINDOW_MS)), this.settings.clock);
+  /** `retry`: the client's reconnects, or the server's listen retries. */
+  constructor(options: EndpointOptions & ConfigOptions, role: EndpointRole, retry: ReconnectOptions) {
+    const settings = resolveEndpointOptions(options);
+    super({ role, logger: settings.logger, clock: settings.clock, retry });
+    this.settings = settings;
     const { maxSignals, maxTextBytes, maxNameLength, maxTableBytes } = this.settings;
     this.table.limits = { maxSignals, maxTextBytes, maxNameLength, maxTableBytes };
     for (const declaration of this.settings.signals) this.declareOrThrow(declaration);
@@ -141,10 +120,6 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     this.remoteConfig = remoteConfig;
   }
 
-  get status(): EndpointStatus {
-    return this.statusValue;
-  }
-
   get cycleMs(): number {
     return this.exchange.cycleMs;
   }
@@ -152,11 +127,6 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
   /** Counters of the cyclic exchange (cycles, encodes, frames, bytes). */
   get stats(): Readonly<Exchange['stats']> {
     return this.exchange.stats;
-  }
-
-  /** Connected peers. */
-  get clients(): PeerInfo[] {
-    return [...this.peers.values()].map((peer) => peer.info);
   }
 
   /** Changes the cycle period live (also what a remote `publishIntervalMs` does). */
@@ -239,8 +209,9 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     return this.config;
   }
 
-  /** Closes every socket and timer. Resolves once all are released. */
-  abstract close(): Promise<void>;
+  protected override beforeClose(): void {
+    this.exchange.close();
+  }
 
   protected async requestImportFrom(peer: Peer, timeoutMs = this.settings.requestTimeoutMs): Promise<ImportResult> {
     const answer = peer.requests.wait<ImportResult>('import', checkNumber('timeoutMs', timeoutMs, 1), () => peer.name);
@@ -266,29 +237,16 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     return errors;
   }
 
-  protected setStatus(status: Partial<EndpointStatus> & { state: EndpointState }): void {
-    const next: EndpointStatus = { clients: this.peers.size, ...status };
-    const last = this.statusValue;
-    this.statusValue = next;
-    if (next.state === 'closed') this.logBudget.dispose();
-    if (last.state === next.state && last.clients === next.clients && last.peerName === next.peerName && last.error?.code === next.error?.code && last.error?.message === next.error?.message) return;
-    this.emit('status', next);
-  }
-
-  protected addPeer(peer: Peer): void {
-    this.peers.set(peer.id, peer);
+  protected override addPeer(peer: Peer): void {
     this.exchange.addPeer(peer);
-    this.emit('connect', peer.info);
+    super.addPeer(peer);
   }
 
-  protected removePeer(peer: Peer, reason: string): void {
-    if (this.peers.get(peer.id) !== peer) return;
-    this.peers.delete(peer.id);
+  protected override removePeer(peer: Peer, reason: string): boolean {
+    if (this.peers.get(peer.id) !== peer) return false;
     this.exchange.removePeer(peer);
     peer.requests.rejectAll(`${peer.name} disconnected (${reason})`);
-    // A server's client count changes now, not only once the socket has finished closing.
-    if (this.statusValue.state === 'listening') this.setStatus({ state: 'listening' });
-    this.emit('disconnect', peer.info, reason);
+    return super.removePeer(peer, reason);
   }
 
   protected sendText(peer: Peer, text: string): void {
@@ -297,7 +255,7 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
     // Answers (snapshots, catalogs, config) are not conflated like data: a peer that keeps
     // asking but never reads is dropped once its unsent bytes pass this hard bound.
     const limit = this.settings.slowPeerBytes + this.settings.maxPayload;
-    if (peer.link.bufferedAmount > limit && this.peers.get(peer.id) === peer) {
+    if (peer.link.bufferedBytes > limit && this.peers.get(peer.id) === peer) {
       this.disconnectSlowPeer(peer, `has more than ${limit} bytes unsent (slowPeerBytes + maxPayload): it is not reading`);
     }
   }
@@ -309,18 +267,14 @@ export abstract class Endpoint extends TypedEmitter<EndpointEvents> {
    * Reports a problem: every occurrence reaches 'problem' listeners; the log gets a line
    * only once per peer and `onceKey`, so that a misbehaving peer cannot flood it.
    */
-  protected report(error: RealvirtualError, peer?: Peer, onceKey?: string): void {
+  protected override report(error: RealvirtualError, peer?: Peer, onceKey?: string): void {
     let log = true;
     if (peer && onceKey !== undefined) {
       const key = boundedKey(onceKey);
       log = !peer.reported.has(key);
       if (log && peer.reported.size < MAX_REPORTED_PER_PEER) peer.reported.add(key);
     }
-    if (log && this.logBudget.take() === 'log') {
-      const from = peer ? ` (peer ${clip(peer.name, 100)})` : '';
-      this.logger.warn(`${clip(error.message)}${from}`);
-    }
-    if (this.listenerCount('problem') > 0) this.emit('problem', error, peer ? peer.info : undefined);
+    this.reportProblem(error, peer, log);
   }
 
   /** A debug line once per peer and key (keys are bounded per peer), so that debug logging cannot be flooded either. */

@@ -289,7 +289,7 @@ export class Exchange {
 
   /** Slow peers are skipped (their values conflate) and catch up with the full state once drained. */
   private isBehind(peer: Peer, now: number): boolean {
-    if (peer.link.bufferedAmount <= this.options.slowPeerBytes) {
+    if (peer.link.bufferedBytes <= this.options.slowPeerBytes) {
       peer.slowSince = 0;
       return false;
     }

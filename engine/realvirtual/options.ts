@@ -96,6 +96,10 @@ export const DEFAULTS = {
   maxReconnectAttempts: -1,
   handshakeTimeoutMs: 5000,
   heartbeatMs: 10000,
+  /** Server: retries of a failed listen (a busy port); 0 = none, -1 = until listening. */
+  listenRetries: 0,
+  listenRetryIntervalMs: 2000,
+  maxListenRetryIntervalMs: 30000,
   subscribeWaitMs: 500,
   keepAliveMs: 25000,
 };

@@ -1,20 +1,14 @@
 import { Clock, systemClock, TimerHandle } from '../clock';
+import { PeerInfo, PeerLink } from '../endpoint-shell';
 import { PendingRequests } from './requests';
 import { SignalValue } from './values';
 
-/** The transport side of one connected peer. */
-export interface PeerLink {
-  /** Sends one text frame. */
-  send(frame: Buffer): void;
-  /** Bytes queued in the socket but not yet written. */
-  readonly bufferedAmount: number;
+export { PeerInfo };
+
+/** A realvirtual peer's link: text frames, and a WebSocket close the peer can read. */
+export interface FrameLink extends PeerLink<Buffer> {
   /** Closes the connection with a reason the peer can see. */
   close(code: number, reason: string): void;
-}
-
-export interface PeerInfo {
-  id: string;
-  name: string;
 }
 
 /**
@@ -64,7 +58,7 @@ export class Peer implements PeerInfo {
   constructor(
     readonly id: string,
     name: string,
-    readonly link: PeerLink,
+    readonly link: FrameLink,
     clock: Clock = systemClock,
   ) {
     this.name = name;

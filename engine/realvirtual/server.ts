@@ -4,7 +4,8 @@ import http from 'http';
 import https from 'https';
 import { AddressInfo, Socket } from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { ConnectionError, OptionError, ProtocolError } from '../errors';
+import { ConnectionError, OptionError, ProtocolError, RealvirtualError } from '../errors';
+import { Attempt, AttemptHandle, DEFAULT_RECONNECT, Heartbeat, ReconnectOptions } from '../lifecycle';
 import { ConfigOptions, Endpoint, ImportResult } from './endpoint';
 import { splitList } from './catalog';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
@@ -30,6 +31,16 @@ export interface ServerOptions extends EndpointOptions, ConfigOptions {
   tls?: ServerTlsOptions;
   /** Ping period for detecting dead clients, in ms; 0 = off. Default 10000. */
   heartbeatMs?: number;
+  /**
+   * Retries of a listen that failed (a busy port, often an older process still closing):
+   * 0 = none, listen() rejects with the ERR_LISTEN at once (default); -1 = until listening;
+   * once spent, listen() rejects with ERR_GAVE_UP.
+   */
+  listenRetries?: number;
+  /** First delay before a listen retry, in ms; it doubles per failure (±20 % jitter) up to maxListenRetryIntervalMs. Default 2000. */
+  listenRetryIntervalMs?: number;
+  /** Longest delay between listen retries, in ms. Default 30000. */
+  maxListenRetryIntervalMs?: number;
   /**
    * How long a new client's full state waits for the client's subscribe, in ms, counted
    * from its connection, from its `init` and from our answer to its `import_request`;
@@ -99,13 +110,10 @@ export class RealvirtualServer extends Endpoint {
   private readonly heartbeatMs: number;
   readonly subscribeWaitMs: number;
   private readonly sockets = new Map<Peer, WebSocket>();
-  private readonly alive = new WeakSet<WebSocket>();
+  private readonly heartbeats = new Map<Peer, Heartbeat>();
   private httpServer: http.Server | https.Server | null = null;
   private wss: WebSocketServer | null = null;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
   private nextPeerNumber = 1;
-  private closing: Promise<void> | null = null;
-  private listening: Promise<void> | null = null;
   /** SHA-256 of the secret: compared in constant time, and the secret itself is not kept. */
   private readonly secretDigest: Buffer | null;
   private readonly allowedOrigins: ReadonlySet<string>;
@@ -116,7 +124,7 @@ export class RealvirtualServer extends Endpoint {
   private readonly refusalsLogged = new Set<string>();
 
   constructor(options: ServerOptions = {}) {
-    super(options);
+    super(options, 'server', listenRetryOptions(options));
     this.host = options.host ?? DEFAULTS.host;
     if (typeof this.host !== 'string' || this.host.trim() === '') throw new OptionError('host must be a bind address such as 127.0.0.1');
     this.requestedPort = checkPort(options.port ?? DEFAULTS.port);
@@ -149,23 +157,20 @@ export class RealvirtualServer extends Endpoint {
     return `${this.tls ? 'wss' : 'ws'}://${host}:${this.port}${this.path || '/'}`;
   }
 
-  /** Starts listening. Rejects with a ConnectionError (code ERR_LISTEN) that says why. */
+  /**
+   * Starts listening; a failed listen (a busy port…) is retried as listenRetries allows.
+   * Resolves once listening; rejects with the ConnectionError (ERR_LISTEN) that says why, or
+   * ERR_GAVE_UP (its cause the last ERR_LISTEN) once the retries are spent. Ignoring the
+   * promise is safe.
+   */
   listen(): Promise<void> {
-    if (this.closed) return Promise.reject(new ConnectionError('ERR_CLOSED', 'this server was closed: create a new one'));
-    if (!this.listening) {
-      this.listening = this.bind();
-      this.listening.catch(() => {
-        this.listening = null;
-      });
-    }
-    return this.listening;
+    return this.startLifecycle();
   }
 
-  private bind(): Promise<void> {
+  /** One listening attempt: opened once bound; closed (with why) if binding fails, or once the server has stopped. */
+  protected attempt(handle: AttemptHandle): Attempt {
     const server = this.tls ? https.createServer({ ...this.tls }) : http.createServer();
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.settings.maxPayload, perMessageDeflate: false });
-    this.httpServer = server;
-    this.wss = wss;
     server.on('request', (_req, res) => {
       res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' });
       res.end('This is a realvirtual WebSocket endpoint: connect with a WebSocket client.\n');
@@ -173,29 +178,46 @@ export class RealvirtualServer extends Endpoint {
     server.on('upgrade', (req, socket: Socket, head) => this.upgrade(req, socket, head));
     server.on('clientError', (_error, socket) => socket.destroy());
     wss.on('connection', (socket, req) => this.accept(socket, req));
-    return new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => {
-        server.removeListener('listening', onListening);
+    let listening = false;
+    let stopping = false;
+    let failure: RealvirtualError | undefined;
+    server.once('listening', () => {
+      if (stopping || handle.stale) {
+        server.close(() => handle.closed());
+        return;
+      }
+      listening = true;
+      this.httpServer = server;
+      this.wss = wss;
+      handle.opened();
+    });
+    server.on('error', (error) => {
+      if (listening) {
+        this.report(describeSocketError('server error', error, 'ERR_LISTEN'));
+        return;
+      }
+      wss.close();
+      failure = describeSocketError(`cannot listen on ${this.host}:${this.requestedPort}`, error, 'ERR_LISTEN');
+      handle.closed(failure);
+    });
+    server.on('close', () => {
+      if (this.httpServer === server) {
         this.httpServer = null;
         this.wss = null;
-        wss.close();
-        const failure = describeSocketError(`cannot listen on ${this.host}:${this.requestedPort}`, error, 'ERR_LISTEN');
-        this.setStatus({ state: 'failed', error: failure });
-        reject(failure);
-      };
-      const onListening = (): void => {
-        server.removeListener('error', onError);
-        server.on('error', (error) => this.report(describeSocketError('server error', error, 'ERR_LISTEN')));
-        this.startHeartbeat();
-        this.logger.info(`listening on ${this.url}`);
-        this.warnAboutExposure();
-        this.setStatus({ state: 'listening' });
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen(this.requestedPort, this.host);
+      }
+      if (listening) handle.closed(failure);
     });
+    server.listen(this.requestedPort, this.host);
+    // Not yet bound: the bind under way ends in 'listening' (closed at once) or 'error', and either reports closed.
+    const stop = (): void => {
+      stopping = true;
+      if (listening) this.stopServing(server, wss);
+    };
+    return { abort: stop, end: stop };
+  }
+
+  protected override onListening(): void {
+    this.warnAboutExposure();
   }
 
   /** Asks every connected client for its catalog; resolves with one result per client that answered in time. */
@@ -211,32 +233,22 @@ export class RealvirtualServer extends Endpoint {
     return this.requestImportFrom(peer, timeoutMs);
   }
 
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    this.exchange.close();
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = null;
-    const server = this.httpServer;
-    const wss = this.wss;
+  protected override beforeClose(): void {
+    super.beforeClose();
     for (const peer of [...this.silent.keys()]) this.stopWaitingFor(peer);
-    this.closing = new Promise<void>((resolve) => {
-      for (const [peer, socket] of this.sockets) {
-        closeSocket(socket, 1001, 'server closing', 200);
-        this.removePeer(peer, 'server closing');
-      }
-      if (!server) {
-        resolve();
-        return;
-      }
-      wss?.close();
-      server.close(() => resolve());
-      if ('closeAllConnections' in server) (server as http.Server).closeAllConnections();
-    }).then(() => {
-      this.sockets.clear();
-      this.setStatus({ state: 'closed', clients: 0 });
-    });
-    return this.closing;
+  }
+
+  /** Closes every client (1001) and the listening socket; the server's 'close' follows once all are gone. */
+  private stopServing(server: http.Server | https.Server, wss: WebSocketServer): void {
+    for (const [peer, socket] of this.sockets) {
+      this.heartbeats.get(peer)?.stop();
+      closeSocket(socket, 1001, 'server closing', 200);
+      this.removePeer(peer, 'server closing');
+    }
+    this.heartbeats.clear();
+    wss.close();
+    server.close(() => this.sockets.clear());
+    if ('closeAllConnections' in server) (server as http.Server).closeAllConnections();
   }
 
   /** A client that is about to subscribe must see only what it subscribes to: its full state waits (see subscribeWaitMs). */
@@ -438,18 +450,31 @@ export class RealvirtualServer extends Endpoint {
     const address = req.socket.remoteAddress ?? 'unknown';
     const peer = new Peer(`client-${this.nextPeerNumber++}`, `${address}:${req.socket.remotePort ?? 0}`, socketLink(socket), this.settings.clock);
     peer.quietUntil = this.subscribeWaitMs > 0 ? this.settings.clock.now() + this.subscribeWaitMs : 0;
+    const heartbeat = new Heartbeat(
+      this.heartbeatMs,
+      () => {
+        if (socket.readyState === WebSocket.OPEN) socket.ping();
+      },
+      () => {
+        this.report(new ConnectionError('ERR_HEARTBEAT_TIMEOUT', `client ${peer.name} answered no ping for ${this.heartbeatMs} ms: connection dropped`), peer);
+        socket.terminate();
+      },
+      this.settings.clock,
+    );
     this.sockets.set(peer, socket);
+    this.heartbeats.set(peer, heartbeat);
     this.awaitFirstMessage(peer, address);
-    this.alive.add(socket);
     socket.on('message', (data, isBinary) => {
       if (!this.sockets.has(peer)) return; // closed for silence, still in its close handshake
-      this.alive.add(socket);
+      heartbeat.alive();
       this.stopWaitingFor(peer);
       this.handleFrame(peer, data as Buffer, isBinary);
     });
-    socket.on('pong', () => this.alive.add(socket));
+    socket.on('pong', () => heartbeat.alive());
     socket.on('error', (error) => this.report(describeSocketError(`connection to ${peer.name}`, error, 'ERR_CONNECTION', this.settings), peer));
     socket.on('close', (code, reason) => {
+      heartbeat.stop();
+      if (this.heartbeats.get(peer) === heartbeat) this.heartbeats.delete(peer);
       this.stopWaitingFor(peer);
       this.sockets.delete(peer);
       const why = `code ${code}${reason.length > 0 ? `: ${printable(reason.toString(), 200)}` : ''}`;
@@ -458,22 +483,17 @@ export class RealvirtualServer extends Endpoint {
     });
     this.addPeer(peer);
     this.setStatus({ state: 'listening' });
+    heartbeat.start();
   }
+}
 
-  private startHeartbeat(): void {
-    if (this.heartbeatMs <= 0) return;
-    this.heartbeatTimer = setInterval(() => {
-      for (const [peer, socket] of this.sockets) {
-        if (!this.alive.has(socket)) {
-          this.report(new ConnectionError('ERR_HEARTBEAT_TIMEOUT', `client ${peer.name} answered no ping for ${this.heartbeatMs} ms: connection dropped`), peer);
-          socket.terminate();
-          continue;
-        }
-        this.alive.delete(socket);
-        if (socket.readyState === WebSocket.OPEN) socket.ping();
-      }
-    }, this.heartbeatMs);
-  }
+/** The lifecycle's retry options from the server's listen retry options: listenRetries 0 tries once. */
+function listenRetryOptions(options: ServerOptions): ReconnectOptions {
+  const retries = options.listenRetries ?? DEFAULTS.listenRetries;
+  if (!Number.isInteger(retries) || retries < -1) throw new OptionError(`listenRetries must be -1 (until listening) or a whole number >= 0, got ${retries}`);
+  const intervalMs = checkNumber('listenRetryIntervalMs', options.listenRetryIntervalMs ?? DEFAULTS.listenRetryIntervalMs, 1);
+  const maxIntervalMs = checkNumber('maxListenRetryIntervalMs', options.maxListenRetryIntervalMs ?? DEFAULTS.maxListenRetryIntervalMs, 1);
+  return { autoReconnect: true, intervalMs, maxIntervalMs: Math.max(maxIntervalMs, intervalMs), maxAttempts: retries, jitter: DEFAULT_RECONNECT.jitter };
 }
 
 function rejectUpgrade(socket: Socket, status: number, text: string, headers: Record<string, string> = {}, body = ''): void {

@@ -1,16 +1,16 @@
 import WebSocket from 'ws';
 import { closeSocket } from '../network';
-import { PeerLink } from './peers';
+import { FrameLink } from './peers';
 
-/** A PeerLink over a `ws` socket. Sends on a socket that is no longer open are dropped. */
-export function socketLink(socket: WebSocket, onSend?: () => void): PeerLink {
+/** A FrameLink over a `ws` socket. Sends on a socket that is no longer open are dropped. */
+export function socketLink(socket: WebSocket, onSend?: () => void): FrameLink {
   return {
     send(frame: Buffer): void {
       if (socket.readyState !== WebSocket.OPEN) return;
       socket.send(frame, { binary: false });
       if (onSend) onSend();
     },
-    get bufferedAmount(): number {
+    get bufferedBytes(): number {
       return socket.bufferedAmount;
     },
     close(code: number, reason: string): void {

@@ -156,6 +156,9 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
     maxClients: number(config, 'maxClients', 0, true),
     initTimeoutMs: number(config, 'initTimeout', 0, false) * 1000,
     subscribeWaitMs: Math.round(number(config, 'subscribeWait', 0, false) * 1000),
+    // A busy port is retried as a client reconnects: autoReconnect, reconnectInterval and maxReconnectAttempts apply.
+    listenRetries: client.autoReconnect ? maxReconnectAttempts : 0,
+    listenRetryIntervalMs: client.reconnectIntervalMs || DEFAULTS.listenRetryIntervalMs,
   };
   return { mode, debug: flag(config, 'debug'), server, client, label: `${host}:${port}${normalizedPath}` };
 }

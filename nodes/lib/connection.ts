@@ -58,9 +58,6 @@ export class Connection {
   private retained: SignalRecord | null = null;
   /** Why the endpoint could not be created from valid-looking settings (e.g. a bad declared value). */
   private openError: RealvirtualError | null = null;
-  private listenRetry: NodeJS.Timeout | null = null;
-  private lastListenError = '';
-  private listenFailures = 0;
   private closing: Promise<void> | null = null;
   private readonly detach: Array<() => void> = [];
   /** The tls-config node id ("" = none): part of the target the edit dialog compares with the deployed one. */
@@ -299,7 +296,8 @@ export class Connection {
     // Let every node of the flow register first, so that the first subscribe is already the union.
     setImmediate(() => {
       if (this.endpoint !== endpoint) return;
-      if (endpoint instanceof RealvirtualServer) this.startListening(endpoint);
+      // A busy port is retried by the engine (listenRetries); it logs each new error once and ends red when it gives up.
+      if (endpoint instanceof RealvirtualServer) void endpoint.listen();
       else void endpoint.connect();
     });
   }
@@ -312,34 +310,6 @@ export class Connection {
     return nodeStatusFor(status, this.RED._);
   }
 
-  /** A busy port (often an older flow still closing, or another program) is retried, logging once per new error. */
-  private startListening(server: RealvirtualServer): void {
-    this.listenRetry = null;
-    server.listen().then(
-      () => {
-        this.lastListenError = '';
-        this.listenFailures = 0;
-      },
-      (error: RealvirtualError) => {
-        if (this.endpoint !== server) return;
-        if (error.message !== this.lastListenError) this.node.error(error.message);
-        this.lastListenError = error.message;
-        const settings = this.settings!;
-        if (settings.client.autoReconnect === false) return;
-        // maxReconnectAttempts bounds the retries of a busy port as it bounds a client's reconnects.
-        const maxAttempts = settings.client.maxReconnectAttempts ?? -1;
-        this.listenFailures++;
-        if (maxAttempts >= 0 && this.listenFailures > maxAttempts) {
-          const gaveUp = new ConnectionError('ERR_GAVE_UP', `gave up after ${maxAttempts} listen retr${maxAttempts === 1 ? 'y' : 'ies'}: ${error.message}`, { cause: error });
-          this.node.error(gaveUp.message);
-          this.setStatus(errorStatus(gaveUp));
-          return;
-        }
-        this.listenRetry = setTimeout(() => this.startListening(server), settings.client.reconnectIntervalMs || 2000);
-      },
-    );
-  }
-
   private listen<E extends keyof EndpointEvents & string>(endpoint: Endpoint, event: E, listener: EndpointEvents[E]): void {
     endpoint.on(event, listener);
     this.detach.push(() => endpoint.off(event, listener));
@@ -349,8 +319,6 @@ export class Connection {
     if (this.closing) return this.closing;
     const endpoint = this.endpoint;
     if (!endpoint) return Promise.resolve();
-    if (this.listenRetry) clearTimeout(this.listenRetry);
-    this.listenRetry = null;
     this.retained = endpoint.values('write');
     this.closing = endpoint.close().then(() => {
       for (const detach of this.detach.splice(0)) detach();

@@ -28,6 +28,8 @@ export function nodeStatusFor(status: EndpointStatus | MinVRStatus, _: Translate
     case 'connecting':
       return { fill: 'yellow', shape: 'ring', text: t('connecting') };
     case 'reconnecting':
+      // A server retrying a busy port was never connected: it says why it cannot listen.
+      if (status.error?.code === 'ERR_LISTEN') return errorStatus(status.error);
       return {
         fill: 'red',
         shape: 'ring',

@@ -7,16 +7,16 @@ import assert from 'assert/strict';
 import { SignalError } from '../../engine/errors';
 import { Exchange, ExchangeOptions } from '../../engine/realvirtual/exchange';
 import { SignalRecord } from '../../engine/realvirtual/messages';
-import { Peer, PeerLink } from '../../engine/realvirtual/peers';
+import { FrameLink, Peer } from '../../engine/realvirtual/peers';
 import { SignalTable } from '../../engine/realvirtual/signals';
 import { SignalValue } from '../../engine/realvirtual/values';
 import { FakeClock } from '../helpers/fake-clock';
 
 const START = 1000000;
 
-class RecordingLink implements PeerLink {
+class RecordingLink implements FrameLink {
   readonly frames: Buffer[] = [];
-  bufferedAmount = 0;
+  bufferedBytes = 0;
   send(frame: Buffer): void {
     this.frames.push(frame);
   }
@@ -377,11 +377,11 @@ describe('exchange (fake clock)', function () {
       clock.advance(0);
       lagging.take();
       fast.take();
-      lagging.link.bufferedAmount = 1000;
+      lagging.link.bufferedBytes = 1000;
       write({ A: 1 });
       clock.advance(100);
       assert.deepEqual(lagging.take(), [{ A: 1 }], 'exactly at the threshold is not slow');
-      lagging.link.bufferedAmount = 1001;
+      lagging.link.bufferedBytes = 1001;
       for (let i = 2; i <= 8; i++) {
         write({ A: i });
         clock.advance(100);
@@ -394,11 +394,11 @@ describe('exchange (fake clock)', function () {
         [700, 800],
         'reported every cycle until the owner drops it',
       );
-      lagging.link.bufferedAmount = 0;
+      lagging.link.bufferedBytes = 0;
       write({ B: 9 });
       clock.advance(100);
       assert.deepEqual(lagging.take(), [{ A: 8, B: 9, C: 0 }], 'catches up with the full state');
-      lagging.link.bufferedAmount = 5000;
+      lagging.link.bufferedBytes = 5000;
       write({ A: 10 });
       clock.advance(100);
       assert.equal(slow.length, 2, 'slow again: the time starts anew');
@@ -407,14 +407,14 @@ describe('exchange (fake clock)', function () {
     it('slowPeerTimeoutMs 0: skipped and conflated, never reported', function () {
       const { clock, write, join, slow } = setup({ cycleMs: 100, slowPeerTimeoutMs: 0 });
       const lagging = join('lagging');
-      lagging.link.bufferedAmount = 1e9;
+      lagging.link.bufferedBytes = 1e9;
       for (let i = 1; i <= 100; i++) {
         write({ A: i });
         clock.advance(100);
       }
       assert.deepEqual(slow, []);
       assert.deepEqual(lagging.take(), []);
-      lagging.link.bufferedAmount = 0;
+      lagging.link.bufferedBytes = 0;
       write({ B: 1 });
       clock.advance(100);
       assert.deepEqual(lagging.take(), [{ A: 100, B: 1, C: 0 }]);
