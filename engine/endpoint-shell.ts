@@ -145,6 +145,7 @@ export abstract class EndpointShell<P extends ShellPeer, Events extends ShellEve
   protected addPeer(peer: P): void {
     this.peers.set(peer.info.id, peer);
     this.emitShell('connect', { ...peer.info });
+    this.peersChanged();
   }
 
   /** Removes a peer that is still the one under its id; returns false when it was not. */
@@ -157,7 +158,7 @@ export abstract class EndpointShell<P extends ShellPeer, Events extends ShellEve
     return true;
   }
 
-  /** A listening server's client count changes now, not only once a socket has finished closing. */
+  /** A listening server's status follows its client count (on leaving at once, not only once the socket has closed). */
   protected peersChanged(): void {
     if (this.statusValue.state === 'listening') this.setStatus({ state: 'listening' });
   }

@@ -1,4 +1,3 @@
-import { systemClock } from '../clock';
 import { EndpointShell, EndpointState, EndpointStatus, PeerInfo } from '../endpoint-shell';
 import { ConnectionError, ProtocolError, RealvirtualError } from '../errors';
 import { clip } from '../text';
@@ -52,7 +51,7 @@ export abstract class MinVREndpoint extends EndpointShell<Peer, MinVREvents> {
 
   constructor(options: MinVROptions, role: 'client' | 'server') {
     const settings = resolveMinVROptions(options, role);
-    super({ role, logger: settings.logger, clock: systemClock, retry: settings.reconnect });
+    super({ role, logger: settings.logger, clock: settings.clock, retry: settings.reconnect });
     this.settings = settings;
     this.linkSettings = { ...settings, partialBudget: new PartialFrameBudget(settings.maxPartialBytes) };
   }

@@ -1,4 +1,5 @@
 import { checkNumber, checkPort } from '../checks';
+import { Clock, systemClock } from '../clock';
 import { OptionError } from '../errors';
 import { DEFAULT_RECONNECT, ReconnectOptions } from '../lifecycle';
 import { Logger, silentLogger } from '../logger';
@@ -58,6 +59,8 @@ export interface MinVROptions {
   /** Bytes of incomplete frames held for all peers together; the peer whose frame would go over is dropped. */
   maxPartialBytes?: number;
   logger?: Logger;
+  /** Time and timers of reconnect (or listen retry) backoff and the log window; default the real ones (tests pass a fake). */
+  clock?: Clock;
 }
 
 export interface ResolvedMinVROptions {
@@ -73,6 +76,7 @@ export interface ResolvedMinVROptions {
   maxBufferedBytes: number;
   maxPartialBytes: number;
   logger: Logger;
+  clock: Clock;
 }
 
 export function resolveMinVROptions(options: MinVROptions, role: 'client' | 'server'): ResolvedMinVROptions {
@@ -110,6 +114,7 @@ export function resolveMinVROptions(options: MinVROptions, role: 'client' | 'ser
     maxBufferedBytes: checkNumber('maxBufferedBytes', options.maxBufferedBytes ?? MINVR_DEFAULTS.maxBufferedBytes, 1),
     maxPartialBytes: checkNumber('maxPartialBytes', options.maxPartialBytes ?? MINVR_DEFAULTS.maxPartialBytes, 1, true),
     logger: options.logger ?? silentLogger,
+    clock: options.clock ?? systemClock,
   };
 }
 

@@ -106,7 +106,6 @@ export class MinVRServer extends MinVREndpoint {
       this.handlersFor(info, () => this.peersChanged()),
     );
     this.addPeer({ info, link });
-    this.peersChanged();
   }
 
   private webSocketServer(): http.Server {
@@ -140,6 +139,5 @@ export class MinVRServer extends MinVREndpoint {
       this.handlersFor(info, () => this.peersChanged()),
     );
     this.addPeer({ info, link });
-    this.peersChanged();
   }
 }

@@ -482,7 +482,6 @@ export class RealvirtualServer extends Endpoint {
       if (!this.closed) this.setStatus({ state: 'listening' });
     });
     this.addPeer(peer);
-    this.setStatus({ state: 'listening' });
     heartbeat.start();
   }
 }

@@ -5,8 +5,11 @@
  */
 import assert from 'assert/strict';
 import http from 'http';
+import net, { AddressInfo } from 'net';
+import WebSocket from 'ws';
 import { PeerInfo, RealvirtualError, RealvirtualServer, ServerOptions } from '../../engine';
 import { collectEvents, delay, Frame, nextEvent, RawClient, Resources, silentClient, until, WAIT_MS, within } from '../helpers/events';
+import { FakeClock } from '../helpers/fake-clock';
 
 describe('RealvirtualServer over real sockets (raw ws clients)', function () {
   const resources = new Resources();
@@ -807,6 +810,47 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       assert.equal(second.status.state, 'failed');
     });
 
+    it('listenRetries: a port another socket holds is retried (reconnecting, ERR_LISTEN) and listened on once it is free', async function () {
+      const blocker = net.createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      let blocking = true;
+      resources.add({ close: () => (blocking ? new Promise<void>((resolve) => blocker.close(() => resolve())) : undefined) });
+      const port = (blocker.address() as AddressInfo).port;
+      const server = resources.add(new RealvirtualServer({ port, host: '127.0.0.1', listenRetries: -1, listenRetryIntervalMs: 20, maxListenRetryIntervalMs: 50 }));
+      const retrying = nextEvent(server, 'status', (status) => status.state === 'reconnecting');
+      const listening = server.listen();
+      const [status] = await retrying;
+      assert.equal(status.error?.code, 'ERR_LISTEN');
+      assert.match(String(status.error?.message), /EADDRINUSE/);
+      assert.equal(typeof status.retryInMs, 'number');
+
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+      blocking = false;
+      await within(listening, 'the server to listen once the port is free');
+      assert.equal(server.status.state, 'listening');
+      assert.equal(server.port, port);
+      await connectRaw(server, 'After');
+      assert.deepEqual(
+        server.clients.map((client) => client.name),
+        ['After'],
+      );
+    });
+
+    it('listenRetries 2: a port that stays busy ends in ERR_GAVE_UP (its cause the ERR_LISTEN) after three attempts', async function () {
+      const first = await startServer();
+      const second = resources.add(new RealvirtualServer({ port: first.port, host: '127.0.0.1', listenRetries: 2, listenRetryIntervalMs: 10 }));
+      const attempts: string[] = [];
+      second.on('status', (status) => attempts.push(status.state));
+      await assert.rejects(second.listen(), (error: RealvirtualError) => {
+        assert.equal(error.code, 'ERR_GAVE_UP');
+        assert.match(error.message, /^gave up after 2 listen retries: cannot listen on .*EADDRINUSE/);
+        assert.equal(((error as { cause?: RealvirtualError }).cause as RealvirtualError).code, 'ERR_LISTEN');
+        return true;
+      });
+      assert.deepEqual(attempts, ['connecting', 'reconnecting', 'failed']);
+      assert.equal(first.status.state, 'listening');
+    });
+
     it('close() resolves even when a client ignores the closing handshake', async function () {
       const server = new RealvirtualServer({ port: 0 });
       resources.add(server);
@@ -819,6 +863,38 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       await within(server.close(), 'server.close() with a client that never answers');
       await socketClosed;
       assert.equal(server.status.state, 'closed');
+    });
+
+    it('heartbeat on a fake clock: each client pinged every heartbeatMs; one silent for a whole period is dropped (ERR_HEARTBEAT_TIMEOUT), one that answers stays', async function () {
+      const clock = new FakeClock();
+      const server = await startServer({ heartbeatMs: 1000, clock });
+      const answering = await connectRaw(server, 'Answering');
+      const connected = nextEvent(server, 'connect');
+      const socket = await silentClient(server.port);
+      resources.add({ close: () => socket.destroy() });
+      const [silent] = await connected;
+      const sockets = (server as unknown as { sockets: Map<{ name: string }, WebSocket> }).sockets;
+      const serverSide = [...sockets].find(([peer]) => peer.name === 'Answering')![1];
+      const problems: RealvirtualError[] = [];
+      server.on('problem', (error) => problems.push(error));
+
+      const ponged = nextEvent(serverSide, 'pong');
+      clock.advance(1000);
+      await ponged;
+      assert.equal(problems.length, 0, 'nobody is dropped at the first ping');
+      const dropped = nextEvent(server, 'disconnect', (peer) => peer.id === silent.id);
+      clock.advance(1000);
+      await dropped;
+      assert.deepEqual(
+        problems.map((error) => error.code),
+        ['ERR_HEARTBEAT_TIMEOUT'],
+      );
+      assert.match(problems[0].message, /answered no ping for 1000 ms: connection dropped/);
+      assert.ok(answering.open, 'a client that answers pings stays');
+      assert.deepEqual(
+        server.clients.map((c) => c.name),
+        ['Answering'],
+      );
     });
 
     it('drops a client that answers no ping, and keeps one that does (heartbeat)', async function () {

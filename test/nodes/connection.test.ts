@@ -345,6 +345,7 @@ describe('nodes: realvirtual-connection', function () {
       await load([TAB, connection({ port, reconnectInterval: 0.1 }), user('in', 'in')]);
       const red = await waitForStatus(node('in'), isRedRing, 'red ring');
       assert.match(red.text ?? '', /EADDRINUSE|in use/i);
+      assert.match(red.text ?? '', /^cannot listen on /, 'the status says why it cannot listen, as before the engine retried');
       await until(() => errorsOf(node('conn')).some((error) => /EADDRINUSE|in use/i.test(error)), 'an error naming the busy port');
 
       const mark = statuses(node('in')).length;

@@ -73,6 +73,27 @@ describe('nodes: faults', function () {
     assert.match(errors[1], /gave up after 2 listen retries/);
   });
 
+  it('server mode, busy port, autoReconnect off: one error line and a red status with the reason; the port is not tried again', async function () {
+    const port = await freePort();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    let blocking = true;
+    resources.add({ close: () => (blocking ? new Promise<void>((resolve) => blocker.close(() => resolve())) : undefined) });
+    await load([TAB, connection({ port, autoReconnect: false, reconnectInterval: 0.01 }), user('in', 'in')]);
+    const red = await waitForStatus(node('in'), (status) => status.fill === 'red', 'red');
+    assert.match(red.text ?? '', /^cannot listen on 127\.0\.0\.1:\d+: address already in use/);
+    const endpoint = (node('conn').connection as any).endpoint;
+    assert.equal(endpoint.status.state, 'failed');
+    assert.equal(endpoint.status.error.code, 'ERR_LISTEN');
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    blocking = false;
+    await new Promise((resolve) => setTimeout(resolve, 100)); // many retry intervals: no further attempt
+    assert.equal(endpoint.status.state, 'failed');
+    const errors = errorsOf(node('conn'));
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.match(errors[0], /EADDRINUSE|in use/);
+  });
+
   describe('Node-RED shutting down closes within 1 s and leaves nothing open', function () {
     const cases: Array<[string, () => Promise<FlowNode[]>]> = [
       ['client mode while reconnecting (a 60 s retry pending)', async () => [TAB, connection({ mode: 'client', port: await freePort(), reconnectInterval: 60 }), user('in', 'in')]],
