@@ -82,6 +82,7 @@ describe('README: Reliability and security', () => {
     assert.equal(defaultOf(/^`slowPeerTimeout`/), `${DEFAULTS.slowPeerTimeoutMs / 1000} s`);
     assert.equal(defaultOf(/^`maxSignals`/), grouped(DEFAULTS.maxSignals));
     assert.equal(defaultOf(/^`heartbeatMs`/), `${DEFAULTS.heartbeatMs / 1000} s`);
+    assert.equal(defaultOf(/^`listenRetries`/), String(DEFAULTS.listenRetries));
     assert.equal(defaultOf(/^`handshakeTimeoutMs`/), `${DEFAULTS.handshakeTimeoutMs / 1000} s`);
     assert.equal(defaultOf(/^configuration depth/), `${MAX_CONFIG_DEPTH} levels`);
     assert.equal(defaultOf(/^`maxConfigBytes`/), `${DEFAULTS.maxConfigBytes / 1024} KiB`);
