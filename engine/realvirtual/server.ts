@@ -169,7 +169,7 @@ export class RealvirtualServer extends Endpoint {
 
   /** One listening attempt: opened once bound; closed (with why) if binding fails, or once the server has stopped. */
   protected attempt(handle: AttemptHandle): Attempt {
-    const server = this.tls ? https.createServer({ ...this.tls }) : http.createServer();
+    const server = this.createServer();
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.settings.maxPayload, perMessageDeflate: false });
     server.on('request', (_req, res) => {
       res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' });
@@ -214,6 +214,15 @@ export class RealvirtualServer extends Endpoint {
       if (listening) this.stopServing(server, wss);
     };
     return { abort: stop, end: stop };
+  }
+
+  private createServer(): http.Server | https.Server {
+    if (!this.tls) return http.createServer();
+    try {
+      return https.createServer({ ...this.tls });
+    } catch (error) {
+      throw new ConnectionError('ERR_LISTEN', `cannot listen on ${this.host}:${this.requestedPort}: the TLS certificate or key cannot be used (${(error as Error).message})`, { cause: error });
+    }
   }
 
   protected override onListening(): void {
