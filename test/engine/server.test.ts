@@ -851,6 +851,16 @@ describe('RealvirtualServer over real sockets (raw ws clients)', function () {
       assert.equal(first.status.state, 'listening');
     });
 
+    it('TLS settings that cannot be used: listen() rejects with ERR_LISTEN saying so, and the status is failed', async function () {
+      const server = resources.add(new RealvirtualServer({ port: 0, tls: { cert: 'not a certificate', key: 'not a key' } }));
+      await assert.rejects(server.listen(), (error: RealvirtualError) => {
+        assert.equal(error.code, 'ERR_LISTEN');
+        assert.match(error.message, /the TLS certificate or key cannot be used/);
+        return true;
+      });
+      assert.equal(server.status.state, 'failed');
+    });
+
     it('close() resolves even when a client ignores the closing handshake', async function () {
       const server = new RealvirtualServer({ port: 0 });
       resources.add(server);
