@@ -27,10 +27,6 @@ export class MinVRConnection extends SharedConnection<MinVRSettings, MinVREvents
     super(node, RED, texts, () => readMinVRSettings(definition));
   }
 
-  get peerCount(): number {
-    return this.clientCount;
-  }
-
   override close(): Promise<void> {
     this.userErrorBudget.dispose();
     return super.close();
