@@ -1,8 +1,8 @@
 import { isUnknownEvent, MinVRPeerInfo, VREvent } from '../engine';
 import { EventFilter } from './lib/event-filter';
-import { MinVRConnection, MinVRUser } from './lib/minvr-connection';
+import { MinVRUser } from './lib/minvr-connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
-import { MINVR_CONNECTION_NAMESPACE, sharedConnectionOf } from './lib/config-node';
+import { minvrConnectionOf } from './lib/config-node';
 
 /**
  * Each node gets its own copy of structured data, so that one flow cannot change what another
@@ -18,7 +18,7 @@ export = function register(RED: NodeAPI): void {
   function MinVRInNode(this: Node, definition: NodeDefinition): void {
     RED.nodes.createNode(this, definition);
     const node = this;
-    const connection = sharedConnectionOf<MinVRConnection>(RED, node, definition, 'minvr-connection', `${MINVR_CONNECTION_NAMESPACE}:minvr-connection.errors.no-connection`);
+    const connection = minvrConnectionOf(RED, node, definition);
     if (!connection) return;
     const filter = new EventFilter(typeof definition.events === 'string' ? definition.events : '');
     const user: MinVRUser = {

@@ -1,7 +1,7 @@
-import { MinVRConnection, MinVRUser } from './lib/minvr-connection';
+import { MinVRUser } from './lib/minvr-connection';
 import { outgoingEvent } from './lib/minvr-outgoing';
 import { DoneFunction, Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './lib/red';
-import { MINVR_CONNECTION_NAMESPACE, sharedConnectionOf } from './lib/config-node';
+import { minvrConnectionOf } from './lib/config-node';
 import { InputErrors } from './lib/input-errors';
 
 export = function register(RED: NodeAPI): void {
@@ -9,7 +9,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, definition);
     const node = this;
     const dataType = typeof definition.dataType === 'string' ? definition.dataType : '';
-    const connection = sharedConnectionOf<MinVRConnection>(RED, node, definition, 'minvr-connection', `${MINVR_CONNECTION_NAMESPACE}:minvr-connection.errors.no-connection`);
+    const connection = minvrConnectionOf(RED, node, definition);
     if (!connection) return;
     const user: MinVRUser = { node };
     const errors = new InputErrors(node, () => node.status(connection.currentStatus));

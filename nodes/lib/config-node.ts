@@ -1,4 +1,5 @@
 import { Connection } from './connection';
+import { MinVRConnection } from './minvr-connection';
 import { Node, NodeAPI, NodeDefinition } from './red';
 
 /** Messages shared by every node live in the connection node's catalog. */
@@ -10,6 +11,11 @@ export const MINVR_CONNECTION_NAMESPACE = 'node-red-contrib-realvirtual/minvr-co
 /** Finds the connection a node is configured with; reports a clear error when there is none. */
 export function connectionOf(RED: NodeAPI, node: Node, definition: NodeDefinition): Connection | null {
   return sharedConnectionOf<Connection>(RED, node, definition, 'realvirtual-connection', `${CONNECTION_NAMESPACE}:realvirtual-connection.errors.no-connection`);
+}
+
+/** Finds the MinVR3 connection a node is configured with; reports a clear error when there is none. */
+export function minvrConnectionOf(RED: NodeAPI, node: Node, definition: NodeDefinition): MinVRConnection | null {
+  return sharedConnectionOf<MinVRConnection>(RED, node, definition, 'minvr-connection', `${MINVR_CONNECTION_NAMESPACE}:minvr-connection.errors.no-connection`);
 }
 
 /**

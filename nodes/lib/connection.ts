@@ -8,8 +8,6 @@ import {
   EndpointStatus,
   ImportedSignal,
   ImportResult,
-  internals,
-  Logger,
   OptionError,
   PeerInfo,
   RealvirtualClient,
@@ -25,13 +23,11 @@ import { ConfigStore } from './config-store';
 import { PeerLog } from './monitor/peers';
 import { CONNECTION_DEFAULTS, ConnectionSettings, Mode, readConnectionSettings } from './connection-settings';
 import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
-import { errorStatus, nodeStatusFor } from './status';
-
-const { escapeUnprintable } = internals;
+import { SharedConnection, SharedUser } from './shared-connection';
+import { nodeStatusFor } from './status';
 
 /** A node that uses the connection. It registers on start and deregisters on close. */
-export interface ConnectionUser {
-  node: Node;
+export interface ConnectionUser extends SharedUser {
   /** realvirtual-in only: the names it wants, or null for all. */
   signals?: readonly string[] | null;
   onData?(event: DataEvent): void;
@@ -42,24 +38,12 @@ interface TlsConfigNode extends Node {
   addTLSOptions(options: Record<string, unknown>): Record<string, unknown>;
 }
 
-/**
- * The shared session behind a `realvirtual-connection` config node: one engine
- * endpoint for every node that uses it. It opens when the first node registers and
- * closes when the last one is removed (as Node-RED's MQTT broker node does).
- */
-export class Connection {
-  readonly settings: ConnectionSettings | null;
-  readonly settingsError: OptionError | null;
-  private endpoint: RealvirtualServer | RealvirtualClient | null = null;
-  private readonly users = new Map<string, ConnectionUser>();
-  private status: NodeStatus;
+/** The shared session behind a `realvirtual-connection` config node (see SharedConnection). */
+export class Connection extends SharedConnection<ConnectionSettings, EndpointEvents, RealvirtualServer | RealvirtualClient, ConnectionUser> {
   private config: ConfigObject = {};
   private readonly store: ConfigStore;
+  /** The values the flow wrote, kept while the endpoint is closed between its last user and the next. */
   private retained: SignalRecord | null = null;
-  /** Why the endpoint could not be created from valid-looking settings (e.g. a bad declared value). */
-  private openError: RealvirtualError | null = null;
-  private closing: Promise<void> | null = null;
-  private readonly detach: Array<() => void> = [];
   /** The tls-config node id ("" = none): part of the target the edit dialog compares with the deployed one. */
   readonly tlsConfigId: string;
   /** The open endpoint's peers, for the signal monitor. */
@@ -67,23 +51,14 @@ export class Connection {
   /** Told the names of every applied write and who wrote them ("flow", "editor:<user>"): the signal monitor, only while it needs to. */
   readonly writeObservers = new Set<(applied: readonly string[], origin: string) => void>();
 
-  constructor(
-    private readonly node: Node,
-    private readonly RED: NodeAPI,
-    definition: NodeDefinition,
-  ) {
-    let settings: ConnectionSettings | null = null;
-    let settingsError: OptionError | null = null;
-    try {
-      settings = readConnectionSettings(definition, node.credentials?.secret ?? '');
-    } catch (error) {
-      settingsError = error instanceof OptionError ? error : new OptionError((error as Error).message);
-      node.error(RED._('realvirtual-connection.errors.invalid', { error: settingsError.message }));
-    }
-    this.settings = settings;
-    this.settingsError = settingsError;
+  constructor(node: Node, RED: NodeAPI, definition: NodeDefinition) {
+    const texts = {
+      connecting: RED._('realvirtual-connection.status.connecting'),
+      invalid: (error: string) => RED._('realvirtual-connection.errors.invalid', { error }),
+    };
+    super(node, RED, texts, () => readConnectionSettings(definition, node.credentials?.secret ?? ''));
+    const settings = this.settings;
     this.tlsConfigId = typeof definition.tls === 'string' ? definition.tls : '';
-    this.status = settingsError ? errorStatus(settingsError) : { fill: 'yellow', shape: 'ring', text: RED._('realvirtual-connection.status.connecting') };
     const userDir = RED.settings.userDir;
     const maxConfigBytes = settings?.server.maxConfigBytes ?? CONNECTION_DEFAULTS.maxConfigBytes;
     this.store = new ConfigStore(typeof userDir === 'string' && userDir ? userDir : null, node.id, maxConfigBytes, (message) => node.warn(message));
@@ -104,15 +79,6 @@ export class Connection {
     return this.endpoint instanceof RealvirtualServer && this.endpoint.status.state === 'listening';
   }
 
-  get clientCount(): number {
-    return this.endpoint ? this.endpoint.status.clients : 0;
-  }
-
-  /** ws(s)://host:port/path of the server (server mode) or of the server we connect to (client mode). */
-  get url(): string {
-    return this.endpoint ? this.endpoint.url : '';
-  }
-
   /** Every signal the connection knows (declared, imported or seen), for the editor's signal picker. */
   catalog(): Array<{ name: string; valueType: string; direction: string; rvType: string; declared: boolean }> {
     if (!this.endpoint)
@@ -126,40 +92,11 @@ export class Connection {
     return [...this.endpoint.table].map((signal) => ({ name: signal.name, valueType: signal.valueType, direction: signal.direction, rvType: signal.rvType, declared: signal.declared }));
   }
 
-  /** The status every user node shows. */
-  get currentStatus(): NodeStatus {
-    return this.status;
-  }
-
-  get userCount(): number {
-    return this.users.size;
-  }
-
-  register(user: ConnectionUser): void {
-    this.users.set(user.node.id, user);
-    user.node.status(this.status);
-    if (!this.settings) return;
-    if (!this.endpoint && !this.closing && !this.openError) this.open(this.settings);
-    this.updateSubscription();
-  }
-
-  /** Removes a user; the connection closes when the last user is removed (not merely redeployed). */
-  deregister(user: ConnectionUser, removed: boolean, done: () => void): void {
-    this.users.delete(user.node.id);
-    user.node.status({});
-    this.updateSubscription();
-    if (removed && this.users.size === 0 && this.endpoint) {
-      this.shutdown().then(done, done);
-      return;
-    }
-    done();
-  }
-
   /**
    * Closes the endpoint for good (the config node itself is closing), then writes the
    * configuration's last state; a removed connection forgets its stored configuration.
    */
-  async close(removed = false): Promise<void> {
+  override async close(removed = false): Promise<void> {
     await this.shutdown();
     await (removed ? this.store.remove() : this.store.flush());
   }
@@ -169,11 +106,6 @@ export class Connection {
     const result = this.requireEndpoint().writeMany(values);
     if (this.writeObservers.size > 0) for (const observe of this.writeObservers) observe(result.applied, origin);
     return result;
-  }
-
-  /** The open engine endpoint, or null: the signal monitor reads its table. */
-  get engine(): RealvirtualServer | RealvirtualClient | null {
-    return this.endpoint;
   }
 
   /** The last values received, for realvirtual-in's "state" output. */
@@ -220,9 +152,8 @@ export class Connection {
     return this.applyConfig(endpoint, partial);
   }
 
-  private requireEndpoint(): RealvirtualServer | RealvirtualClient {
-    if (this.endpoint) return this.endpoint;
-    throw this.settingsError ?? this.openError ?? new ConnectionError('ERR_CLOSED', this.RED._('realvirtual-connection.errors.closed'));
+  protected closedError(): RealvirtualError {
+    return new ConnectionError('ERR_CLOSED', this.RED._('realvirtual-connection.errors.closed'));
   }
 
   /** Merges (throwing a coded error over the limits, with nothing merged), applies and stores in the background. */
@@ -230,17 +161,6 @@ export class Connection {
     this.config = endpoint.mergeConfig(partial);
     this.store.save(this.config, this.settings?.server.cycleMs ?? CONNECTION_DEFAULTS.cycleMs);
     return { ...this.config };
-  }
-
-  private logger(debug: boolean): Logger {
-    const node = this.node;
-    return {
-      debug: debug ? (message) => node.log(escapeUnprintable(message)) : () => undefined,
-      // Engine lines quote what peers chose: none may start a line of its own.
-      info: (message) => node.log(escapeUnprintable(message)),
-      warn: (message) => node.warn(escapeUnprintable(message)),
-      error: (message) => node.error(escapeUnprintable(message)),
-    };
   }
 
   private tlsOptions(): Record<string, unknown> | undefined {
@@ -253,34 +173,25 @@ export class Connection {
     return tlsNode.addTLSOptions({});
   }
 
-  private open(settings: ConnectionSettings): void {
-    let endpoint: RealvirtualServer | RealvirtualClient;
-    try {
-      const logger = this.logger(settings.debug);
-      const tls = this.tlsOptions();
-      if (settings.mode === 'server') {
-        endpoint = new RealvirtualServer({
-          ...settings.server,
-          cycleMs: typeof this.config.publishIntervalMs === 'number' ? this.config.publishIntervalMs : settings.server.cycleMs,
-          logger,
-          tls: tls as ServerTlsOptions | undefined,
-          config: this.config,
-          onConfigSet: (config) => {
-            this.applyConfig(endpoint, config);
-            return { success: true, message: 'Configuration saved and applied' };
-          },
-        });
-      } else {
-        endpoint = new RealvirtualClient({ ...settings.client, logger, tls });
-      }
-    } catch (error) {
-      const failure = error instanceof RealvirtualError ? error : new OptionError((error as Error).message);
-      this.openError = failure;
-      this.node.error(this.RED._('realvirtual-connection.errors.invalid', { error: failure.message }));
-      this.setStatus(errorStatus(failure));
-      return;
-    }
-    this.endpoint = endpoint;
+  protected createEndpoint(settings: ConnectionSettings): RealvirtualServer | RealvirtualClient {
+    const logger = this.logger(settings.debug);
+    const tls = this.tlsOptions();
+    if (settings.mode === 'client') return new RealvirtualClient({ ...settings.client, logger, tls });
+    const server: RealvirtualServer = new RealvirtualServer({
+      ...settings.server,
+      cycleMs: typeof this.config.publishIntervalMs === 'number' ? this.config.publishIntervalMs : settings.server.cycleMs,
+      logger,
+      tls: tls as ServerTlsOptions | undefined,
+      config: this.config,
+      onConfigSet: (config) => {
+        this.applyConfig(server, config);
+        return { success: true, message: 'Configuration saved and applied' };
+      },
+    });
+    return server;
+  }
+
+  protected opened(endpoint: RealvirtualServer | RealvirtualClient): void {
     this.peerLog = new PeerLog(endpoint);
     if (this.retained) endpoint.writeMany(this.retained);
     this.retained = null;
@@ -310,25 +221,12 @@ export class Connection {
     return nodeStatusFor(status, this.RED._);
   }
 
-  private listen<E extends keyof EndpointEvents & string>(endpoint: Endpoint, event: E, listener: EndpointEvents[E]): void {
-    endpoint.on(event, listener);
-    this.detach.push(() => endpoint.off(event, listener));
-  }
-
-  private shutdown(): Promise<void> {
-    if (this.closing) return this.closing;
-    const endpoint = this.endpoint;
-    if (!endpoint) return Promise.resolve();
+  protected override closingEndpoint(endpoint: RealvirtualServer | RealvirtualClient): void {
     this.retained = endpoint.values('write');
-    this.closing = endpoint.close().then(() => {
-      for (const detach of this.detach.splice(0)) detach();
-      this.endpoint = null;
-      this.closing = null;
-    });
-    return this.closing;
   }
 
-  private updateSubscription(): void {
+  /** Keeps a client's subscription the union of what the realvirtual-in nodes want. */
+  protected override usersChanged(): void {
     const endpoint = this.endpoint;
     if (!(endpoint instanceof RealvirtualClient)) return;
     const wanted = [...this.users.values()].filter((user) => user.signals !== undefined);
@@ -342,10 +240,5 @@ export class Connection {
     }
     if (JSON.stringify(endpoint.subscribed) === JSON.stringify(subscription)) return;
     endpoint.setSubscription(subscription);
-  }
-
-  private setStatus(status: NodeStatus): void {
-    this.status = status;
-    for (const user of this.users.values()) user.node.status(status);
   }
 }

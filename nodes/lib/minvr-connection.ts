@@ -1,131 +1,51 @@
-import { internals, Logger, MinVRClient, MinVREndpoint, MinVRPeerInfo, MinVRServer, MinVRStatus, OptionError, OutgoingEvent, ProtocolError, RealvirtualError, VREvent } from '../../engine';
+import { internals, MinVRClient, MinVREndpoint, MinVREvents, MinVRPeerInfo, MinVRServer, MinVRStatus, OutgoingEvent, ProtocolError, RealvirtualError, VREvent } from '../../engine';
 import { MinVRSettings, readMinVRSettings } from './minvr-settings';
-import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
-import { errorStatus, nodeStatusFor } from './status';
+import { Node, NodeAPI, NodeDefinition } from './red';
+import { SharedConnection, SharedUser } from './shared-connection';
+import { nodeStatusFor } from './status';
 
-const { clip, escapeUnprintable, LogBudget } = internals;
+const { clip, LogBudget } = internals;
 
 const USER_ERRORS_PER_MINUTE = 20;
 
 /** A node that uses the connection: it registers on start and deregisters on close. */
-export interface MinVRUser {
-  node: Node;
+export interface MinVRUser extends SharedUser {
   onEvent?(event: VREvent, peer: MinVRPeerInfo): void;
 }
 
-/**
- * The shared endpoint behind a `minvr-connection` config node. It opens when the first node
- * registers and closes only when the last one is removed, so a partial deploy keeps it
- * (as Node-RED's MQTT broker node does).
- */
-export class MinVRConnection {
-  readonly settings: MinVRSettings | null;
-  readonly settingsError: OptionError | null;
-  private endpoint: MinVREndpoint | null = null;
-  private readonly users = new Map<string, MinVRUser>();
-  private status: NodeStatus;
-  private openError: RealvirtualError | null = null;
-  private closing: Promise<void> | null = null;
-  private readonly detach: Array<() => void> = [];
+/** The shared endpoint behind a `minvr-connection` config node (see SharedConnection). */
+export class MinVRConnection extends SharedConnection<MinVRSettings, MinVREvents, MinVREndpoint, MinVRUser> {
   private readonly userErrorBudget = new LogBudget(USER_ERRORS_PER_MINUTE, 60000, (count) =>
     this.node.warn(`${count} more MinVR3 event${count === 1 ? '' : 's'} could not be passed on to a node in the last minute (not reported one by one)`),
   );
 
-  constructor(
-    private readonly node: Node,
-    private readonly RED: NodeAPI,
-    definition: NodeDefinition,
-  ) {
-    let settings: MinVRSettings | null = null;
-    let settingsError: OptionError | null = null;
-    try {
-      settings = readMinVRSettings(definition);
-    } catch (error) {
-      settingsError = error instanceof OptionError ? error : new OptionError((error as Error).message);
-      node.error(RED._('minvr-connection.errors.invalid', { error: settingsError.message }));
-    }
-    this.settings = settings;
-    this.settingsError = settingsError;
-    this.status = settingsError ? errorStatus(settingsError) : { fill: 'yellow', shape: 'ring', text: RED._('minvr-connection.status.connecting') };
+  constructor(node: Node, RED: NodeAPI, definition: NodeDefinition) {
+    const texts = {
+      connecting: RED._('minvr-connection.status.connecting'),
+      invalid: (error: string) => RED._('minvr-connection.errors.invalid', { error }),
+    };
+    super(node, RED, texts, () => readMinVRSettings(definition));
   }
 
-  get currentStatus(): NodeStatus {
-    return this.status;
-  }
-
-  get userCount(): number {
-    return this.users.size;
-  }
-
-  /** tcp://… or ws://… of the server (server mode: ours), once open. */
-  get url(): string {
-    return this.endpoint ? this.endpoint.url : '';
-  }
-
-  /** The open engine endpoint, or null: the signal monitor follows its events. */
-  get engine(): MinVREndpoint | null {
-    return this.endpoint;
-  }
-
-  get peerCount(): number {
-    return this.endpoint ? this.endpoint.status.clients : 0;
-  }
-
-  register(user: MinVRUser): void {
-    this.users.set(user.node.id, user);
-    user.node.status(this.status);
-    if (this.settings && !this.endpoint && !this.closing && !this.openError) this.open(this.settings);
-  }
-
-  /** Removes a user; the connection closes when the last user is removed (not merely redeployed). */
-  deregister(user: MinVRUser, removed: boolean, done: () => void): void {
-    this.users.delete(user.node.id);
-    user.node.status({});
-    if (removed && this.users.size === 0 && this.endpoint) {
-      this.shutdown().then(done, done);
-      return;
-    }
-    done();
-  }
-
-  close(): Promise<void> {
+  override close(): Promise<void> {
     this.userErrorBudget.dispose();
-    return this.shutdown();
+    return super.close();
   }
 
   /** Sends to every connected peer; returns how many it went to. Throws for an event that cannot be encoded. */
   send(event: VREvent): number {
     const outgoing = OutgoingEvent.of(event);
-    if (!this.endpoint) throw this.settingsError ?? this.openError ?? new RealvirtualError('ERR_CLOSED', this.RED._('minvr-connection.errors.closed'));
-    return this.endpoint.sendEncoded(outgoing);
+    return this.requireEndpoint().sendEncoded(outgoing);
   }
 
-  private logger(): Logger {
-    const node = this.node;
-    return {
-      debug: () => undefined,
-      // Engine lines quote what peers chose: none may start a line of its own.
-      info: (message) => node.log(escapeUnprintable(message)),
-      warn: (message) => node.warn(escapeUnprintable(message)),
-      error: (message) => node.error(escapeUnprintable(message)),
-    };
+  protected createEndpoint(settings: MinVRSettings): MinVREndpoint {
+    const options = { ...settings.options, logger: this.logger() };
+    return settings.mode === 'server' ? new MinVRServer(options) : new MinVRClient(options);
   }
 
-  private open(settings: MinVRSettings): void {
-    let endpoint: MinVREndpoint;
-    try {
-      const options = { ...settings.options, logger: this.logger() };
-      endpoint = settings.mode === 'server' ? new MinVRServer(options) : new MinVRClient(options);
-    } catch (error) {
-      const failure = error instanceof RealvirtualError ? error : new OptionError((error as Error).message);
-      this.openError = failure;
-      this.node.error(this.RED._('minvr-connection.errors.invalid', { error: failure.message }));
-      this.setStatus(errorStatus(failure));
-      return;
-    }
-    this.endpoint = endpoint;
-    const onStatus = (status: MinVRStatus): void => this.setStatus(nodeStatusFor(status, this.RED._, 'minvr-connection'));
-    const onEvent = (event: VREvent, peer: MinVRPeerInfo): void => {
+  protected opened(endpoint: MinVREndpoint): void {
+    this.listen(endpoint, 'status', (status: MinVRStatus) => this.setStatus(nodeStatusFor(status, this.RED._, 'minvr-connection')));
+    this.listen(endpoint, 'event', (event: VREvent, peer: MinVRPeerInfo) => {
       for (const user of this.users.values()) {
         if (!user.onEvent) continue;
         try {
@@ -134,15 +54,13 @@ export class MinVRConnection {
           this.userFailed(user, event, error);
         }
       }
-    };
-    endpoint.on('status', onStatus);
-    endpoint.on('event', onEvent);
-    this.detach.push(
-      () => endpoint.off('status', onStatus),
-      () => endpoint.off('event', onEvent),
-    );
+    });
     if (endpoint instanceof MinVRServer) void endpoint.listen();
     else void (endpoint as MinVRClient).connect();
+  }
+
+  protected closedError(): RealvirtualError {
+    return new RealvirtualError('ERR_CLOSED', this.RED._('minvr-connection.errors.closed'));
   }
 
   /** A node failed on one event: the others still get it; a Catch node gets the coded error, the log at most 20 lines a minute. */
@@ -153,22 +71,5 @@ export class MinVRConnection {
     if (this.userErrorBudget.take() === 'quiet') return;
     // Node-RED gives the Catch node msg.error with the message and the code.
     user.node.error(failure, { topic: event.name, payload: null });
-  }
-
-  private shutdown(): Promise<void> {
-    if (this.closing) return this.closing;
-    const endpoint = this.endpoint;
-    if (!endpoint) return Promise.resolve();
-    this.closing = endpoint.close().then(() => {
-      for (const detach of this.detach.splice(0)) detach();
-      this.endpoint = null;
-      this.closing = null;
-    });
-    return this.closing;
-  }
-
-  private setStatus(status: NodeStatus): void {
-    this.status = status;
-    for (const user of this.users.values()) user.node.status(status);
   }
 }
