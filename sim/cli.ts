@@ -235,11 +235,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       },
       (error: Error) => {
         stopping = true;
-        let message = error.message;
+        // The engine has logged a listen error already (through warn): only the hint is added.
         if (error instanceof RealvirtualError && error.code === 'ERR_LISTEN') {
-          message += `\nChoose another port with --port (or stop the program that holds port ${options.port}).`;
+          process.stderr.write(`${PROGRAM}: choose another port with --port (or stop the program that holds port ${options.port}).\n`);
+        } else {
+          process.stderr.write(`${PROGRAM}: ${error.message}\n`);
         }
-        process.stderr.write(`${PROGRAM}: ${message}\n`);
         void sim.close().finally(() => resolve(1));
       },
     );
