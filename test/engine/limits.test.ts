@@ -159,7 +159,7 @@ describe('engine: limits of what one peer may store or cost', function () {
     await server.listen();
     let problems = 0;
     server.on('problem', () => problems++);
-    const clients = await Promise.all(Array.from({ length: 200 }, () => RawClient.connect(`ws://127.0.0.1:${server.port}/`)));
+    const clients = await Promise.all(Array.from({ length: 200 }, () => RawClient.connect(`ws://127.0.0.1:${server.port}/`, {}, 10 * WAIT_MS)));
     for (const client of clients) resources.add(client);
     for (let frame = 0; frame < 25; frame++) {
       for (let c = 0; c < clients.length; c++) clients[c].send(frame % 2 === 0 ? `not json ${frame}` : { type: 'data', signals: { [`S${frame}`]: null } });
