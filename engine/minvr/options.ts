@@ -2,6 +2,7 @@ import { checkNumber, checkPort } from '../checks';
 import { OptionError } from '../errors';
 import { DEFAULT_RECONNECT, ReconnectOptions } from '../lifecycle';
 import { Logger, silentLogger } from '../logger';
+import { hostPort } from '../network';
 import { DEFAULT_MAX_FRAME } from './framing';
 
 /** `tcp`: MinVR3's TcpJsonVREventConnection (length-prefixed frames); `websocket`: one bare VREvent per text message. */
@@ -115,6 +116,5 @@ export function resolveMinVROptions(options: MinVROptions, role: 'client' | 'ser
 
 /** tcp://host:port or ws://host:port/path, for logs and status. */
 export function minvrUrl(transport: MinVRTransport, host: string, port: number, path: string): string {
-  const h = host.includes(':') ? `[${host}]` : host;
-  return transport === 'tcp' ? `tcp://${h}:${port}` : `ws://${h}:${port}${path || '/'}`;
+  return transport === 'tcp' ? `tcp://${hostPort(host, port)}` : `ws://${hostPort(host, port)}${path || '/'}`;
 }

@@ -3,13 +3,13 @@ import { LookupFunction } from 'net';
 import { ConnectionOptions } from 'tls';
 import WebSocket from 'ws';
 import { ConnectionError, OptionError, RealvirtualError } from '../errors';
-import { Attempt, AttemptHandle, ConnectionLifecycle, Heartbeat, LinkStatus, rejected, untilState } from '../lifecycle';
+import { Attempt, AttemptHandle, ConnectionLifecycle, DEFAULT_RECONNECT, Heartbeat, LinkStatus, rejected, untilState } from '../lifecycle';
 import { ConfigOptions, ConfigResult, Endpoint, ImportResult } from './endpoint';
 import { ConfigObject, encode } from './messages';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
 import { isPlainObject } from '../record';
 import { Peer } from './peers';
-import { closeSocket, describeSocketError, isLoopback } from '../network';
+import { closeSocket, describeSocketError, hostPort, isLoopback } from '../network';
 import { socketLink } from './ws-link';
 
 /** How long close() waits for the server to answer the close handshake. */
@@ -84,8 +84,7 @@ export class RealvirtualClient extends Endpoint {
     this.clientName = options.clientName ?? DEFAULTS.clientName;
     const secure = options.secure ?? options.tls !== undefined;
     this.tlsOptions = secure ? { ...(options.tls ?? {}) } : undefined;
-    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    this.url = `${secure ? 'wss' : 'ws'}://${host}:${this.port}${this.path || '/'}`;
+    this.url = `${secure ? 'wss' : 'ws'}://${hostPort(this.host, this.port)}${this.path || '/'}`;
     this.handshakeTimeoutMs = checkNumber('handshakeTimeoutMs', options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs, 1);
     this.heartbeatMs = checkNumber('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, 0);
     this.keepAliveMs = checkNumber('keepAliveMs', options.keepAliveMs ?? DEFAULTS.keepAliveMs, 0);
@@ -101,7 +100,7 @@ export class RealvirtualClient extends Endpoint {
         intervalMs: checkNumber('reconnectIntervalMs', options.reconnectIntervalMs ?? DEFAULTS.reconnectIntervalMs, 0),
         maxIntervalMs: Math.max(options.maxReconnectIntervalMs ?? DEFAULTS.maxReconnectIntervalMs, options.reconnectIntervalMs ?? 0),
         maxAttempts: options.maxReconnectAttempts ?? DEFAULTS.maxReconnectAttempts,
-        jitter: options.reconnectJitter ?? 0.2,
+        jitter: options.reconnectJitter ?? DEFAULT_RECONNECT.jitter,
       },
       (handle) => this.dial(handle),
       Math.random,

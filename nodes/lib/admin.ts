@@ -1,8 +1,10 @@
 import net from 'net';
-import { ClientOptions, ConnectionError, ImportResult, normalizePath, OptionError, RealvirtualClient, RealvirtualError, TimeoutError } from '../../engine';
+import { ClientOptions, ConnectionError, ImportResult, internals, normalizePath, OptionError, RealvirtualClient, RealvirtualError, TimeoutError } from '../../engine';
 import { Connection } from './connection';
 import { ConnectionSettings, readConnectionSettings } from './connection-settings';
 import { NodeAPI, RequestLike, ResponseLike } from './red';
+
+const { hostPort } = internals;
 
 /** Every admin request answers within this time (with the default dial timeout). */
 export const ADMIN_TIMEOUT_MS = 6000;
@@ -230,8 +232,8 @@ function probePort(host: string, port: number): Promise<TestAnswer> {
   return new Promise((resolve) => {
     const probe = net.createServer();
     probe.once('error', (error: Error & { code?: string }) =>
-      resolve({ ok: false, code: error.code, message: `cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}` }),
+      resolve({ ok: false, code: error.code, message: `cannot listen on ${hostPort(host, port)}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}` }),
     );
-    probe.listen(port, host, () => probe.close(() => resolve({ ok: true, message: `${host}:${port} is free: deploy to start listening` })));
+    probe.listen(port, host, () => probe.close(() => resolve({ ok: true, message: `${hostPort(host, port)} is free: deploy to start listening` })));
   });
 }

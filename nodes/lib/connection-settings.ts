@@ -1,4 +1,5 @@
 import { checkCycleMs, ClientOptions, DEFAULTS, isDirection, isRemoteConfigMode, isValueType, OptionError, RemoteConfigMode, ServerOptions, SignalDeclaration } from '../../engine';
+import { numberProperty, present } from './properties';
 
 export type Mode = 'server' | 'client';
 
@@ -62,17 +63,8 @@ export interface ConnectionSettings {
   label: string;
 }
 
-function present(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== '';
-}
-
 function number(config: Record<string, unknown>, key: keyof ConnectionProperties, min: number, integer: boolean): number {
-  const raw = config[key];
-  const value = present(raw) ? Number(raw) : (CONNECTION_DEFAULTS[key] as number);
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new OptionError(`${key} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
+  return numberProperty(config[key], key, CONNECTION_DEFAULTS[key] as number, { min, integer });
 }
 
 function flag(config: Record<string, unknown>, key: keyof ConnectionProperties): boolean {
