@@ -17,7 +17,7 @@ const c8 = require.resolve('c8/bin/c8.js', { paths: [root] });
 const coverageDir = path.join(root, 'coverage', 'tmp');
 
 /** The second 4.1 process's share of the files (about half of the time; the rest goes to the first). */
-const SECOND_SHARE = ['nodes/', 'sim/start.test.js', 'sim/scene.test.js'];
+const SECOND_SHARE = ['nodes/', 'sim/'];
 
 function testFiles() {
   const ignored = JSON.parse(fs.readFileSync(path.join(root, '.mocharc.json'), 'utf8')).ignore.map((pattern) => pattern.replace(/^dist\/test\//, '').replace(/\*\*$/, ''));
