@@ -1,5 +1,20 @@
-import { checkCycleMs, ClientOptions, DEFAULTS, isDirection, isRemoteConfigMode, isValueType, OptionError, RemoteConfigMode, ServerOptions, SignalDeclaration } from '../../engine';
+import {
+  checkCycleMs,
+  ClientOptions,
+  DEFAULTS,
+  internals,
+  isDirection,
+  isRemoteConfigMode,
+  isValueType,
+  normalizePath,
+  OptionError,
+  RemoteConfigMode,
+  ServerOptions,
+  SignalDeclaration,
+} from '../../engine';
 import { numberProperty, present } from './properties';
+
+const { hostPort } = internals;
 
 export type Mode = 'server' | 'client';
 
@@ -141,7 +156,6 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
     reconnectIntervalMs: number(config, 'reconnectInterval', 0, false) * 1000,
     maxReconnectAttempts,
   };
-  const normalizedPath = path === '' ? '' : path.startsWith('/') ? path : `/${path}`;
   const server: ServerOptions = {
     ...common,
     allowedOrigins: text(config, 'allowedOrigins'),
@@ -149,5 +163,5 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
     initTimeoutMs: number(config, 'initTimeout', 0, false) * 1000,
     subscribeWaitMs: Math.round(number(config, 'subscribeWait', 0, false) * 1000),
   };
-  return { mode, debug: flag(config, 'debug'), server, client, label: `${host}:${port}${normalizedPath}` };
+  return { mode, debug: flag(config, 'debug'), server, client, label: `${hostPort(host, port)}${normalizePath(path)}` };
 }

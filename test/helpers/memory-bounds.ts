@@ -11,7 +11,7 @@ import { RealvirtualServer, SignalError } from '../../engine';
 import { MAX_REJECTED_LISTED } from '../../engine/realvirtual/messages';
 import { signalBytes } from '../../engine/realvirtual/signals';
 import { MemoryBoundSizes } from './counts';
-import { RawClient, Resources, until, WAIT_MS } from './events';
+import { RawClient, Resources, until } from './events';
 import { heapAfterGc, RecordingLogger } from './faults';
 import { assertHealthy, serverTarget } from './targets';
 
@@ -110,7 +110,7 @@ export function describeMemoryBounds(sizes: MemoryBoundSizes): void {
         client.send(`{"type":"init","version":2,"name":"${i}${'c'.repeat(initNames.bytes)}"}`);
         clients.push(client);
       }
-      await until(() => server.clients.filter((client) => client.name.length === 256).length === initNames.count, 'every name clipped', 6 * WAIT_MS);
+      await until(() => server.clients.filter((client) => client.name.length === 256).length === initNames.count, 'every name clipped', LONG_WAIT_MS);
       const grown = (await heapAfterGc()) - before;
       console.log(`      with ${initNames.count} clients named by ${sizeName(initNames.bytes)} inits: heap ${mib(grown)}, RSS ${mib(rss() - rssBefore)} more`);
       assert.ok(grown < 100 * MiB, `heap grew by ${mib(grown)}`);
