@@ -1,7 +1,7 @@
 import net from 'net';
 import { ClientOptions, ConnectionError, ImportResult, internals, normalizePath, OptionError, RealvirtualClient, RealvirtualError, TimeoutError } from '../../engine';
 import { Connection } from './connection';
-import { ConnectionSettings, readConnectionSettings } from './connection-settings';
+import { CONNECTION_DEFAULTS, ConnectionSettings, readConnectionSettings } from './connection-settings';
 import { NodeAPI, RequestLike, ResponseLike } from './red';
 
 const { hostPort } = internals;
@@ -168,7 +168,7 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
       const clients = RED._('realvirtual-connection.status.clients', { count: connection.clientCount });
       return { ok: true, message: `listening on ${connection.url}: ${clients}`, clients: connection.clientCount };
     }
-    return probePort(settings.server.host ?? '127.0.0.1', settings.server.port ?? 1234);
+    return probePort(settings.server.host ?? CONNECTION_DEFAULTS.host, settings.server.port ?? CONNECTION_DEFAULTS.port);
   };
 
   const importSignals = async (body: Record<string, unknown>): Promise<{ answers: ImportResult[]; errors: string[]; note?: string }> => {
