@@ -32,6 +32,17 @@ const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
+/** A URL path trimmed, with one leading "/" unless it is empty. */
+export function withLeadingSlash(path: string): string {
+  const trimmed = path.trim();
+  return trimmed === '' || trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+/** "host:port", with an IPv6 address in brackets ("[::1]:1234"). */
+export function hostPort(host: string, port: number | string): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /**
  * True for an address only this machine can reach: localhost, 127.0.0.0/8 and ::1, in any
  * spelling (brackets, written out, IPv4-mapped). Only literal addresses count: a host name

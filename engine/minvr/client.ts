@@ -4,7 +4,7 @@ import { Duplex } from 'stream';
 import WebSocket from 'ws';
 import { ConnectionError, OptionError, RealvirtualError } from '../errors';
 import { Attempt, AttemptHandle } from '../lifecycle';
-import { describeSocketError } from '../network';
+import { describeSocketError, hostPort } from '../network';
 import { MinVREndpoint, MinVRPeerInfo } from './endpoint';
 import { MinVRLink } from './link';
 import { MinVROptions } from './options';
@@ -36,7 +36,7 @@ export class MinVRClient extends MinVREndpoint {
   /** "host:port" of the server. */
   get peerName(): string {
     const { host, port } = this.settings;
-    return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return hostPort(host, port);
   }
 
   get connected(): boolean {

@@ -1,5 +1,6 @@
 import { PeerLink } from '../endpoint-shell';
 import { ConnectionError, RealvirtualError } from '../errors';
+import { hostPort } from '../network';
 import { clip } from '../text';
 import { VREvent } from './events';
 import { OutgoingEvent } from './framing';
@@ -49,6 +50,5 @@ export function handlingFailed(remote: string, error: unknown): ConnectionError 
 export const CLOSE_GRACE_MS = 300;
 
 export function remoteOf(address: string | undefined, port: number | undefined): string {
-  const host = address ?? 'unknown';
-  return `${host.includes(':') ? `[${host}]` : host}:${port ?? 0}`;
+  return hostPort(address ?? 'unknown', port ?? 0);
 }

@@ -3,6 +3,7 @@ import { Clock, systemClock } from '../clock';
 import { OptionError } from '../errors';
 import { DEFAULT_RECONNECT, ReconnectOptions } from '../lifecycle';
 import { Logger, silentLogger } from '../logger';
+import { hostPort, withLeadingSlash } from '../network';
 import { DEFAULT_MAX_FRAME } from './framing';
 
 /** `tcp`: MinVR3's TcpJsonVREventConnection (length-prefixed frames); `websocket`: one bare VREvent per text message. */
@@ -88,8 +89,7 @@ export function resolveMinVROptions(options: MinVROptions, role: 'client' | 'ser
   if (role === 'client' && port === 0) throw new OptionError('port must be from 1 to 65535 to connect');
   let path = options.path ?? MINVR_DEFAULTS.path;
   if (typeof path !== 'string') throw new OptionError('path must be a string such as /vrevent');
-  path = path.trim();
-  if (path !== '' && !path.startsWith('/')) path = `/${path}`;
+  path = withLeadingSlash(path);
   const maxFrame = checkNumber('maxFrame', options.maxFrame ?? MINVR_DEFAULTS.maxFrame, 1, true);
   if (maxFrame > 0xffffffff) throw new OptionError(`maxFrame must be at most ${0xffffffff} bytes, got ${maxFrame}`);
   const intervalMs = checkNumber('reconnectIntervalMs', options.reconnectIntervalMs ?? MINVR_DEFAULTS.reconnectIntervalMs, 0);
@@ -120,6 +120,5 @@ export function resolveMinVROptions(options: MinVROptions, role: 'client' | 'ser
 
 /** tcp://host:port or ws://host:port/path, for logs and status. */
 export function minvrUrl(transport: MinVRTransport, host: string, port: number, path: string): string {
-  const h = host.includes(':') ? `[${host}]` : host;
-  return transport === 'tcp' ? `tcp://${h}:${port}` : `ws://${h}:${port}${path || '/'}`;
+  return transport === 'tcp' ? `tcp://${hostPort(host, port)}` : `ws://${hostPort(host, port)}${path || '/'}`;
 }

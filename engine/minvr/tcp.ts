@@ -4,7 +4,7 @@
  */
 import net from 'net';
 import { ConnectionError, RealvirtualError } from '../errors';
-import { describeSocketError } from '../network';
+import { describeSocketError, hostPort } from '../network';
 import { FrameDecoder, OutgoingEvent } from './framing';
 import { bufferFull, CLOSE_GRACE_MS, handlingFailed, LinkHandlers, PartialFrameLimit, MinVRLink, remoteOf } from './link';
 import { SendQueue } from './send-queue';
@@ -139,7 +139,7 @@ export interface TcpDialOptions {
  * a ConnectionError that says why (refused, not found, timed out). Returns an abort function.
  */
 export function dialTcp(options: TcpDialOptions, connected: (socket: net.Socket) => void, failed: (error: RealvirtualError) => void): () => void {
-  const target = `tcp://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  const target = `tcp://${hostPort(options.host, options.port)}`;
   const socket = net.connect({ host: options.host, port: options.port, ...(options.lookup ? { lookup: options.lookup } : {}) });
   let settled = false;
   const settle = (error?: RealvirtualError): void => {

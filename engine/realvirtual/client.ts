@@ -9,7 +9,7 @@ import { ConfigObject, encode } from './messages';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
 import { isPlainObject } from '../record';
 import { Peer } from './peers';
-import { closeSocket, describeSocketError, isLoopback } from '../network';
+import { closeSocket, describeSocketError, hostPort, isLoopback } from '../network';
 import { socketLink } from './ws-link';
 
 /** How long close() waits for the server to answer the close handshake. */
@@ -81,8 +81,7 @@ export class RealvirtualClient extends Endpoint {
     this.clientName = options.clientName ?? DEFAULTS.clientName;
     const secure = options.secure ?? options.tls !== undefined;
     this.tlsOptions = secure ? { ...(options.tls ?? {}) } : undefined;
-    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    this.url = `${secure ? 'wss' : 'ws'}://${host}:${this.port}${this.path || '/'}`;
+    this.url = `${secure ? 'wss' : 'ws'}://${hostPort(this.host, this.port)}${this.path || '/'}`;
     this.handshakeTimeoutMs = checkNumber('handshakeTimeoutMs', options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs, 1);
     this.heartbeatMs = checkNumber('heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs, 0);
     this.keepAliveMs = checkNumber('keepAliveMs', options.keepAliveMs ?? DEFAULTS.keepAliveMs, 0);

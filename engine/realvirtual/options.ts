@@ -1,6 +1,7 @@
 import { Clock, systemClock } from '../clock';
 import { OptionError } from '../errors';
 import { Logger, silentLogger } from '../logger';
+import { withLeadingSlash } from '../network';
 import { DirectionRules, splitList } from './catalog';
 import { SignalDeclaration } from './signals';
 
@@ -139,7 +140,6 @@ export function resolveEndpointOptions(options: EndpointOptions): ResolvedEndpoi
 
 /** A URL path: "" stays "", anything else starts with exactly one "/". */
 export function normalizePath(path: string | undefined): string {
-  const trimmed = (path ?? '').trim();
-  if (trimmed === '' || trimmed === '/') return '';
-  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+  const withSlash = withLeadingSlash(path ?? '');
+  return withSlash === '/' ? '' : withSlash;
 }

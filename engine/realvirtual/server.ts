@@ -10,7 +10,7 @@ import { ConfigOptions, Endpoint, ImportResult } from './endpoint';
 import { splitList } from './catalog';
 import { checkNumber, checkPort, DEFAULTS, EndpointOptions, normalizePath } from './options';
 import { Peer } from './peers';
-import { closeSocket, describeSocketError, isLoopback } from '../network';
+import { closeSocket, describeSocketError, hostPort, isLoopback } from '../network';
 import { socketLink } from './ws-link';
 
 export interface ServerTlsOptions {
@@ -153,8 +153,7 @@ export class RealvirtualServer extends Endpoint {
   }
 
   get url(): string {
-    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `${this.tls ? 'wss' : 'ws'}://${host}:${this.port}${this.path || '/'}`;
+    return `${this.tls ? 'wss' : 'ws'}://${hostPort(this.host, this.port)}${this.path || '/'}`;
   }
 
   /**

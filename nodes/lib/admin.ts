@@ -1,12 +1,23 @@
 import net from 'net';
-import { ClientOptions, ConnectionError, ImportResult, normalizePath, OptionError, RealvirtualClient, RealvirtualError, TimeoutError } from '../../engine';
+import { ClientOptions, ConnectionError, ImportResult, internals, normalizePath, OptionError, RealvirtualClient, RealvirtualError, TimeoutError } from '../../engine';
 import { Connection } from './connection';
-import { ConnectionSettings, readConnectionSettings } from './connection-settings';
+import { CONNECTION_DEFAULTS, ConnectionSettings, readConnectionSettings } from './connection-settings';
 import { NodeAPI, RequestLike, ResponseLike } from './red';
 
-/** Every admin request answers within this time. */
+const { hostPort } = internals;
+
+/** Every admin request answers within this time (with the default dial timeout). */
 export const ADMIN_TIMEOUT_MS = 6000;
-const DIAL_TIMEOUT_MS = 4000;
+/** How long Test connection and Import signals wait for the handshake and for the import answer. */
+export const DIAL_TIMEOUT_MS = 4000;
+/** The Node-RED setting (settings.js, in seconds) that replaces DIAL_TIMEOUT_MS. */
+export const DIAL_TIMEOUT_SETTING = 'realvirtualConnectionDialTimeout';
+
+/** The dial timeout in force: the setting when it is a positive number of seconds, else the default. */
+export function dialTimeoutMs(settings: Record<string, unknown>): number {
+  const seconds = settings[DIAL_TIMEOUT_SETTING];
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DIAL_TIMEOUT_MS;
+}
 
 class HttpError extends Error {
   constructor(
@@ -58,9 +69,9 @@ function httpStatusOf(error: Error & { code?: string }): number {
   return 500;
 }
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, what: string, limitMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new HttpError(504, `${what} took longer than ${ADMIN_TIMEOUT_MS / 1000} s`, 'ERR_TIMEOUT')), ADMIN_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new HttpError(504, `${what} took longer than ${limitMs / 1000} s`, 'ERR_TIMEOUT')), limitMs);
     promise.then(
       (value) => {
         clearTimeout(timer);
@@ -79,6 +90,8 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
   const admin = RED.httpAdmin;
   const auth = RED.auth;
   if (!admin || !auth) return;
+  // Read per request: the settings are complete only once the runtime has started.
+  const dialMs = (): number => dialTimeoutMs(RED.settings);
 
   const deployed = (id: unknown): Connection | null => {
     if (typeof id !== 'string' || id === '') return null;
@@ -118,10 +131,10 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
       ...plan.settings.client,
       tls,
       autoReconnect: false,
-      handshakeTimeoutMs: DIAL_TIMEOUT_MS,
+      handshakeTimeoutMs: dialMs(),
       heartbeatMs: 0,
       keepAliveMs: 0,
-      requestTimeoutMs: DIAL_TIMEOUT_MS,
+      requestTimeoutMs: dialMs(),
     });
     try {
       await client.connect();
@@ -155,7 +168,7 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
       const clients = RED._('realvirtual-connection.status.clients', { count: connection.clientCount });
       return { ok: true, message: `listening on ${connection.url}: ${clients}`, clients: connection.clientCount };
     }
-    return probePort(settings.server.host ?? '127.0.0.1', settings.server.port ?? 1234);
+    return probePort(settings.server.host ?? CONNECTION_DEFAULTS.host, settings.server.port ?? CONNECTION_DEFAULTS.port);
   };
 
   const importSignals = async (body: Record<string, unknown>): Promise<{ answers: ImportResult[]; errors: string[]; note?: string }> => {
@@ -186,7 +199,7 @@ export function registerAdminEndpoints(RED: NodeAPI): void {
   const handle =
     (work: (req: RequestLike) => Promise<unknown>) =>
     (req: RequestLike, res: ResponseLike): void => {
-      withTimeout(work(req), 'the request').then(
+      withTimeout(work(req), 'the request', ADMIN_TIMEOUT_MS - DIAL_TIMEOUT_MS + dialMs()).then(
         (answer) => res.json(answer),
         (error: Error & { code?: string }) => res.status(httpStatusOf(error)).json({ ok: false, message: error.message, code: error.code }),
       );
@@ -219,8 +232,8 @@ function probePort(host: string, port: number): Promise<TestAnswer> {
   return new Promise((resolve) => {
     const probe = net.createServer();
     probe.once('error', (error: Error & { code?: string }) =>
-      resolve({ ok: false, code: error.code, message: `cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}` }),
+      resolve({ ok: false, code: error.code, message: `cannot listen on ${hostPort(host, port)}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}` }),
     );
-    probe.listen(port, host, () => probe.close(() => resolve({ ok: true, message: `${host}:${port} is free: deploy to start listening` })));
+    probe.listen(port, host, () => probe.close(() => resolve({ ok: true, message: `${hostPort(host, port)} is free: deploy to start listening` })));
   });
 }

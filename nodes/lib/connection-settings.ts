@@ -1,4 +1,20 @@
-import { checkCycleMs, ClientOptions, DEFAULTS, isDirection, isRemoteConfigMode, isValueType, OptionError, RemoteConfigMode, ServerOptions, SignalDeclaration } from '../../engine';
+import {
+  checkCycleMs,
+  ClientOptions,
+  DEFAULTS,
+  internals,
+  isDirection,
+  isRemoteConfigMode,
+  isValueType,
+  normalizePath,
+  OptionError,
+  RemoteConfigMode,
+  ServerOptions,
+  SignalDeclaration,
+} from '../../engine';
+import { numberProperty, present } from './properties';
+
+const { hostPort } = internals;
 
 export type Mode = 'server' | 'client';
 
@@ -62,17 +78,8 @@ export interface ConnectionSettings {
   label: string;
 }
 
-function present(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== '';
-}
-
 function number(config: Record<string, unknown>, key: keyof ConnectionProperties, min: number, integer: boolean): number {
-  const raw = config[key];
-  const value = present(raw) ? Number(raw) : (CONNECTION_DEFAULTS[key] as number);
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new OptionError(`${key} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
+  return numberProperty(config[key], key, CONNECTION_DEFAULTS[key] as number, { min, integer });
 }
 
 function flag(config: Record<string, unknown>, key: keyof ConnectionProperties): boolean {
@@ -149,7 +156,6 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
     reconnectIntervalMs: number(config, 'reconnectInterval', 0, false) * 1000,
     maxReconnectAttempts,
   };
-  const normalizedPath = path === '' ? '' : path.startsWith('/') ? path : `/${path}`;
   const server: ServerOptions = {
     ...common,
     allowedOrigins: text(config, 'allowedOrigins'),
@@ -160,5 +166,5 @@ export function readConnectionSettings(config: Record<string, unknown>, secret =
     listenRetries: client.autoReconnect ? maxReconnectAttempts : 0,
     listenRetryIntervalMs: client.reconnectIntervalMs || DEFAULTS.listenRetryIntervalMs,
   };
-  return { mode, debug: flag(config, 'debug'), server, client, label: `${host}:${port}${normalizedPath}` };
+  return { mode, debug: flag(config, 'debug'), server, client, label: `${hostPort(host, port)}${normalizePath(path)}` };
 }

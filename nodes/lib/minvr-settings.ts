@@ -1,4 +1,5 @@
 import { KnownType, MINVR_DEFAULTS, MinVROptions, MinVRTransport, OptionError } from '../../engine';
+import { numberProperty, present } from './properties';
 
 /**
  * The `minvr-connection` properties and their defaults: a public contract that flows depend
@@ -28,17 +29,8 @@ export interface MinVRSettings {
   options: MinVROptions;
 }
 
-function present(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== '';
-}
-
 function number(config: Record<string, unknown>, key: keyof MinVRConnectionProperties, min: number, max: number, integer: boolean): number {
-  const raw = config[key];
-  const value = present(raw) ? Number(raw) : (MINVR_CONNECTION_DEFAULTS[key] as number);
-  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new OptionError(`${key} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
+  return numberProperty(config[key], key, MINVR_CONNECTION_DEFAULTS[key] as number, { min, max, integer });
 }
 
 function choice<T extends string>(config: Record<string, unknown>, key: keyof MinVRConnectionProperties, allowed: readonly T[]): T {

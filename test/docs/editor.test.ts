@@ -121,6 +121,19 @@ describe('editor', () => {
     assert.deepEqual(editor, { ...MINVR_CONNECTION_DEFAULTS });
   });
 
+  it('labels a connection without name, host or port by the registered defaults, an IPv6 host in brackets', () => {
+    for (const [type, absent, expected] of [
+      ['realvirtual-connection', {}, `server @ ${CONNECTION_DEFAULTS.host}:${CONNECTION_DEFAULTS.port}`],
+      ['realvirtual-connection', { mode: 'client', host: '::1', port: 0, path: '/rv' }, 'client → [::1]:0/rv'],
+      ['minvr-connection', { host: '' }, `minvr tcp://${MINVR_CONNECTION_DEFAULTS.host}:${MINVR_CONNECTION_DEFAULTS.port} (server)`],
+      ['minvr-connection', { transport: 'websocket', mode: 'client', host: 'fe80::1' }, `minvr ws://[fe80::1]:${MINVR_CONNECTION_DEFAULTS.port}${MINVR_CONNECTION_DEFAULTS.path} (client)`],
+    ] as const) {
+      const registration = registrationOf(type);
+      const label = registration.definition.label as (this: unknown) => string;
+      assert.equal(label.call({ ...absent, _def: registration.definition }), expected, `${type} ${JSON.stringify(absent)}`);
+    }
+  });
+
   it("offers minvr-out's data types: inference, then exactly the runtime's sendable types", () => {
     const html = fs.readFileSync(path.join(root, 'nodes', 'minvr-out.html'), 'utf8');
     const select = /<select id="node-input-dataType"[^>]*>([\s\S]*?)<\/select>/.exec(html);

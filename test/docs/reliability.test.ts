@@ -1,8 +1,8 @@
 /**
  * The README's "Reliability and security" section states what the tests do: its results
  * table must name exactly the counts the tests use (test/helpers/counts.ts and the
- * bad-frame table), and its limits the engine's defaults. The soak tests run with
- * `npm run test:soak`, not with `npm test`.
+ * bad-frame table, the memory bounds' sizes in test:soak and in npm test), and its limits the
+ * engine's defaults. The soak tests run with `npm run test:soak`, not with `npm test`.
  */
 import assert from 'assert/strict';
 import fs from 'fs';
@@ -11,7 +11,8 @@ import { DEFAULTS } from '../../engine';
 import { MAX_CONFIG_KEYS, MAX_CYCLE_MS } from '../../engine/realvirtual/config-rules';
 import { MAX_CONFIG_DEPTH } from '../../engine/realvirtual/messages';
 import { CASES } from '../helpers/bad-frames';
-import { BAD_INPUT, DEPLOYS, FAULTS } from '../helpers/counts';
+import { BAD_INPUT, DEPLOYS, FAULTS, MEMORY_BOUNDS } from '../helpers/counts';
+import { sizeName } from '../helpers/memory-bounds';
 import { repoRoot } from '../repo';
 
 const root = repoRoot();
@@ -69,6 +70,21 @@ describe('README: Reliability and security', () => {
     assert.ok(partial[0].includes(`after ${DEPLOYS.warmUp.partial} + ${DEPLOYS.warmUp.full} to warm up`), partial[0]);
     assert.equal(row(rows, /^full deploys/)[1], String(DEPLOYS.full));
     for (const deploys of [partial, row(rows, /^full deploys/)]) assert.equal(deploys[2], 'leaked: nothing');
+    const { soak, quick } = MEMORY_BOUNDS;
+    for (const [label, key] of [
+      [/^new Text signals of/, 'texts'],
+      [/^new signal names of/, 'names'],
+      [/^clients whose `init` names are/, 'initNames'],
+    ] as const) {
+      const cells = row(rows, label);
+      assert.equal(cells[1], String(soak[key].count), cells[0]);
+      assert.ok(cells[0].includes(` ${sizeName(soak[key].bytes)} each`), cells[0]);
+      assert.ok(cells[0].includes(`(\`npm test\`: ${quick[key].count} of ${sizeName(quick[key].bytes)})`), cells[0]);
+    }
+    const nulls = row(rows, /^one `data` frame of/)[0];
+    assert.ok(nulls.includes(`of ${grouped(soak.rejected.nulls)} \`null\` values`) && nulls.includes(`of ${grouped(soak.rejected.importTypes)} non-string types`), nulls);
+    assert.equal(quick.rejected.nulls, quick.rejected.importTypes);
+    assert.ok(nulls.includes(`(\`npm test\`: ${grouped(quick.rejected.nulls)} each)`), nulls);
     const results = section('Results', 3);
     assert.ok(results.includes(`at most ${DEPLOYS.heapToleranceMiB} MiB, of which at most ${DEPLOYS.dataToleranceMiB} MiB outside V8's code space`), 'the heap tolerances');
   });
@@ -103,5 +119,6 @@ describe('README: Reliability and security', () => {
     );
     assert.ok(fs.existsSync(path.join(root, 'test', 'soak', 'deploys.test.ts')));
     assert.ok(fs.existsSync(path.join(root, 'test', 'soak', 'fuzz.test.ts')));
+    assert.ok(fs.existsSync(path.join(root, 'test', 'soak', 'memory-bounds.test.ts')));
   });
 });

@@ -187,11 +187,12 @@ describe('RealvirtualClient over real sockets (raw ws servers)', function () {
 
     it('heartbeat: keeps a connection whose server answers pings, even when it sends nothing', async function () {
       const raw = await startRaw();
-      const client = newClient({ port: raw.port, heartbeatMs: 40 });
+      // Periods long enough that a busy machine (the other lane of npm test) does not miss a pong.
+      const client = newClient({ port: raw.port, heartbeatMs: 150 });
       let disconnects = 0;
       client.on('disconnect', () => disconnects++);
       await client.connect();
-      await delay(400); // ten heartbeat periods with a server that only answers pings
+      await delay(1500); // ten heartbeat periods with a server that only answers pings
       assert.equal(disconnects, 0);
       assert.equal(client.status.state, 'connected');
       assert.equal(raw.connections.length, 1);

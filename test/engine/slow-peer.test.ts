@@ -68,6 +68,7 @@ describe('slow peers', function () {
 
     slow.ws.pause(); // it stops reading: the server's sends pile up in its socket
     const pausedAt = Date.now();
+    const cyclesAtPause = server.stats.cycles;
     let peak = 0;
     const sampler = setInterval(() => {
       const socket = socketOf(server, 'Slow');
@@ -76,6 +77,7 @@ describe('slow peers', function () {
     resources.add({ close: () => clearInterval(sampler) });
     const [peer, reason] = await nextEvent(server, 'disconnect', (info) => info.name === 'Slow', 20000);
     const droppedAt = Date.now();
+    const cyclesRun = server.stats.cycles - cyclesAtPause;
     clearInterval(sampler);
     writer.stop();
 
@@ -98,10 +100,11 @@ describe('slow peers', function () {
     // Its socket is released too (after the close handshake's grace time: the peer reads nothing).
     await until(() => socketOf(server, 'Slow') === undefined, "the server to release the slow client's socket");
 
-    // The fast client kept its cycle rate while the slow one was stuck: at least half of the cycles.
+    // The fast client kept its cycle rate while the slow one was stuck: an update in at least half of
+    // the cycles the server ran (counted, not derived from the time: a busy machine runs fewer).
     const during = fastTicks.filter((at) => at >= pausedAt && at <= droppedAt).length;
-    const cycles = (droppedAt - pausedAt) / cycleMs;
-    assert.ok(during >= cycles / 2, `the fast client got ${during} updates in ${droppedAt - pausedAt} ms (${Math.round(cycles)} cycles)`);
+    assert.ok(cyclesRun >= 10, `the server ran ${cyclesRun} cycles while the client was stuck`);
+    assert.ok(during >= cyclesRun / 2, `the fast client got ${during} updates in ${droppedAt - pausedAt} ms (${cyclesRun} cycles of ${cycleMs} ms)`);
     await until(() => fast.values().Tick === writer.ticks(), 'the fast client to hold the last Tick');
   });
 
@@ -115,10 +118,9 @@ describe('slow peers', function () {
     // From here on the server skips it: at most the cycle in progress still goes out (Tick grows by 4 a cycle).
     const tickWhenSlow = writer.ticks() + 8;
     const cyclesBefore = server.stats.cycles;
-    await until(() => server.stats.cycles >= cyclesBefore + 25, '25 cycles while the client is stuck');
+    await until(() => server.stats.cycles >= cyclesBefore + 25 && writer.ticks() > tickWhenSlow + 50, '25 cycles and 50 values while the client is stuck');
     writer.stop();
     const last = writer.ticks();
-    assert.ok(last > tickWhenSlow + 50, 'many values were written while it was stuck');
     slow.ws.resume();
     const final = await slow.waitFor((frame) => frame.type === 'data' && frame.signals?.Tick === last, `the latest Tick (${last})`, 15000);
     assert.ok(String(final.signals?.Blob).startsWith(`${last}:`), 'with the latest Blob');

@@ -75,23 +75,34 @@ export function collectEvents(emitter: EventEmitter, name: string, count: number
   return promise;
 }
 
-/** Rejects with `what` if `promise` has not settled within `timeoutMs`. */
-export function within<T>(promise: Promise<T>, what: string, timeoutMs = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** The bounded waits of the tests, with `defaultMs` as the bound when a call gives none. */
+export function waits(defaultMs: number): {
+  /** Rejects naming `what` if `promise` has not settled within `timeoutMs`. */
+  within<T>(promise: Promise<T>, what: string, timeoutMs?: number): Promise<T>;
+  /** Polls `condition` every few ms until it returns something other than undefined or false, and resolves with that; rejects naming `what` after `timeoutMs`. */
+  until<T>(condition: () => T | undefined | false, what: string | (() => string), timeoutMs?: number): Promise<T>;
+} {
+  return {
+    within<T>(promise: Promise<T>, what: string, timeoutMs = defaultMs): Promise<T> {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      });
+      return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+    },
+    async until<T>(condition: () => T | undefined | false, what: string | (() => string), timeoutMs = defaultMs): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = condition();
+        if (value !== undefined && value !== false) return value as T;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
+        await delay(5);
+      }
+    },
+  };
 }
 
-/** Polls `condition` every few ms until it holds; rejects with `what` after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string | (() => string), timeoutMs = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${typeof what === 'function' ? what() : what}`);
-    await delay(5);
-  }
-}
+export const { within, until } = waits(WAIT_MS);
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -67,8 +67,8 @@ export class SimProcess {
     }
   }
 
-  /** The port of "server listening on ws://host:port/". */
-  async listeningPort(timeoutMs = 5000): Promise<number> {
+  /** The port of "server listening on ws://host:port/" (a new process, with coverage on a busy machine, may take seconds). */
+  async listeningPort(timeoutMs = 20000): Promise<number> {
     const match = await this.waitFor(/server listening on wss?:\/\/[^\s]+?:(\d+)\//, timeoutMs);
     return Number(match[1]);
   }

@@ -8,44 +8,17 @@ import fs from 'fs';
 import path from 'path';
 import { DataEvent, PeerInfo, RealvirtualClient, RealvirtualError, RealvirtualServer } from '../../engine';
 import { extractExample, PEER_FILES, peersDir, parsePythonLiteral, prepareSource, ReferencePeer, referenceMarkdownPath, usePythonPeers } from './python';
-import { freePort } from '../helpers/events';
+import { freePort, waits } from '../helpers/events';
 import { repoRoot } from '../repo';
 
 /** Bound of every single wait (the peers answer in milliseconds). */
 const WAIT_MS = 8000;
 
-/** Resolves once `condition` returns a value other than undefined; rejects after `timeoutMs` saying what was awaited. */
-function until<T>(condition: () => T | undefined, what: string, timeoutMs = WAIT_MS, details?: () => string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = (): void => {
-      let value: T | undefined;
-      try {
-        value = condition();
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      if (value !== undefined) return resolve(value);
-      if (Date.now() - started >= timeoutMs) {
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${details ? `\n${details()}` : ''}`));
-        return;
-      }
-      setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
+const { within, until: waitUntil } = waits(WAIT_MS);
 
-/** Bounds a promise. */
-function within<T>(promise: Promise<T>, what: string, timeoutMs = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | null = null;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, late]).finally(() => {
-    if (timer) clearTimeout(timer);
-  });
+/** until() with the peer's output below the reason when it times out. */
+function until<T>(condition: () => T | undefined, what: string, timeoutMs = WAIT_MS, details?: () => string): Promise<T> {
+  return waitUntil(condition, () => (details ? `${what}\n${details()}` : what), timeoutMs);
 }
 
 /** Parses the value part of a line like `Received: {...}`. */

@@ -4,6 +4,7 @@
  */
 import assert from 'assert/strict';
 import { RealvirtualClient, RealvirtualServer } from '../../engine';
+import { DIAL_TIMEOUT_MS, DIAL_TIMEOUT_SETTING, dialTimeoutMs } from '../../nodes/lib/admin';
 import { freePort, SilentServer } from '../helpers/events';
 import { connection, helper, HttpAnswer, load, node, TAB, runtimeResources, user, waitForStatus, within } from './harness';
 
@@ -65,11 +66,18 @@ describe('nodes: admin routes of the edit dialog', function () {
 
     it('times out cleanly against a server that never completes the handshake', async function () {
       const silent = resources.add(await SilentServer.start('hang'));
-      await loadEmpty();
+      await load([TAB, user('out', 'unused', { connection: 'missing' })], { [DIAL_TIMEOUT_SETTING]: 0.3 });
       const answer = await post('/realvirtual/test', { settings: { mode: 'client', host: '127.0.0.1', port: silent.port } });
       assert.equal(answer.status, 200);
       assert.equal(answer.body.ok, false);
       assert.equal(answer.body.code, 'ERR_HANDSHAKE_TIMEOUT');
+    });
+
+    it(`the dial timeout is ${DIAL_TIMEOUT_MS / 1000} s unless the Node-RED setting ${DIAL_TIMEOUT_SETTING} gives positive seconds`, function () {
+      assert.equal(dialTimeoutMs({}), DIAL_TIMEOUT_MS);
+      assert.equal(dialTimeoutMs({ [DIAL_TIMEOUT_SETTING]: 0.3 }), 300);
+      assert.equal(dialTimeoutMs({ [DIAL_TIMEOUT_SETTING]: 10 }), 10000);
+      for (const invalid of [0, -1, '2', NaN, Infinity, null]) assert.equal(dialTimeoutMs({ [DIAL_TIMEOUT_SETTING]: invalid }), DIAL_TIMEOUT_MS, String(invalid));
     });
 
     it('rejects invalid settings with 400 and a message naming the property', async function () {

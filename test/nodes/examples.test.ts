@@ -50,7 +50,8 @@ describe('nodes: example flows', function () {
 
   for (const file of exampleFiles) {
     it(`${file} deploys and runs without an error`, async function () {
-      this.timeout(20000);
+      // Starting an OPC UA server makes its certificates: seconds of CPU on a busy machine.
+      this.timeout(60000);
       const flow = JSON.parse(fs.readFileSync(path.join(examplesDir, file), 'utf8')) as FlowNode[];
       assert.ok(Array.isArray(flow) && flow.length > 0, `${file} is not a flow (an array of nodes)`);
       // Examples with nodes of other packages (dashboard, databases…) or function nodes that load
@@ -87,7 +88,7 @@ describe('nodes: example flows', function () {
 
       // An OPC UA client's endpoint gets a real OPC UA server with the examples' conveyor variables.
       for (const endpoint of flow.filter((n) => n.type === 'OpcUa-Endpoint')) {
-        const server = resources.add(await within(OpcuaTestServer.start(), `an OPC UA server for ${endpoint.id}`, 15000));
+        const server = resources.add(await within(OpcuaTestServer.start(), `an OPC UA server for ${endpoint.id}`, 40000));
         endpoint.endpoint = server.endpointUrl;
       }
 

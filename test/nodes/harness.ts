@@ -10,7 +10,7 @@ import { EventEmitter } from 'events';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { freePort, Resources } from '../helpers/events';
+import { freePort, Resources, waits } from '../helpers/events';
 import { repoRoot } from '../repo';
 
 export { freePort };
@@ -226,24 +226,8 @@ export function clientNames(connectionId: string): string[] {
   return ((node(connectionId).connection as any).endpoint.clients as Array<{ name: string }>).map((peer) => peer.name).sort();
 }
 
-export function within<T>(promise: Promise<T>, what: string, timeoutMs = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-/** Polls `condition` until it returns something other than undefined or false; rejects naming `what`. */
-export async function until<T>(condition: () => T | undefined | false, what: string | (() => string), timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = condition();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** within() and until() of helpers/events.ts, bounded by the Node-RED tests' WAIT_MS. */
+export const { within, until } = waits(WAIT_MS);
 
 /** Every message a node (usually a helper node) receives from now on. */
 export class Inbox {

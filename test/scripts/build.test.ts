@@ -22,7 +22,8 @@ function project(withTypescript = true): Project {
     fs.writeFileSync(path.join(dir, file), text);
   };
   write('package.json', JSON.stringify({ name: 'build-probe', bin: { probe: 'dist/src/cli.js' } }));
-  write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'ES2020', strict: true, rootDir: '.', types: [] }, include: ['src'] }));
+  // The smallest standard library, unchecked: the compiler starts in a quarter of the time.
+  write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'ES2020', lib: ['es5'], skipLibCheck: true, strict: true, rootDir: '.', types: [] }, include: ['src'] }));
   write('src/cli.ts', '#!/usr/bin/env node\nexport const answer: number = 42;\n');
   write('nodes/probe.html', '<script type="text/html" data-template-name="probe"></script>\n');
   write('locales/en-US/probe.json', '{}\n');

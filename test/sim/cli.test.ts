@@ -80,7 +80,8 @@ describe('sim: realvirtual-sim command', function () {
       }
     });
 
-    it('rejects bad options with a clear message and exit code 2', async () => {
+    it('rejects bad options with a clear message and exit code 2', async function () {
+      this.timeout(60000); // seven processes, one after the other
       for (const [args, message] of [
         [['--bogus'], /unknown option --bogus/],
         [['--mode', 'peer'], /--mode must be "server" or "client"/],
