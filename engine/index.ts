@@ -13,6 +13,7 @@ export { ValueType, SignalValue, VALUE_TYPES, coerceValue, inferValueType, isVal
 export { ImportedSignal, DirectionRules, importCatalog, splitList } from './realvirtual/catalog';
 export { Message, MessageType, MESSAGE_TYPES, SignalRecord, ConfigObject, ParseResult, PROTOCOL_VERSION, parseMessage, encodeMessage, encode } from './realvirtual/messages';
 export { PeerInfo } from './realvirtual/peers';
+export { SignalBatch, ShapeToken } from './realvirtual/batch';
 export { ExchangeStats } from './realvirtual/exchange';
 export { ConnectionLifecycle, Heartbeat, LinkState, LinkStatus, ReconnectOptions, backoffDelay } from './lifecycle';
 export { Clock, TimerHandle, systemClock } from './clock';

@@ -7,4 +7,3 @@
 export { LogBudget } from './log-budget';
 export { clip, escapeUnprintable } from './text';
 export { setOwn, hasOwn, isPlainObject } from './record';
-export { signalNames, signalValueList } from './realvirtual/messages';
