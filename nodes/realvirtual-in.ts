@@ -34,7 +34,7 @@ function stateOutput(node: Node, filter: ReadonlySet<string> | null, receivedVal
     received(event: DataEvent): void {
       const { names, values } = event.batch;
       const positions = wanted.of(event.batch);
-      if (positions.length === 0) return;
+      if (filter !== null && positions.length === 0) return;
       if (record === null) {
         // Everything received so far (also before this node started), once; from now on only what changes.
         const all = receivedValues();
