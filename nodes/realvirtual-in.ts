@@ -9,6 +9,14 @@ const { hasOwn, setOwn } = internals;
 
 type OutputMode = 'changes' | 'state' | 'signal';
 
+/**
+ * Who owns a data event's `values` record: every node of a connection gets the same event
+ * in one synchronous dispatch, and a flow may change its msg.payload, so the first node
+ * that sends the record itself takes it and the others build their own. This is the
+ * record last taken; a new event brings a new record.
+ */
+let takenRecord: SignalRecord | null = null;
+
 /** A realvirtual-in node; `reported` is there for tests to see how messages were compared. */
 interface RealvirtualInNode extends Node {
   reported?: ReportedValues;
@@ -83,7 +91,12 @@ export = function register(RED: NodeAPI): void {
         const positions = reported!.positions;
         const rv = { type: event.type, peer: event.peer };
         if (output === 'changes') {
-          // Built from the batch, never the event's shared record: the flow owns msg.payload and may change it.
+          // Every signal of the message changed: the first node sends the event's record itself (see takenRecord).
+          if (count === names.length && !renames && event.values !== takenRecord) {
+            takenRecord = event.values;
+            node.send({ topic: 'realvirtual', payload: takenRecord, rv });
+            return;
+          }
           const payload: SignalRecord = {};
           for (let k = 0; k < count; k++) setOwn(payload, keyOf(names[positions[k]]), values[positions[k]]);
           node.send({ topic: 'realvirtual', payload, rv });
