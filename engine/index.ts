@@ -14,6 +14,7 @@ export { ImportedSignal, DirectionRules, importCatalog, splitList } from './real
 export { Message, MessageType, MESSAGE_TYPES, SignalRecord, ConfigObject, ParseResult, PROTOCOL_VERSION, parseMessage, encodeMessage, encode } from './realvirtual/messages';
 export { PeerInfo } from './realvirtual/peers';
 export { EndpointShell, EndpointRole, PeerLink, ShellEvents } from './endpoint-shell';
+export { SignalBatch, ShapeToken } from './realvirtual/batch';
 export { ExchangeStats } from './realvirtual/exchange';
 export { ConnectionLifecycle, Heartbeat, LinkState, LinkStatus, ReconnectOptions, backoffDelay } from './lifecycle';
 export { Clock, TimerHandle, systemClock } from './clock';

@@ -7,5 +7,4 @@
 export { LogBudget } from './log-budget';
 export { clip, escapeUnprintable } from './text';
 export { setOwn, hasOwn, isPlainObject } from './record';
-export { signalNames, signalValueList } from './realvirtual/messages';
 export { hostPort } from './network';

@@ -1,20 +1,25 @@
-import { DataEvent, internals, SignalRecord, SignalValue, splitList } from '../engine';
+import { DataEvent, internals, SignalRecord, splitList } from '../engine';
 import { ConnectionUser } from './lib/connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
-import { renameKeys, renamesOf } from './lib/signal-renames';
+import { renamesOf } from './lib/signal-renames';
 import { connectionOf } from './lib/config-node';
+import { ReportedValues, WantedPositions } from './lib/received-batch';
 
-const { hasOwn, setOwn, signalNames, signalValueList } = internals;
+const { hasOwn, setOwn } = internals;
 
 type OutputMode = 'changes' | 'state' | 'signal';
 
-/** Received records that a node sent on as its payload: flows may change a payload, so no second node sends the same one. */
-const sent = new WeakSet<SignalRecord>();
+/**
+ * Who owns a data event's `values` record: every node of a connection gets the same event
+ * in one synchronous dispatch, and a flow may change its msg.payload, so the first node
+ * that sends the record itself takes it and the others build their own. This is the
+ * record last taken; a new event brings a new record.
+ */
+let takenRecord: SignalRecord | null = null;
 
-function copyFirst(values: SignalRecord, names: readonly string[], count: number): SignalRecord {
-  const copy: SignalRecord = {};
-  for (let i = 0; i < count; i++) setOwn(copy, names[i], values[names[i]]);
-  return copy;
+/** A realvirtual-in node; `reported` is there for tests to see how messages were compared. */
+interface RealvirtualInNode extends Node {
+  reported?: ReportedValues;
 }
 
 /**
@@ -28,30 +33,23 @@ function stateOutput(node: Node, filter: ReadonlySet<string> | null, receivedVal
   let record: SignalRecord | null = null;
   let rv: { type: DataEvent['type']; peer: DataEvent['peer'] } | null = null;
   let pending: NodeJS.Immediate | null = null;
+  const wanted = new WantedPositions(filter);
   const send = (): void => {
     pending = null;
     node.send({ topic: 'realvirtual', payload: record, rv });
   };
   return {
     received(event: DataEvent): void {
-      const values = event.values;
-      const names = signalNames(values);
-      // A filter smaller than the message is looked up in the message, else the message's names in the filter.
-      const byFilter = filter !== null && filter.size < names.length;
-      if (filter && !(byFilter ? [...filter].some((name) => hasOwn(values, name)) : names.some((name) => filter.has(name)))) return;
+      const { names, values } = event.batch;
+      const positions = wanted.of(event.batch);
+      if (filter !== null && positions.length === 0) return;
       if (record === null) {
         // Everything received so far (also before this node started), once; from now on only what changes.
         const all = receivedValues();
         record = {};
         for (const name of filter ?? Object.keys(all)) if (hasOwn(all, name)) setOwn(record, keyOf(name), all[name]);
-      } else if (byFilter) {
-        for (const name of filter) if (hasOwn(values, name)) setOwn(record, keyOf(name), values[name]);
       } else {
-        const list = signalValueList(values);
-        for (let i = 0; i < names.length; i++) {
-          const name = names[i];
-          if (!filter || filter.has(name)) setOwn(record, keyOf(name), list !== undefined ? list[i] : values[name]);
-        }
+        for (let k = 0; k < positions.length; k++) setOwn(record, keyOf(names[positions[k]]), values[positions[k]]);
       }
       rv = { type: event.type, peer: event.peer };
       if (pending === null) pending = setImmediate(send);
@@ -68,40 +66,16 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, definition);
     const node = this;
     const output: OutputMode = definition.output === 'state' || definition.output === 'signal' ? definition.output : 'changes';
-    const names = splitList(typeof definition.signals === 'string' ? definition.signals : '');
-    const filter = names.length > 0 ? new Set(names) : null;
+    const wantedNames = splitList(typeof definition.signals === 'string' ? definition.signals : '');
+    const filter = wantedNames.length > 0 ? new Set(wantedNames) : null;
     const renames = renamesOf(node, definition);
     if (renames === undefined) return;
-    /** The payload record under the external names of the rename table. */
-    const named = (record: SignalRecord): SignalRecord => (renames ? renameKeys(record, (name) => renames.toExternal(name)) : record);
     const connection = connectionOf(RED, node, definition);
     if (!connection) return;
-    /** What this node last reported per signal: "changes" compares against it, so the first message reports all. */
-    const lastKnown = new Map<string, SignalValue>();
-    /**
-     * While messages name the same signals in the same order (the engine then hands the
-     * same list of names, see signalNames), lastKnown is kept by position instead, in
-     * `shapeLast`: comparing by position needs no lookups. It is written back when the
-     * names change.
-     */
-    let shapeNames: readonly string[] | null = null;
-    let shapeLast: Array<SignalValue | undefined> = [];
-    let shapeWanted: boolean[] = [];
-    let previousNames: readonly string[] | null = null;
-
-    const leaveShape = (): void => {
-      if (shapeNames === null) return;
-      for (let i = 0; i < shapeNames.length; i++) {
-        const last = shapeLast[i];
-        if (last !== undefined) lastKnown.set(shapeNames[i], last);
-      }
-      shapeNames = null;
-      shapeLast = [];
-      shapeWanted = [];
-    };
-
     const keyOf = renames ? (name: string): string => renames.toExternal(name) : (name: string): string => name;
     const state = output === 'state' ? stateOutput(node, filter, () => connection.receivedValues(), keyOf) : null;
+    const reported = output === 'state' ? null : new ReportedValues(filter);
+    if (reported) (node as RealvirtualInNode).reported = reported;
 
     const user: ConnectionUser = {
       node,
@@ -111,65 +85,25 @@ export = function register(RED: NodeAPI): void {
           state.received(event);
           return;
         }
-        const entries: Array<[string, SignalValue]> | null = output === 'signal' ? [] : null;
-        // The payload of "changes" is built only from the first signal left out on: while
-        // every signal of the message is reported, the message's own record serves.
-        let changed: SignalRecord | null = null;
-        let count = 0;
-        const values = event.values;
-        const names = signalNames(values);
-        const list = signalValueList(values);
-        if (names !== shapeNames || list === undefined) leaveShape();
-        const byPosition = shapeNames !== null;
-        for (let i = 0; i < names.length; i++) {
-          const name = names[i];
-          const value = byPosition ? list![i] : values[name];
-          let report = false;
-          if (byPosition) {
-            if (shapeWanted[i]) {
-              if (shapeLast[i] !== value) {
-                shapeLast[i] = value;
-                report = true;
-              }
-            }
-          } else if (!filter || filter.has(name)) {
-            if (lastKnown.get(name) !== value || !lastKnown.has(name)) {
-              lastKnown.set(name, value);
-              report = true;
-            }
-          }
-          if (report) {
-            count++;
-            if (changed !== null) setOwn(changed, name, value);
-            if (entries) entries.push([name, value]);
-          } else if (changed === null && output === 'changes') {
-            changed = copyFirst(values, names, i);
-          }
-        }
-        if (!byPosition && names === previousNames && list !== undefined) {
-          // The second message in a row with the engine's same list of names: keep by position from now on.
-          shapeNames = names;
-          shapeLast = names.map((name) => lastKnown.get(name));
-          shapeWanted = names.map((name) => !filter || filter.has(name));
-        }
-        previousNames = names;
-        const rv = { type: event.type, peer: event.peer };
+        const { names, values } = event.batch;
+        const count = reported!.compare(event.batch);
         if (count === 0) return;
+        const positions = reported!.positions;
+        const rv = { type: event.type, peer: event.peer };
         if (output === 'changes') {
-          let payload = changed;
-          if (payload === null) {
-            // Every signal of the message changed: one node may send the record itself, the others a copy.
-            if (sent.has(values)) {
-              payload = copyFirst(values, names, names.length);
-            } else {
-              sent.add(values);
-              payload = values;
-            }
+          // Every signal of the message changed: the first node sends the event's record itself (see takenRecord).
+          if (count === names.length && !renames && event.values !== takenRecord) {
+            takenRecord = event.values;
+            node.send({ topic: 'realvirtual', payload: takenRecord, rv });
+            return;
           }
-          node.send({ topic: 'realvirtual', payload: named(payload), rv });
+          const payload: SignalRecord = {};
+          for (let k = 0; k < count; k++) setOwn(payload, keyOf(names[positions[k]]), values[positions[k]]);
+          node.send({ topic: 'realvirtual', payload, rv });
           return;
         }
-        const messages: NodeMessage[] = entries!.map(([name, value]) => ({ topic: renames ? renames.toExternal(name) : name, payload: value, rv: { ...rv } }));
+        const messages: NodeMessage[] = [];
+        for (let k = 0; k < count; k++) messages.push({ topic: keyOf(names[positions[k]]), payload: values[positions[k]], rv: { ...rv } });
         node.send([messages]);
       },
     };

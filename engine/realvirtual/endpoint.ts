@@ -6,13 +6,14 @@ import { clip, flatCopy } from '../text';
 import { ImportedSignal, importCatalog, toDeclarations } from './catalog';
 import { checkConfig, checkCycleMs, isRemoteConfigMode, RemoteConfigMode, remoteConfigRefusal } from './config-rules';
 import { Exchange } from './exchange';
-import { ConfigObject, encode, encodeSignals, MAX_REJECTED_LISTED, Message, ParsedMessage, parseMessage, PROTOCOL_VERSION, rememberSignalNames, signalNames, SignalRecord } from './messages';
+import { ConfigObject, encode, encodeSignals, MAX_REJECTED_LISTED, Message, parseFrame, PROTOCOL_VERSION, SignalRecord } from './messages';
 import { DEFAULTS, EndpointOptions, ResolvedEndpointOptions, resolveEndpointOptions } from './options';
 import { hasOwn, isPlainObject, setOwn } from '../record';
 import { Peer, PeerInfo } from './peers';
 import { isPlainName, readShapedFrame, SHAPE_MIN_SIGNALS } from './shape';
 import { NameCache, newNameCache, SignalDeclaration, SignalTable, UNCHANGED } from './signals';
 import { SignalValue } from './values';
+import { dataEvent, ShapeToken, SignalBatch } from './batch';
 
 export { EndpointState, EndpointStatus };
 
@@ -20,10 +21,12 @@ export { EndpointState, EndpointStatus };
 export interface DataEvent {
   type: 'data' | 'snapshot';
   peer: PeerInfo;
-  /** The applied values (coerced to each signal's type); rejected ones are left out. */
+  /** The applied values (coerced to each signal's type); rejected ones are left out. Shared by every listener: read-only. */
   values: SignalRecord;
   /** Names whose value differs from the one the table held before. */
   changed: string[];
+  /** The same values as two lists in the order of the message, and a token of that order (see SignalBatch). */
+  batch: SignalBatch;
 }
 
 export interface ImportResult {
@@ -332,7 +335,8 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
     // A peer already dropped (too slow) may still have frames in flight: they count no more.
     if (this.peers.get(peer.id) !== peer) return;
     const text = isBinary || typeof frame === 'string' ? frame : frame.toString('utf8');
-    const parsed = (typeof text === 'string' && this.readShaped(peer, text)) || withoutStacks(() => parseMessage(text, isBinary));
+    if (typeof text === 'string' && this.readShaped(peer, text)) return;
+    const parsed = withoutStacks(() => parseFrame(text, isBinary));
     if (parsed instanceof ProtocolError) {
       this.report(parsed, peer, parsed.code);
       return;
@@ -345,13 +349,14 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
       );
       return;
     }
-    const { message, rejected } = parsed;
-    if (message.version !== undefined && message.version > PROTOCOL_VERSION && !peer.versionWarned) {
+    const version = parsed.kind === 'signals' ? parsed.version : parsed.message.version;
+    if (version !== undefined && version > PROTOCOL_VERSION && !peer.versionWarned) {
       peer.versionWarned = true;
-      this.logger.warn(`${clip(peer.name, 100)} speaks protocol version ${message.version}; this engine speaks ${PROTOCOL_VERSION} and reads what it knows`);
+      this.logger.warn(`${clip(peer.name, 100)} speaks protocol version ${version}; this engine speaks ${PROTOCOL_VERSION} and reads what it knows`);
     }
-    for (const error of rejected) this.report(error, peer, `${error.code}:${error.signal}`);
-    this.dispatch(peer, message);
+    for (const error of parsed.rejected) this.report(error, peer, `${error.code}:${error.signal}`);
+    if (parsed.kind === 'signals') this.receive(peer, parsed.type, parsed.names, null, parsed.signals);
+    else this.dispatch(peer, parsed.message);
   }
 
   private dispatch(peer: Peer, message: Message): void {
@@ -363,7 +368,7 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
         return;
       case 'data':
       case 'snapshot':
-        this.receive(peer, message.type, message.signals);
+        this.receive(peer, message.type, Object.keys(message.signals), null, message.signals);
         return;
       case 'subscribe':
         this.onSubscribe(peer, message.subscribe);
@@ -430,40 +435,41 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
 
   /**
    * The fast path of handleFrame: a `data` or `snapshot` frame with the same signals, in
-   * the same order, as the peer's last two, read by those names (see shape.ts).
+   * the same order, as the peer's last two, read by those names (see shape.ts). False
+   * when the frame is anything else: the general parser reads it.
    */
-  private readShaped(peer: Peer, text: string): ParsedMessage | null {
+  private readShaped(peer: Peer, text: string): boolean {
     const cache = this.nameCaches.get(peer);
-    if (cache === undefined || cache.shape === null) return null;
-    const shape = cache.shape;
+    if (cache === undefined || !cache.readable || cache.sent.shape === null) return false;
+    const names = cache.sent.shape.names;
     const values: SignalValue[] = [];
-    const type = readShapedFrame(text, shape, values);
-    if (type === null) return null;
-    const signals: SignalRecord = {};
-    for (let i = 0; i < shape.length; i++) setOwn(signals, shape[i], values[i]);
-    rememberSignalNames(signals, shape, values);
-    cache.pending = signals;
-    cache.values = values;
-    return { kind: 'message', message: { type, signals }, rejected: [] };
+    const type = readShapedFrame(text, names, values);
+    if (type === null) return false;
+    this.receive(peer, type, names, values, null);
+    return true;
   }
 
   private receiveCache(peer: Peer): ReceiveCache {
     let cache = this.nameCaches.get(peer);
     if (cache === undefined) {
-      cache = { ...newNameCache(), shape: null, previous: null, values: [], pending: null };
+      cache = { ...newNameCache(), sent: { shape: null, previous: null }, readable: false, applied: { shape: null, previous: null } };
       this.nameCaches.set(peer, cache);
     }
     return cache;
   }
 
-  private receive(peer: Peer, type: 'data' | 'snapshot', signals: SignalRecord): void {
-    const names = signalNames(signals);
+  /**
+   * Applies the values of a `data` or `snapshot` message: `names` in the order of the
+   * message, with their values either in `list` (aligned, and this method's to change)
+   * or in `record` (the parsed message).
+   */
+  private receive(peer: Peer, type: 'data' | 'snapshot', names: readonly string[], list: SignalValue[] | null, record: SignalRecord | null): void {
     const cache = this.receiveCache(peer);
-    // A record readShaped built: its values are at hand in order.
-    const list = cache.pending === signals ? cache.values : null;
-    cache.pending = null;
     const changed: string[] = [];
-    let values: SignalRecord | null = null;
+    // The applied values, aligned with `names` until one is left out: from then on with `kept`.
+    const values: SignalValue[] = list ?? new Array<SignalValue>(names.length);
+    let kept: string[] | null = null;
+    let coerced = false;
     let errors: SignalError[] | null = null;
     let rejected = 0;
     // Rejections are results, not exceptions: no stack traces while reading (see withoutStacks).
@@ -472,41 +478,46 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
     try {
       for (let i = 0; i < names.length; i++) {
         const name = names[i];
-        const raw = list !== null ? list[i] : signals[name];
+        const raw = list !== null ? list[i] : record![name];
+        let value: SignalValue | undefined = raw;
         const exact = this.table.receiveExact(name, raw, cache, i);
         if (exact !== undefined) {
           if (exact) changed.push(name);
-          if (values !== null) setOwn(values, name, raw);
-          continue;
-        }
-        // Beyond the values listed one by one, rejections are only counted: no error is built.
-        const update = this.table.receive(name, raw, rejected < MAX_REJECTED_LISTED);
-        let keep = true;
-        if (update === undefined) {
-          keep = false;
-          const key = boundedKey(`write:${name}`);
-          if (!peer.reported.has(key) && peer.reported.size < MAX_REPORTED_PER_PEER) {
-            peer.reported.add(key);
-            this.logger.debug(`${clip(peer.name, 100)} sent "${clip(name, 100)}", a signal we write: its value was ignored`);
-          }
-        } else if (update instanceof SignalError) {
-          keep = false;
-          // Listed one by one up to a bound per message, then counted (see MAX_REJECTED_LISTED).
-          if (++rejected <= MAX_REJECTED_LISTED) (errors ??= []).push(update);
         } else {
-          if (update.changed) changed.push(name);
-          if (update.signal.value !== raw) {
-            if (values === null) values = copyFirst(signals, names, i);
-            setOwn(values, name, update.signal.value);
-            continue;
+          // Beyond the values listed one by one, rejections are only counted: no error is built.
+          const update = this.table.receive(name, raw, rejected < MAX_REJECTED_LISTED);
+          if (update === undefined) {
+            value = undefined;
+            const key = boundedKey(`write:${name}`);
+            if (!peer.reported.has(key) && peer.reported.size < MAX_REPORTED_PER_PEER) {
+              peer.reported.add(key);
+              this.logger.debug(`${clip(peer.name, 100)} sent "${clip(name, 100)}", a signal we write: its value was ignored`);
+            }
+          } else if (update instanceof SignalError) {
+            value = undefined;
+            // Listed one by one up to a bound per message, then counted (see MAX_REJECTED_LISTED).
+            if (++rejected <= MAX_REJECTED_LISTED) (errors ??= []).push(update);
+          } else {
+            if (update.changed) changed.push(name);
+            if (update.signal.value !== raw) {
+              value = update.signal.value;
+              coerced = true;
+            }
           }
         }
-        if (!keep && values === null) values = copyFirst(signals, names, i);
-        else if (keep && values !== null) setOwn(values, name, raw);
+        if (value === undefined) {
+          kept ??= names.slice(0, i);
+        } else if (kept === null) {
+          values[i] = value;
+        } else {
+          values[kept.length] = value;
+          kept.push(name);
+        }
       }
     } finally {
       Error.stackTraceLimit = stackTraceLimit;
     }
+    if (kept !== null) values.length = kept.length;
     if (errors !== null) for (const error of errors) this.report(error, peer, `${error.code}:${error.signal}`);
     if (rejected > MAX_REJECTED_LISTED) {
       this.report(
@@ -515,8 +526,13 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
         `more:${type}`,
       );
     }
-    noteShape(cache, names);
-    if (this.listenerCount('data') > 0) this.emit('data', { type, peer: peer.info, values: values ?? signals, changed });
+    const before = cache.sent.shape;
+    const sent = noteShape(cache.sent, names);
+    if (sent !== before) cache.readable = sent !== null && sent.names.length >= SHAPE_MIN_SIGNALS && sent.names.every(isPlainName);
+    // With values left out the batch is a list of its own, with tokens of its own.
+    const shape = kept === null ? sent : noteShape(cache.applied, kept);
+    if (this.listenerCount('data') === 0) return;
+    this.emit('data', dataEvent(type, peer.info, { names: shape?.names ?? kept ?? names, values, shape }, changed, kept === null && !coerced ? record : null));
   }
 
   private async applyRemoteConfig(peer: Peer, config: ConfigObject): Promise<void> {
@@ -577,30 +593,43 @@ function withoutStacks<T>(work: () => T): T {
 
 /** What the endpoint keeps of a peer's messages to read the next ones fast. */
 interface ReceiveCache extends NameCache {
-  /** The names of its last two messages when they were the same (and long enough): the next one is first read by them. */
-  shape: readonly string[] | null;
-  /** The names of its last message read the general way. */
+  /** The names of its messages as sent. */
+  sent: ShapeMemory;
+  /** Whether frames of `sent.shape` are worth reading by it (see shape.ts): long enough, and every name plain. */
+  readable: boolean;
+  /** The names of the values applied, when some of a message were left out. */
+  applied: ShapeMemory;
+}
+
+/** The lists of names of a peer's last messages. */
+interface ShapeMemory {
+  /** The token of the list its last two had in common; null when they differed. */
+  shape: ShapeToken | null;
+  /** The last list, when it differed from the one before. */
   previous: readonly string[] | null;
-  /** The values readShaped read last, aligned with `shape`. */
-  values: SignalValue[];
-  /** The record readShaped built from `values`, until receive() applies it. */
-  pending: SignalRecord | null;
 }
 
-/** Adopts a message's names as the shape to read the next message by, once two messages in a row had them. */
-function noteShape(cache: ReceiveCache, names: readonly string[]): void {
-  if (names === cache.shape) return;
-  const previous = cache.previous;
-  cache.previous = names.length >= SHAPE_MIN_SIGNALS ? names : null;
-  cache.shape = null;
-  if (previous === null || previous.length !== names.length) return;
-  for (let i = 0; i < names.length; i++) if (previous[i] !== names[i]) return;
-  for (let i = 0; i < names.length; i++) if (!isPlainName(names[i])) return;
-  cache.shape = names;
+/**
+ * Notes a list of names: the token of its shape when the list before was the same (a new
+ * token when that is new), else null.
+ */
+function noteShape(memory: ShapeMemory, names: readonly string[]): ShapeToken | null {
+  const shape = memory.shape;
+  if (shape !== null && sameNames(shape.names, names)) return shape;
+  const previous = memory.previous;
+  if (previous !== null && sameNames(previous, names)) {
+    memory.shape = new ShapeToken(previous);
+    memory.previous = null;
+    return memory.shape;
+  }
+  memory.shape = null;
+  memory.previous = names;
+  return null;
 }
 
-function copyFirst(signals: SignalRecord, names: readonly string[], count: number): SignalRecord {
-  const copy: SignalRecord = {};
-  for (let j = 0; j < count; j++) setOwn(copy, names[j], signals[names[j]]);
-  return copy;
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -81,6 +81,18 @@ export interface UnknownMessage {
 }
 export type ParseResult = ParsedMessage | UnknownMessage | ProtocolError;
 
+/** A `data` or `snapshot` message as parseFrame gives it: its signals, with their names listed in order. */
+export interface ParsedSignals {
+  kind: 'signals';
+  type: 'data' | 'snapshot';
+  version?: number;
+  signals: SignalRecord;
+  /** The names of `signals`, in order. */
+  names: readonly string[];
+  rejected: SignalError[];
+}
+export type FrameResult = ParsedSignals | ParsedMessage | UnknownMessage | ProtocolError;
+
 const KNOWN_TYPES = new Set<string>(MESSAGE_TYPES);
 
 /** Deepest nesting of a configuration object that is accepted (JSON.stringify recurses). */
@@ -134,35 +146,10 @@ function invalidField(type: string, field: string, expected: string): ProtocolEr
 /** Rejected values listed one by one per message; the rest are summed up in one more error. */
 export const MAX_REJECTED_LISTED = 1000;
 
-/**
- * The names of large records that readSignals passed on as they were, in order, so that
- * receivers need not list them again (for an object of hundreds of properties, listing
- * its keys costs about an eighth of parsing it).
- */
-const recordNames = new WeakMap<object, readonly string[]>();
-const NAMES_KEPT_FROM = 32;
-
-/** The names of a record of signals, in order: Object.keys(record), listed only once per received message. */
-export function signalNames(record: SignalRecord): readonly string[] {
-  return recordNames.get(record) ?? Object.keys(record);
-}
-
-/** The values of records built from names and values in two lists (see rememberSignalNames). */
-const recordValues = new WeakMap<object, readonly SignalValue[]>();
-
-/**
- * Notes the names of a record built from a received message (in order): signalNames
- * returns them, and signalValueList the values in the same order, if given. Neither
- * list may change afterwards.
- */
-export function rememberSignalNames(record: SignalRecord, names: readonly string[], values?: readonly SignalValue[]): void {
-  recordNames.set(record, names);
-  if (values !== undefined) recordValues.set(record, values);
-}
-
-/** The values of a record in the order of signalNames(record), when they are at hand without reading the record. */
-export function signalValueList(record: SignalRecord): readonly SignalValue[] | undefined {
-  return recordValues.get(record);
+interface ReadSignals {
+  record: SignalRecord;
+  /** The names of `record`, in order. */
+  names: string[];
 }
 
 /**
@@ -170,7 +157,7 @@ export function signalValueList(record: SignalRecord): readonly SignalValue[] | 
  * MAX_REJECTED_LISTED one by one, then one error that counts the rest, so that a
  * hostile message cannot make the receiver build millions of errors).
  */
-function readSignals(type: string, field: string, value: unknown, rejected: SignalError[]): SignalRecord | ProtocolError {
+function readSignals(type: string, field: string, value: unknown, rejected: SignalError[]): ReadSignals | ProtocolError {
   if (!isPlainObject(value)) return invalidField(type, field, 'an object of signal name to value');
   let clean: SignalRecord | undefined;
   const names = Object.keys(value);
@@ -199,8 +186,7 @@ function readSignals(type: string, field: string, value: unknown, rejected: Sign
       ),
     );
   }
-  if (clean === undefined && names.length >= NAMES_KEPT_FROM) recordNames.set(value, names);
-  return clean === undefined ? (value as SignalRecord) : clean;
+  return clean === undefined ? { record: value as SignalRecord, names } : { record: clean, names: Object.keys(clean) };
 }
 
 function readSignalTypes(value: unknown, rejected: SignalError[]): Record<string, string> | ProtocolError {
@@ -225,7 +211,7 @@ function readSignalTypes(value: unknown, rejected: SignalError[]): Record<string
   return types;
 }
 
-function parseObject(type: string, raw: Record<string, unknown>, version: number | undefined): ParseResult {
+function parseObject(type: string, raw: Record<string, unknown>, version: number | undefined): FrameResult {
   const rejected: SignalError[] = [];
   const ok = (message: Message): ParsedMessage => ({ kind: 'message', message, rejected });
   switch (type) {
@@ -238,17 +224,17 @@ function parseObject(type: string, raw: Record<string, unknown>, version: number
     case 'snapshot': {
       const signals = readSignals(type, 'signals', raw.signals, rejected);
       if (signals instanceof ProtocolError) return signals;
-      return ok({ type, version, signals });
+      return { kind: 'signals', type, version, signals: signals.record, names: signals.names, rejected };
     }
     case 'import_answer': {
       if (raw.signals === undefined && raw.signalTypes === undefined) {
         return invalidField(type, 'signals', 'an object (an import_answer needs "signals" or "signalTypes")');
       }
-      const signals = raw.signals === undefined ? {} : readSignals(type, 'signals', raw.signals, rejected);
+      const signals = raw.signals === undefined ? { record: {} } : readSignals(type, 'signals', raw.signals, rejected);
       if (signals instanceof ProtocolError) return signals;
       const signalTypes = readSignalTypes(raw.signalTypes, rejected);
       if (signalTypes instanceof ProtocolError) return signalTypes;
-      return ok({ type, version, signals, signalTypes });
+      return ok({ type, version, signals: signals.record, signalTypes });
     }
     case 'subscribe': {
       const list = raw.subscribe;
@@ -283,6 +269,13 @@ function parseObject(type: string, raw: Record<string, unknown>, version: number
  * other input gives a ProtocolError with a code, and the caller's session goes on.
  */
 export function parseMessage(frame: string | Buffer, isBinary = false): ParseResult {
+  const result = parseFrame(frame, isBinary);
+  if (result instanceof ProtocolError || result.kind !== 'signals') return result;
+  return { kind: 'message', message: { type: result.type, version: result.version, signals: result.signals }, rejected: result.rejected };
+}
+
+/** parseMessage for the endpoint: a `data` or `snapshot` message comes with the names of its signals in order. */
+export function parseFrame(frame: string | Buffer, isBinary = false): FrameResult {
   if (isBinary) return new ProtocolError('ERR_BINARY_FRAME', 'binary frames are not part of the protocol: send JSON text frames');
   const text = typeof frame === 'string' ? frame : frame.toString('utf8');
   let raw: unknown;

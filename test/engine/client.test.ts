@@ -303,7 +303,7 @@ describe('RealvirtualClient over real sockets (raw ws servers)', function () {
       const snapshot = nextEvent(client, 'data');
       connection.send({ type: 'snapshot', signals: { S1: 1, S2: 'a' } });
       const [first] = await snapshot;
-      assert.deepEqual(first, { type: 'snapshot', peer, values: { S1: 1, S2: 'a' }, changed: ['S1', 'S2'] });
+      assert.deepEqual(first, { type: 'snapshot', peer, values: { S1: 1, S2: 'a' }, changed: ['S1', 'S2'], batch: { names: ['S1', 'S2'], values: [1, 'a'], shape: null } });
 
       const data = nextEvent(client, 'data');
       connection.send({ type: 'data', signals: { S2: 'b', S3: true, S1: 1, W: 99 } });

@@ -5,7 +5,7 @@
  * repeated frames give the same events through it as through the general path.
  */
 import assert from 'node:assert/strict';
-import { DataEvent, RealvirtualError, RealvirtualServer } from '../../engine';
+import { DataEvent, RealvirtualError, RealvirtualServer, ShapeToken } from '../../engine';
 import { isPlainName, readShapedFrame, SHAPE_MIN_SIGNALS } from '../../engine/realvirtual/shape';
 import { SignalValue } from '../../engine/realvirtual/values';
 import { nextEvent, RawClient, Resources } from '../helpers/events';
@@ -203,6 +203,7 @@ describe('engine: reading frames by their shape', function () {
       };
 
       // Two frames of one shape make it the shape; the third and later are read by it.
+      const tokens: unknown[] = [];
       for (let round = 0; round < 4; round++) {
         const event = await send((i) => (i === 0 ? 2.5 + round : i === 1 ? 'true' : i % 3 === 0 ? `t${round}` : i + round / 2));
         assert.deepEqual(
@@ -220,12 +221,19 @@ describe('engine: reading frames by their shape', function () {
           names.filter((name, i) => name !== 'S2' && (round === 0 || i === 0 || (i > 1 && (i % 3 === 0 || i > 2)))),
           `round ${round}`,
         );
+        assert.deepEqual(event.batch.names, Object.keys(event.values));
+        assert.deepEqual(event.batch.values, Object.values(event.values));
+        tokens.push(event.batch.shape);
       }
       assert.equal(server.table.get('S2')?.value, 7, 'our S2 kept its value');
-      const shapes = [...(server as unknown as { peers: Map<string, object> }).peers.values()].map(
-        (peer) => (server as unknown as { nameCaches: WeakMap<object, { shape: unknown }> }).nameCaches.get(peer)?.shape,
+      const caches = [...(server as unknown as { peers: Map<string, object> }).peers.values()].map(
+        (peer) => (server as unknown as { nameCaches: WeakMap<object, { readable: boolean }> }).nameCaches.get(peer)?.readable,
       );
-      assert.ok(Array.isArray(shapes[0]), 'the frames were read by their shape');
+      assert.equal(caches[0], true, 'the frames were read by their shape');
+      assert.equal(tokens[0], null, 'a first list has no token');
+      assert.ok(tokens[1] instanceof ShapeToken, 'the second batch of the same list has one');
+      assert.equal(tokens[2], tokens[1], 'the same token for the same list, with S2 left out every time');
+      assert.equal(tokens[3], tokens[1]);
 
       // Nothing changed: no changes. A value of the wrong type: rejected, the rest applies.
       const same = await send((i) => (i === 0 ? 6 : i === 1 ? true : i % 3 === 0 ? 't3' : i + 1.5));

@@ -1,0 +1,60 @@
+import type { DataEvent } from './endpoint';
+import { SignalRecord } from './messages';
+import { PeerInfo } from './peers';
+import { setOwn } from '../record';
+import { SignalValue } from './values';
+
+/**
+ * Stands for one peer's list of signal names: a receiver holds on to the token of the
+ * messages it has seen and compares the next message's token with it (not its arrays)
+ * to know that the message names the same signals in the same order, so that it can
+ * keep what it knows about each signal by position.
+ */
+export class ShapeToken {
+  constructor(
+    /** The names, in their order. */
+    readonly names: readonly string[],
+  ) {}
+}
+
+/** The values of one received message as two aligned lists, in the order of the message. */
+export interface SignalBatch {
+  /** The names of the applied values (rejected ones are left out). */
+  readonly names: readonly string[];
+  /** The applied values (coerced to each signal's type), `values[i]` for `names[i]`. */
+  readonly values: readonly SignalValue[];
+  /**
+   * Set when this batch lists the same names in the same order as the previous batch from
+   * the same peer: then `names` is `shape.names`, and the token is the same object for
+   * every batch in a row with that list. null when the list is new or has changed (a
+   * value left out changes it too).
+   */
+  readonly shape: ShapeToken | null;
+}
+
+/**
+ * The DataEvent the endpoint emits. Without the message's record at hand (a frame read by
+ * its shape, see shape.ts) `values` is built on first read, as an own enumerable property
+ * (spreads, JSON.stringify and deep comparisons see it as before): a listener that reads
+ * only `batch` or `changed` then costs no record of all the signals.
+ */
+export function dataEvent(type: 'data' | 'snapshot', peer: PeerInfo, batch: SignalBatch, changed: string[], record: SignalRecord | null): DataEvent {
+  if (record !== null) return { type, peer, values: record, changed, batch };
+  let values: SignalRecord | null = null;
+  return {
+    type,
+    peer,
+    get values(): SignalRecord {
+      if (values === null) {
+        values = {};
+        for (let i = 0; i < batch.names.length; i++) setOwn(values, batch.names[i], batch.values[i]);
+      }
+      return values;
+    },
+    set values(record: SignalRecord) {
+      values = record;
+    },
+    changed,
+    batch,
+  };
+}
