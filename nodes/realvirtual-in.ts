@@ -1,5 +1,5 @@
 import { DataEvent, internals, SignalRecord, splitList } from '../engine';
-import { ConnectionUser } from './lib/connection';
+import { ConnectionUser, RecordClaim } from './lib/connection';
 import { Node, NodeAPI, NodeDefinition, NodeMessage } from './lib/red';
 import { renamesOf } from './lib/signal-renames';
 import { connectionOf } from './lib/config-node';
@@ -8,14 +8,6 @@ import { ReportedValues, WantedPositions } from './lib/received-batch';
 const { hasOwn, setOwn } = internals;
 
 type OutputMode = 'changes' | 'state' | 'signal';
-
-/**
- * Who owns a data event's `values` record: every node of a connection gets the same event
- * in one synchronous dispatch, and a flow may change its msg.payload, so the first node
- * that sends the record itself takes it and the others build their own. This is the
- * record last taken; a new event brings a new record.
- */
-let takenRecord: SignalRecord | null = null;
 
 /** A realvirtual-in node; `reported` is there for tests to see how messages were compared. */
 interface RealvirtualInNode extends Node {
@@ -80,7 +72,7 @@ export = function register(RED: NodeAPI): void {
     const user: ConnectionUser = {
       node,
       signals: filter ? [...filter] : null,
-      onData(event: DataEvent) {
+      onData(event: DataEvent, record: RecordClaim) {
         if (state) {
           state.received(event);
           return;
@@ -91,10 +83,10 @@ export = function register(RED: NodeAPI): void {
         const positions = reported!.positions;
         const rv = { type: event.type, peer: event.peer };
         if (output === 'changes') {
-          // Every signal of the message changed: the first node sends the event's record itself (see takenRecord).
-          if (count === names.length && !renames && event.values !== takenRecord) {
-            takenRecord = event.values;
-            node.send({ topic: 'realvirtual', payload: takenRecord, rv });
+          // Every signal of the message changed: the event's record is the payload, unless another node has claimed it.
+          const claimed = count === names.length && !renames ? record.take() : null;
+          if (claimed !== null) {
+            node.send({ topic: 'realvirtual', payload: claimed, rv });
             return;
           }
           const payload: SignalRecord = {};

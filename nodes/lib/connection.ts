@@ -26,11 +26,29 @@ import { Node, NodeAPI, NodeDefinition, NodeStatus } from './red';
 import { SharedConnection, SharedUser } from './shared-connection';
 import { nodeStatusFor } from './status';
 
+/**
+ * Who may send a data event's `values` record itself as msg.payload: every user gets the
+ * same event, and a flow may change a payload, so only the first user that claims the
+ * record gets it; the others build their own.
+ */
+export class RecordClaim {
+  private claimed = false;
+
+  constructor(private readonly event: DataEvent) {}
+
+  /** The event's record for the first caller, null for every later one. */
+  take(): SignalRecord | null {
+    if (this.claimed) return null;
+    this.claimed = true;
+    return this.event.values;
+  }
+}
+
 /** A node that uses the connection. It registers on start and deregisters on close. */
 export interface ConnectionUser extends SharedUser {
   /** realvirtual-in only: the names it wants, or null for all. */
   signals?: readonly string[] | null;
-  onData?(event: DataEvent): void;
+  onData?(event: DataEvent, record: RecordClaim): void;
   onConfigSet?(peer: PeerInfo, config: ConfigObject): void;
 }
 
@@ -197,7 +215,8 @@ export class Connection extends SharedConnection<ConnectionSettings, EndpointEve
     this.retained = null;
     this.listen(endpoint, 'status', (status: EndpointStatus) => this.setStatus(this.statusFor(endpoint, status)));
     this.listen(endpoint, 'data', (event: DataEvent) => {
-      for (const user of this.users.values()) if (user.onData) user.onData(event);
+      const record = new RecordClaim(event);
+      for (const user of this.users.values()) if (user.onData) user.onData(event, record);
     });
     this.listen(endpoint, 'configSet', (peer: PeerInfo, config: ConfigObject, result: ConfigResult) => {
       // A refused config_set changed nothing: only its sender hears of it (success: false).
