@@ -50,7 +50,9 @@ export interface IngestRow {
   sentMessagesPerSec: number;
   /** CPU other processes of the machine used during the window, % of one core. */
   backgroundPercent: number;
-  /** The row is the median round's; messagesPerSec of every round, in order (absent in results written before rounds). */
+  /** Messages per CPU-second of the measured process: its rate were it never kept from its core (absent in results written before rounds). */
+  messagesPerCpuSec?: number;
+  /** The row is the median round's by messagesPerCpuSec; messagesPerCpuSec of every round, in order. */
   rounds?: number[];
 }
 
@@ -70,7 +72,9 @@ export interface EmitRow {
   /** The feed was stopped because output piled up in memory (no backpressure). */
   overflowed: boolean;
   backgroundPercent: number;
-  /** The row is the median round's; signalsPerSec of every round, in order. */
+  /** Signals that reached the peer per CPU-second of the measured process. */
+  signalsPerCpuSec?: number;
+  /** The row is the median round's by signalsPerCpuSec; signalsPerCpuSec of every round, in order. */
   rounds?: number[];
 }
 
@@ -432,11 +436,11 @@ export function renderAll(results: Results): string {
   const parts = [
     renderMachine(results),
     '',
-    '**Ingest** — messages/s / signals/s received, every signal changed in every message',
+    '**Ingest** — messages/s / signals/s received, every signal changed in every message (the median round; ratios: of messages per CPU-second of the measured process, median of the rounds [min–max])',
     '',
     renderIngest(results),
     '',
-    '**Emit** — signals/s that reached the peer (cycleMs 0: a frame per write; 10: one frame per cycle)',
+    '**Emit** — signals/s that reached the peer (cycleMs 0: a frame per write; 10: one frame per cycle; the median round; out 0 ms/DIY: of signals per CPU-second of the measured process, median of the rounds [min–max])',
     '',
     renderEmit(results),
     '',
