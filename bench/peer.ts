@@ -14,6 +14,8 @@ export interface FloodArgs {
   url: string;
   size: number;
   maxMs: number;
+  /** Connect and send init, but pump no frame before `resume` (a side of an A/B comparison waits for its turn). */
+  paused?: boolean;
 }
 
 export interface SinkArgs {
@@ -66,6 +68,7 @@ export interface MinVRSinkArgs {
 export interface MinVRFloodArgs {
   url: string;
   maxMs: number;
+  paused?: boolean;
 }
 
 export interface PingResult extends LatencySummary {
@@ -79,6 +82,8 @@ const sockets = new Set<WebSocket>();
 const tcpSockets = new Set<net.Socket>();
 let counters: Record<string, number> = {};
 let stopActive: (() => void) | null = null;
+/** The running flood's pump, paused between the windows of its side. */
+let activePump: { pause(): void; resume(): void } | null = null;
 
 function track(socket: WebSocket): WebSocket {
   sockets.add(socket);
@@ -92,27 +97,30 @@ function track(socket: WebSocket): WebSocket {
  * mask) and written straight to the TCP socket many at a time, so that sending costs
  * the peer far less than receiving costs the measured process, whatever the frame size.
  */
-async function flood({ url, size, maxMs }: FloodArgs): Promise<void> {
+async function flood({ url, size, maxMs, paused }: FloodArgs): Promise<void> {
   const payloads = dataFrames(size);
   const socket = track(await openSocket(url));
   socket.send(INIT_FRAME);
   const { batches, perBatch } = batchesOf(payloads.map(maskedTextFrame));
   const tcp = (socket as unknown as { _socket: net.Socket })._socket;
-  pumpBatches(tcp, batches, perBatch, maxMs, () => socket.readyState === WebSocket.OPEN);
+  pumpBatches(tcp, batches, perBatch, maxMs, () => socket.readyState === WebSocket.OPEN, paused);
 }
 
 /**
  * Keeps about 1 MiB (at least two batches) queued on a TCP socket, batch after batch; 'drain'
  * (queue empty again) refills it. Runs until stop() or `maxMs`, or until `open` says no.
  */
-function pumpBatches(tcp: net.Socket, batches: Buffer[], perBatch: number, maxMs: number, open: () => boolean): void {
+function pumpBatches(tcp: net.Socket, batches: Buffer[], perBatch: number, maxMs: number, open: () => boolean, paused = false): void {
   const pumped: PumpCounters = { frames: 0, bytes: 0 };
   counters = pumped as unknown as Record<string, number>;
   const high = Math.max(1 << 20, 2 * batches[0].length);
   let next = 0;
   let running = true;
+  let pumping = false;
   const pump = (): void => {
-    if (!running || !open()) return;
+    pumping = false;
+    if (!running || !open() || paused) return;
+    pumping = true;
     while (tcp.writableLength < high) {
       const batch = batches[next];
       next = next + 1 === batches.length ? 0 : next + 1;
@@ -126,6 +134,13 @@ function pumpBatches(tcp: net.Socket, batches: Buffer[], perBatch: number, maxMs
   stopActive = () => {
     running = false;
     clearTimeout(timer);
+  };
+  activePump = {
+    pause: () => (paused = true),
+    resume: () => {
+      paused = false;
+      if (!pumping) pump();
+    },
   };
   pump();
 }
@@ -361,15 +376,16 @@ async function minvrSink({ url }: MinVRSinkArgs): Promise<void> {
 }
 
 /** Floods pre-encoded tracker frames, about 64 KiB per write. */
-async function minvrFlood({ url, maxMs }: MinVRFloodArgs): Promise<void> {
+async function minvrFlood({ url, maxMs, paused }: MinVRFloodArgs): Promise<void> {
   const socket = await connectTcp(url);
   const { batches, perBatch } = batchesOf(trackerFrames());
-  pumpBatches(socket, batches, perBatch, maxMs, () => !socket.destroyed);
+  pumpBatches(socket, batches, perBatch, maxMs, () => !socket.destroyed, paused);
 }
 
 function stop(): Record<string, number> {
   if (stopActive) stopActive();
   stopActive = null;
+  activePump = null;
   for (const socket of sockets) socket.terminate();
   sockets.clear();
   for (const socket of tcpSockets) socket.destroy();
@@ -388,6 +404,8 @@ serve(
     minvrSink: (args: MinVRSinkArgs) => minvrSink(args),
     minvrFlood: (args: MinVRFloodArgs) => minvrFlood(args),
     mark: () => ({ t: performance.now(), cpu: process.cpuUsage(), counters: { ...counters } }),
+    pause: () => activePump?.pause(),
+    resume: () => activePump?.resume(),
     stop: () => stop(),
   },
   15 * 60 * 1000,

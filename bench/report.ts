@@ -17,7 +17,12 @@ export interface Machine {
 }
 
 export interface Settings {
+  /** Windows per case; the sides of a comparison alternate, one window each per round. */
+  rounds: number;
+  /** Warm-up of the first round of a case, in fresh processes. */
   warmupMs: number;
+  /** Warm-up of every later round, once the paused load is resumed. */
+  roundWarmupMs: number;
   windowMs: number;
   roundTrips: number;
   /** Unmeasured round trips first: at least this many, for at least roundTripWarmupMs. */
@@ -45,6 +50,10 @@ export interface IngestRow {
   sentMessagesPerSec: number;
   /** CPU other processes of the machine used during the window, % of one core. */
   backgroundPercent: number;
+  /** Messages per CPU-second of the measured process: its rate were it never kept from its core (absent in results written before rounds). */
+  messagesPerCpuSec?: number;
+  /** The row is the median round's by messagesPerCpuSec; messagesPerCpuSec of every round, in order. */
+  rounds?: number[];
 }
 
 export interface EmitRow {
@@ -63,6 +72,10 @@ export interface EmitRow {
   /** The feed was stopped because output piled up in memory (no backpressure). */
   overflowed: boolean;
   backgroundPercent: number;
+  /** Signals that reached the peer per CPU-second of the measured process. */
+  signalsPerCpuSec?: number;
+  /** The row is the median round's by signalsPerCpuSec; signalsPerCpuSec of every round, in order. */
+  rounds?: number[];
 }
 
 export interface LatencyRow extends LatencySummary {
@@ -74,6 +87,8 @@ export interface LatencyRow extends LatencySummary {
   warmup: number;
   /** CPU the whole machine used during the round trips, % of one core (the echo itself is mostly idle). */
   backgroundPercent: number;
+  /** Percentiles and mean: the median over the rounds; n, seconds, warm-up: their sum; max: of all. p99 of every round, in order. */
+  rounds?: number[];
 }
 
 export interface FanoutRow {
@@ -124,6 +139,8 @@ export interface MinVRRow {
   /** Events per second handed to the socket by the sender (the measured process when sending, the peer when receiving). */
   writtenPerSec: number;
   backgroundPercent: number;
+  /** The row is the median round's; eventsPerSec of every round, in order. */
+  rounds?: number[];
 }
 
 export interface StateRow {
@@ -154,6 +171,16 @@ export interface Target {
   pass: boolean | null;
 }
 
+/** One side over the other, computed per round from the two windows of that round. */
+export interface Ratio {
+  id: string;
+  text: string;
+  median: number;
+  min: number;
+  max: number;
+  rounds: number[];
+}
+
 export interface Failure {
   case: string;
   error: string;
@@ -177,6 +204,8 @@ export interface Results {
   state?: StateRow[];
   /** Absent in results written before the signal monitor existed. */
   monitor?: MonitorResult | null;
+  /** Absent in results written before the sides alternated in rounds. */
+  ratios?: Ratio[];
   targets: Target[];
   failures: Failure[];
 }
@@ -200,6 +229,17 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
 }
 
+/** A ratio measured in rounds: its median and [min–max]. */
+export function ratioText(r: Ratio): string {
+  return `${r.median.toFixed(2)}× [${r.min.toFixed(2)}–${r.max.toFixed(2)}]`;
+}
+
+/** The ratio `id` of the run, or for results written before rounds, the ratio of the two rows. */
+export function ratioCell(results: Results, id: string, a: number | undefined, b: number | undefined): string {
+  const measured = results.ratios?.find((r) => r.id === id);
+  return measured ? ratioText(measured) : ratio(a, b);
+}
+
 /** Other processes of the machine using more than this (% of one core) during a window mark its figure with †. */
 export const BACKGROUND_LIMIT = 20;
 
@@ -215,7 +255,7 @@ export function renderMachine(results: Results): string {
   const m = results.machine;
   return [
     `${m.cpu}, ${m.cores} cores, ${bytes(m.memoryBytes)} RAM, ${m.platform}; Node.js ${m.node}, Node-RED ${m.nodeRed}, ws ${m.ws}; ` +
-      `node-red-contrib-realvirtual ${m.package}${m.commit ? ` (${m.commit})` : ''}; ${results.date.slice(0, 10)}, ${results.mode} run (${Math.round(results.seconds)} s).`,
+      `node-red-contrib-realvirtual ${m.package}${m.commit ? ` (${m.commit})` : ''}; ${results.date.slice(0, 10)}, ${results.mode} run (${Math.round(results.seconds)} s${results.settings.rounds ? `; ${results.settings.rounds} rounds of ${results.settings.windowMs / 1000} s windows` : ''}).`,
   ].join('\n');
 }
 
@@ -224,7 +264,15 @@ export function renderIngest(results: Results): string {
   const find = (variant: string, size: number): IngestRow | undefined => results.ingest.find((row) => row.variant === variant && row.size === size);
   const rows = sizes.map((size) => {
     const [l, engine, diy, node] = ['ws', 'engine', 'diy', 'node'].map((variant) => find(variant, size));
-    return [String(size), rate(l), rate(engine), ratio(engine?.messagesPerSec, l?.messagesPerSec), rate(diy), rate(node), ratio(node?.messagesPerSec, diy?.messagesPerSec)];
+    return [
+      String(size),
+      rate(l),
+      rate(engine),
+      ratioCell(results, `ingest-engine-${size}`, engine?.messagesPerSec, l?.messagesPerSec),
+      rate(diy),
+      rate(node),
+      ratioCell(results, `ingest-in-${size}`, node?.messagesPerSec, diy?.messagesPerSec),
+    ];
   });
   return table(['signals/msg', 'L: raw ws + JSON.parse', 'engine', 'engine/L', 'DIY flow', 'realvirtual-in', 'in/DIY'], rows, ['r', 'r', 'r', 'r', 'r', 'r', 'r']);
 }
@@ -247,7 +295,7 @@ export function renderEmit(results: Results): string {
       delivered(e10),
       delivered(diy),
       delivered(o0),
-      ratio(o0?.signalsPerSec, diy?.signalsPerSec),
+      ratioCell(results, `emit-out0-${size}`, o0?.signalsPerSec, diy?.signalsPerSec),
       delivered(o10),
       o10 ? `${si(o10.writtenSignalsPerSec)} → ${si(o10.signalsPerSec)}` : '–',
     ];
@@ -272,7 +320,7 @@ export function renderLatency(results: Results): string {
     row.thinkMaxMs > 0 ? `0–${row.thinkMaxMs} ms` : 'none',
     `${row.n}${row.completed ? '' : ' (cut short)'}`,
     ms(row.p50),
-    ms(row.p99),
+    row.rounds && row.rounds.length > 1 ? `${ms(row.p99)} [${ms(Math.min(...row.rounds))}–${ms(Math.max(...row.rounds))}]` : ms(row.p99),
     ms(row.max),
   ]);
   return table(['round trip', 'pause before ping', 'n', 'p50', 'p99', 'max'], rows, ['l', 'r', 'r', 'r', 'r', 'r']);
@@ -357,8 +405,8 @@ export function renderMinVR(results: Results): string {
         rate(raw),
         rate(second),
         rate(engine),
-        ratio(engine?.eventsPerSec, raw?.eventsPerSec),
-        ratio(engine?.eventsPerSec, second?.eventsPerSec),
+        ratioCell(results, `minvr-${direction}-raw`, engine?.eventsPerSec, raw?.eventsPerSec),
+        ratioCell(results, `minvr-${direction}-${direction === 'send' ? 'corked' : 'json'}`, engine?.eventsPerSec, second?.eventsPerSec),
         engine ? `${engine.subject.cpuPercent.toFixed(0)} %` : '–',
       ];
     });
@@ -373,6 +421,11 @@ export function renderMinVR(results: Results): string {
   ]);
 }
 
+export function renderRatios(results: Results): string {
+  const rows = (results.ratios ?? []).map((r) => [r.text, `${r.median.toFixed(2)}×`, `${r.min.toFixed(2)}–${r.max.toFixed(2)}`, r.rounds.map((value) => value.toFixed(2)).join(' ')]);
+  return table(['ratio', 'median', 'min–max', 'per round'], rows, ['l', 'r', 'r', 'l']);
+}
+
 export function renderTargets(results: Results): string {
   const judged = results.mode === 'full';
   const rows = results.targets.map((target) => [target.pass === null ? 'info' : !judged ? (target.pass ? '(pass)' : '(miss)') : target.pass ? 'PASS' : 'MISS', target.text, target.measured]);
@@ -383,11 +436,11 @@ export function renderAll(results: Results): string {
   const parts = [
     renderMachine(results),
     '',
-    '**Ingest** — messages/s / signals/s received, every signal changed in every message',
+    '**Ingest** — messages/s / signals/s received, every signal changed in every message (the median round; ratios: of messages per CPU-second of the measured process, median of the rounds [min–max])',
     '',
     renderIngest(results),
     '',
-    '**Emit** — signals/s that reached the peer (cycleMs 0: a frame per write; 10: one frame per cycle)',
+    '**Emit** — signals/s that reached the peer (cycleMs 0: a frame per write; 10: one frame per cycle; the median round; out 0 ms/DIY: of signals per CPU-second of the measured process, median of the rounds [min–max])',
     '',
     renderEmit(results),
     '',
@@ -421,13 +474,16 @@ export function renderAll(results: Results): string {
           '',
         ]
       : []),
+    ...((results.ratios ?? []).length > 0
+      ? [`**Ratios** — each side measured once per round, the sides alternating; a ratio per round, ${results.settings.rounds} rounds`, '', renderRatios(results), '']
+      : []),
     `**Targets**${results.mode === 'quick' ? ' (quick run: indicative only, never judged)' : ''}`,
     '',
     renderTargets(results),
   ];
   const disturbed = [...results.ingest, ...results.emit, ...results.fanout, ...(results.minvr ?? [])].some((row) => row.backgroundPercent > BACKGROUND_LIMIT);
   if (disturbed) {
-    const kept = results.mode === 'full' ? ' (measured again, the least disturbed window was kept)' : '';
+    const kept = results.mode === 'full' ? ' (measured again, the less disturbed window was kept)' : '';
     parts.push('', `† other processes of the machine used more than ${BACKGROUND_LIMIT} % of a core during that window${kept}.`);
   }
   if (results.failures.length > 0) {

@@ -6,6 +6,7 @@
  *
  *   node dist/bench/run.js [--quick] [--only=ingest,emit,latency,fanout,memory,minvr,state,monitor] [--sizes=10,1000]
  *                          [--variants=ws,engine,node,diy] [--cpu-prof[=dir]] [--report]
+ *   node dist/bench/run.js --compare a.json b.json
  *
  * --variants also picks the MinVR3 cases: ws = its raw net.Socket baselines, engine = the engine.
  *
@@ -13,7 +14,10 @@
  * `node dist/bench/profile.js <file>`); --report prints the tables of bench/results.json.
  *
  * Every case runs in a fresh measured process (subject.ts) fed by a separate load
- * generator (peer.ts), on 127.0.0.1 only. The run prints the tables and writes
+ * generator (peer.ts), on 127.0.0.1 only. The cases compared with each other (the
+ * variants of one size) keep their processes and take turns, one window each per round,
+ * and every ratio is computed per round: its median and range over the rounds are what
+ * the tables and targets show. The run prints the tables and writes
  * bench/results.json. It exits non-zero only when a scenario breaks (throws, times
  * out, receives nothing or wrong data), never because of a timing: the full run
  * prints PASS/MISS per target, the quick run (CI) prints them as indicative.
@@ -23,10 +27,11 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { repoRoot } from '../test/repo';
+import { compareResults } from './compare';
 import { delay, si, SIZES } from './common';
 import { Child } from './ipc';
 import { monitorCase, MONITOR_TARGET_PERCENT } from './monitor';
-import type { FanoutArgs, MinVRFloodArgs, MinVRSinkArgs, PingArgs, PingResult, StateFeedArgs } from './peer';
+import type { FanoutArgs, FloodArgs, MinVRFloodArgs, MinVRSinkArgs, PingArgs, PingResult, StateFeedArgs } from './peer';
 import {
   BACKGROUND_LIMIT,
   EmitRow,
@@ -37,6 +42,9 @@ import {
   MemoryResult,
   MINVR_VARIANT_NAMES,
   MinVRRow,
+  Ratio,
+  ratioCell,
+  ratioText,
   renderAll,
   Results,
   Settings,
@@ -45,6 +53,7 @@ import {
   VARIANT_NAMES,
   Window,
 } from './report';
+import { medianOf, medianRound, ratioOf } from './rounds';
 import type { CaseSpec, Mark, MinVRVariant, SetupResult, StateVariant, Variant } from './subject';
 
 const SCENARIOS = ['ingest', 'emit', 'latency', 'fanout', 'memory', 'minvr', 'state', 'monitor'] as const;
@@ -86,13 +95,26 @@ function parseOptions(argv: string[]): Options {
 
 function settingsFor(quick: boolean): Settings {
   return quick
-    ? { warmupMs: 100, windowMs: 250, roundTrips: 200, roundTripWarmup: 20, roundTripWarmupMs: 100, fanoutWindowMs: 300, memorySignals: 100000, idleClients: 100 }
-    : { warmupMs: 1000, windowMs: 2500, roundTrips: 10000, roundTripWarmup: 100, roundTripWarmupMs: 3000, fanoutWindowMs: 5000, memorySignals: 100000, idleClients: 100 };
+    ? { rounds: 2, warmupMs: 100, roundWarmupMs: 100, windowMs: 250, roundTrips: 200, roundTripWarmup: 20, roundTripWarmupMs: 100, fanoutWindowMs: 300, memorySignals: 100000, idleClients: 100 }
+    : {
+        rounds: 5,
+        warmupMs: 1000,
+        roundWarmupMs: 300,
+        windowMs: 1000,
+        roundTrips: 10000,
+        roundTripWarmup: 100,
+        roundTripWarmupMs: 3000,
+        fanoutWindowMs: 5000,
+        memorySignals: 100000,
+        idleClients: 100,
+      };
 }
 
 const FANOUT_CLIENTS = [1, 10, 100];
 /** Windows measured again because other processes disturbed them, at most, per run (bounds the run time). */
-const MAX_RETRIES = 40;
+const MAX_RETRIES = 80;
+/** A flooding peer stops by itself after this long, paused or not (its side's rounds end long before). */
+const FLOOD_MAX_MS = 10 * 60 * 1000;
 const FANOUT_SIGNALS = 1000;
 const FANOUT_HZ = 100;
 const CYCLE_MS = 10;
@@ -103,6 +125,10 @@ const STATE_HZ = 20;
 const STATE_COPY_HZ = 2;
 /** MinVR3: the engine's send rate must reach this share of a raw net.Socket writing pre-encoded frames. */
 const MINVR_SEND_TARGET = 0.7;
+/** The throughput targets, judged on the median of the per-round ratios at every size. */
+const ENGINE_INGEST_TARGET = 1.0;
+const IN_INGEST_TARGET = 2.0;
+const OUT_EMIT_TARGET = 1.5;
 
 // ---------------------------------------------------------------- machine
 
@@ -207,34 +233,81 @@ class Run {
 
   /** Starts a fresh measured process and load generator for one case, and always ends both. */
   async withProcesses<T>(label: string, fn: (subject: Child, peer: Child) => Promise<T>, memory = false): Promise<T | null> {
+    const started = Date.now();
+    let pair: Pair | null = null;
+    try {
+      pair = await this.startPair(label, memory);
+      return await fn(pair.subject, pair.peer);
+    } catch (error) {
+      this.broke(label, error);
+      return null;
+    } finally {
+      await endPair(pair);
+      const took = (Date.now() - started) / 1000;
+      if (process.env.BENCH_TIMING || took > 120) console.log(`  (${label} took ${took.toFixed(1)} s)`);
+    }
+  }
+
+  /**
+   * The sides of an A/B comparison, each in its own fresh pair of processes that stays up
+   * for all rounds: round after round, every side measures one window in turn (A B A B …),
+   * so that the sides of a round share the machine's load of that moment. Returns each
+   * side's rows in round order, or null for a side that broke.
+   */
+  async alternate<Row>(sides: Array<Side<Row> | null>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
+    const started = Date.now();
+    const live = sides.map((side) => (side ? { side, pair: null as Pair | null, rows: [] as Row[], broken: false } : null));
+    const fail = (entry: NonNullable<(typeof live)[number]>, error: unknown): void => {
+      entry.broken = true;
+      this.broke(entry.side.label, error);
+    };
+    try {
+      await Promise.all(
+        live.map(async (entry) => {
+          if (!entry) return;
+          try {
+            entry.pair = await this.startPair(entry.side.label);
+            await entry.side.setup(entry.pair.subject, entry.pair.peer);
+          } catch (error) {
+            fail(entry, error);
+          }
+        }),
+      );
+      if (process.env.BENCH_TIMING) console.log(`  (set up in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      for (let round = 0; round < rounds; round++) {
+        for (const entry of live) {
+          if (!entry || entry.broken) continue;
+          try {
+            entry.rows.push(await entry.side.measure(entry.pair!.subject, entry.pair!.peer, round));
+          } catch (error) {
+            fail(entry, error);
+          }
+        }
+      }
+    } finally {
+      await Promise.all(live.map((entry) => endPair(entry?.pair ?? null)));
+      const took = (Date.now() - started) / 1000;
+      if (process.env.BENCH_TIMING) console.log(`  (${live.filter((entry) => entry).length} sides × ${rounds} rounds took ${took.toFixed(1)} s)`);
+    }
+    return live.map((entry) => (entry && !entry.broken ? entry.rows : null));
+  }
+
+  private broke(label: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.failures.push({ case: label, error: message });
+    console.log(`  ${label}: BROKEN — ${message}`);
+  }
+
+  private async startPair(label: string, memory = false): Promise<Pair> {
     const execArgv = memory ? ['--expose-gc'] : [];
     if (this.options.cpuProf && !memory) {
       fs.mkdirSync(this.options.cpuProf, { recursive: true });
       execArgv.push('--cpu-prof', `--cpu-prof-dir=${this.options.cpuProf}`, `--cpu-prof-name=${String(++this.profiled).padStart(2, '0')}-${label.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`);
     }
-    const started = Date.now();
-    let subject: Child | null = null;
-    let peer: Child | null = null;
-    try {
-      const starting = [Child.start('subject', `measured process (${label})`, execArgv), Child.start('peer', `peer (${label})`)] as const;
-      const [s, p] = await Promise.allSettled(starting);
-      if (s.status === 'fulfilled') subject = s.value;
-      if (p.status === 'fulfilled') peer = p.value;
-      if (s.status === 'rejected') throw s.reason;
-      if (p.status === 'rejected') throw p.reason;
-      return await fn(subject!, peer!);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.failures.push({ case: label, error: message });
-      console.log(`  ${label}: BROKEN — ${message}`);
-      return null;
-    } finally {
-      await peer?.call('stop', undefined, 10000).catch(() => undefined);
-      await subject?.call('teardown', undefined, 20000).catch(() => undefined);
-      await Promise.all([peer?.close(), subject?.close()]);
-      const took = (Date.now() - started) / 1000;
-      if (process.env.BENCH_TIMING || took > 120) console.log(`  (${label} took ${took.toFixed(1)} s)`);
-    }
+    const [s, p] = await Promise.allSettled([Child.start('subject', `measured process (${label})`, execArgv), Child.start('peer', `peer (${label})`)] as const);
+    if (s.status === 'fulfilled' && p.status === 'fulfilled') return { subject: s.value, peer: p.value };
+    await Promise.all([s.status === 'fulfilled' ? s.value.close() : null, p.status === 'fulfilled' ? p.value.close() : null]);
+    throw s.status === 'rejected' ? s.reason : (p as PromiseRejectedResult).reason;
   }
 
   /**
@@ -242,8 +315,8 @@ class Run {
    * load is measured too; in a full run a window disturbed by it is measured once more
    * (within a budget for the whole run) and the less disturbed one is kept.
    */
-  async window(subject: Child, peer: Child, windowMs = this.settings.windowMs): Promise<Measured> {
-    await delay(this.settings.warmupMs);
+  async window(subject: Child, peer: Child, windowMs = this.settings.windowMs, warmupMs = this.settings.warmupMs): Promise<Measured> {
+    await delay(warmupMs);
     let best = await this.windowOnce(subject, peer, windowMs);
     if (!this.options.quick && best.backgroundPercent > BACKGROUND_LIMIT && this.retries < MAX_RETRIES) {
       this.retries++;
@@ -266,6 +339,25 @@ class Run {
     const foreign = busy - result.subject.cpuMs - result.peer.cpuMs - (own.user + own.system) / 1000;
     return { ...result, backgroundPercent: round(Math.max(0, (foreign / result.subject.seconds / 1000) * 100), 1) };
   }
+}
+
+interface Pair {
+  subject: Child;
+  peer: Child;
+}
+
+async function endPair(pair: Pair | null): Promise<void> {
+  if (!pair) return;
+  await pair.peer.call('stop', undefined, 10000).catch(() => undefined);
+  await pair.subject.call('teardown', undefined, 20000).catch(() => undefined);
+  await Promise.all([pair.peer.close(), pair.subject.close()]);
+}
+
+/** One side of an A/B comparison: `setup` once, then `measure` loads it for one window per round and lets it go idle again. */
+interface Side<Row> {
+  label: string;
+  setup(subject: Child, peer: Child): Promise<void>;
+  measure(subject: Child, peer: Child, round: number): Promise<Row>;
 }
 
 interface Measured {
@@ -298,92 +390,172 @@ function expect(condition: boolean, message: string): void {
 
 // ---------------------------------------------------------------- scenarios
 
-async function ingestCase(run: Run, variant: Variant, size: number): Promise<IngestRow | null> {
+/** Polls until `counter` of the child stops moving: the load of the last window is drained before the next side's window. */
+async function waitQuiet(child: Child, counter: string, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let still = 0;
+  for (;;) {
+    const value = (await child.call<PeerMark>('mark')).counters[counter];
+    still = value === last ? still + 1 : 0;
+    if (still === 3) return;
+    if (Date.now() > deadline) throw new Error(`${counter} still moving ${timeoutMs} ms after the load stopped`);
+    last = value;
+    await delay(50);
+  }
+}
+
+/** Waits until `counter` of the child passes its value when called (the resumed load arrived). */
+async function waitMoving(child: Child, counter: string, what: string): Promise<void> {
+  const before = (await child.call<PeerMark>('mark')).counters[counter];
+  // Generous: on a machine crowded by other jobs a Node-RED flow may get little CPU for a while.
+  await waitFor(child, (c) => c[counter] > before, what, 30000);
+}
+
+/** The first round warms up the process; later ones only the resumed load. */
+function warmupOf(run: Run, turn: number): number {
+  return turn === 0 ? run.settings.warmupMs : run.settings.roundWarmupMs;
+}
+
+function roundTag(run: Run, turn: number): string {
+  return `r${turn + 1}/${run.settings.rounds}`;
+}
+
+function ingestSide(run: Run, variant: Variant, size: number): Side<IngestRow> | null {
   if (!run.wants(variant)) return null;
   const label = `ingest ${size} ${VARIANT_NAMES[variant]}`;
-  return run.withProcesses(label, async (subject, peer) => {
-    const spec: CaseSpec = { scenario: 'ingest', variant, size };
-    const { url } = await subject.call<SetupResult>('setup', spec, 60000);
-    await peer.call('flood', { url, size, maxMs: run.settings.warmupMs + run.settings.windowMs + 60000 });
-    await waitFor(subject, (c) => c.messages > 0, 'the first message to be processed');
-    const w = await run.window(subject, peer);
-    const c = w.subject.counters;
-    expect(c.messages > 0, 'nothing was received in the measured window');
-    expect(c.wrong === 0, `${c.wrong} message(s) did not carry all ${size} signals`);
-    const row: IngestRow = {
-      variant,
-      size,
-      messagesPerSec: round(c.messages / w.subject.seconds),
-      signalsPerSec: round(c.signals / w.subject.seconds),
-      subject: windowOf(w.subject),
-      peer: windowOf(w.peer),
-      sentMessagesPerSec: round(w.peer.counters.frames / w.peer.seconds),
-      backgroundPercent: w.backgroundPercent,
-    };
-    console.log(
-      `  ${label.padEnd(34)} ${si(row.messagesPerSec).padStart(8)} msg/s ${si(row.signalsPerSec).padStart(8)} signals/s (${si(row.messagesPerSec / (row.subject.cpuPercent / 100))} msg per CPU-s)  cpu ${row.subject.cpuPercent}% (peer ${row.peer.cpuPercent}%, other ${row.backgroundPercent}%)`,
-    );
-    return row;
-  });
+  return {
+    label,
+    setup: async (subject, peer) => {
+      const spec: CaseSpec = { scenario: 'ingest', variant, size };
+      const { url } = await subject.call<SetupResult>('setup', spec, 60000);
+      await peer.call('flood', { url, size, maxMs: FLOOD_MAX_MS, paused: true } satisfies FloodArgs);
+    },
+    measure: async (subject, peer, turn) => {
+      await peer.call('resume');
+      await waitMoving(subject, 'messages', 'the first message to be processed');
+      const w = await run.window(subject, peer, run.settings.windowMs, warmupOf(run, turn));
+      await peer.call('pause');
+      await waitQuiet(subject, 'messages');
+      const c = w.subject.counters;
+      expect(c.messages > 0, 'nothing was received in the measured window');
+      expect(c.wrong === 0, `${c.wrong} message(s) did not carry all ${size} signals`);
+      const row: IngestRow = {
+        variant,
+        size,
+        messagesPerSec: round(c.messages / w.subject.seconds),
+        signalsPerSec: round(c.signals / w.subject.seconds),
+        subject: windowOf(w.subject),
+        peer: windowOf(w.peer),
+        sentMessagesPerSec: round(w.peer.counters.frames / w.peer.seconds),
+        backgroundPercent: w.backgroundPercent,
+        messagesPerCpuSec: round(c.messages / (w.subject.cpuMs / 1000)),
+      };
+      console.log(
+        `  ${label.padEnd(34)} ${roundTag(run, turn)} ${si(row.messagesPerSec).padStart(8)} msg/s ${si(row.signalsPerSec).padStart(8)} signals/s (${si(row.messagesPerCpuSec!)} msg per CPU-s)  cpu ${row.subject.cpuPercent}% (peer ${row.peer.cpuPercent}%, other ${row.backgroundPercent}%)`,
+      );
+      return row;
+    },
+  };
 }
 
-async function emitCase(run: Run, variant: Variant, size: number, cycleMs: number | null): Promise<EmitRow | null> {
+function emitSide(run: Run, variant: Variant, size: number, cycleMs: number | null): Side<EmitRow> | null {
   if (!run.wants(variant)) return null;
   const label = `emit ${size} ${VARIANT_NAMES[variant]}${cycleMs === null ? '' : ` cycleMs ${cycleMs}`}`;
-  return run.withProcesses(label, async (subject, peer) => {
-    const spec: CaseSpec = { scenario: 'emit', variant, size, cycleMs: cycleMs ?? 0 };
-    const { url } = await subject.call<SetupResult>('setup', spec, 60000);
-    await peer.call('sink', { url });
-    await delay(50);
-    await subject.call('start');
-    await waitFor(peer, (c) => c.signals > 0, 'the first signals on the wire');
-    const w = await run.window(subject, peer);
-    await subject.call('stop');
-    const s = w.subject.counters;
-    const p = w.peer.counters;
-    expect(p.signals > 0, 'no signal reached the peer in the measured window');
-    expect(p.wrong === 0, `${p.wrong} frame(s) did not parse to the counted signals`);
-    const row: EmitRow = {
-      variant,
-      size,
-      cycleMs,
-      writtenPerSec: round(s.written / w.subject.seconds),
-      writtenSignalsPerSec: round(s.writtenSignals / w.subject.seconds),
-      framesPerSec: round(p.frames / w.peer.seconds),
-      signalsPerSec: round(p.signals / w.peer.seconds),
-      bytesPerSec: round(p.bytes / w.peer.seconds),
-      subject: windowOf(w.subject),
-      peer: windowOf(w.peer),
-      overflowed: s.overflowed > 0,
-      backgroundPercent: w.backgroundPercent,
-    };
-    console.log(
-      `  ${label.padEnd(34)} ${si(row.signalsPerSec).padStart(8)} signals/s sent (${si(row.framesPerSec)} frames/s), ${si(row.writtenSignalsPerSec)} signals/s written   cpu ${row.subject.cpuPercent}% (peer ${row.peer.cpuPercent}%, other ${row.backgroundPercent}%)${row.overflowed ? ' OVERFLOWED' : ''}`,
-    );
-    return row;
-  });
+  return {
+    label,
+    setup: async (subject, peer) => {
+      const spec: CaseSpec = { scenario: 'emit', variant, size, cycleMs: cycleMs ?? 0 };
+      const { url } = await subject.call<SetupResult>('setup', spec, 60000);
+      await peer.call('sink', { url });
+      await delay(50);
+    },
+    measure: async (subject, peer, turn) => {
+      await subject.call('start');
+      await waitMoving(peer, 'signals', 'the first signals on the wire');
+      const w = await run.window(subject, peer, run.settings.windowMs, warmupOf(run, turn));
+      await subject.call('stop');
+      await waitQuiet(peer, 'signals');
+      const s = w.subject.counters;
+      const p = w.peer.counters;
+      expect(p.signals > 0, 'no signal reached the peer in the measured window');
+      expect(p.wrong === 0, `${p.wrong} frame(s) did not parse to the counted signals`);
+      const row: EmitRow = {
+        variant,
+        size,
+        cycleMs,
+        writtenPerSec: round(s.written / w.subject.seconds),
+        writtenSignalsPerSec: round(s.writtenSignals / w.subject.seconds),
+        framesPerSec: round(p.frames / w.peer.seconds),
+        signalsPerSec: round(p.signals / w.peer.seconds),
+        bytesPerSec: round(p.bytes / w.peer.seconds),
+        subject: windowOf(w.subject),
+        peer: windowOf(w.peer),
+        overflowed: s.overflowed > 0,
+        backgroundPercent: w.backgroundPercent,
+        signalsPerCpuSec: round(p.signals / (w.subject.cpuMs / 1000)),
+      };
+      console.log(
+        `  ${label.padEnd(34)} ${roundTag(run, turn)} ${si(row.signalsPerSec).padStart(8)} signals/s sent (${si(row.framesPerSec)} frames/s, ${si(row.signalsPerCpuSec!)} per CPU-s), ${si(row.writtenSignalsPerSec)} signals/s written   cpu ${row.subject.cpuPercent}% (peer ${row.peer.cpuPercent}%, other ${row.backgroundPercent}%)${row.overflowed ? ' OVERFLOWED' : ''}`,
+      );
+      return row;
+    },
+  };
 }
 
-async function latencyCase(run: Run, variant: 'ws' | 'node' | 'diy', cycleMs: number | null): Promise<LatencyRow | null> {
+/** Each round measures its share of the round trips (after a full warm-up in the first); the peer opens a new connection per round. */
+function latencySide(run: Run, variant: 'ws' | 'node' | 'diy', cycleMs: number | null): Side<LatencyRow> | null {
   if (!run.wants(variant)) return null;
   const label = `latency ${variant === 'ws' ? 'raw ws echo' : variant === 'diy' ? 'DIY flow' : `in → out cycleMs ${cycleMs}`}`;
   const thinkMaxMs = cycleMs ?? 0;
-  return run.withProcesses(label, async (subject, peer) => {
-    const spec: CaseSpec = { scenario: 'echo', variant, cycleMs: cycleMs ?? 0 };
-    const { url } = await subject.call<SetupResult>('setup', spec, 60000);
-    const maxMs = run.settings.roundTripWarmupMs + (run.settings.roundTrips + run.settings.roundTripWarmup) * (thinkMaxMs + 25) + 30000;
-    const args: PingArgs = { url, count: run.settings.roundTrips, warmup: run.settings.roundTripWarmup, warmupMs: run.settings.roundTripWarmupMs, thinkMaxMs, timeoutMs: 5000, maxMs };
-    const busy0 = machineBusyMs();
-    const result = await peer.call<PingResult>('ping', args, maxMs + 30000);
-    // The pinger and the echo are mostly idle: everything else the machine did counts as other load (an upper bound).
-    const backgroundPercent = round(Math.max(0, ((machineBusyMs() - busy0) / (result.seconds * 1000)) * 100), 1);
-    expect(result.n > 0, 'no round trip completed');
-    const row: LatencyRow = { variant, cycleMs, thinkMaxMs, ...result, backgroundPercent };
-    console.log(
-      `  ${label.padEnd(34)} p50 ${row.p50.toFixed(3)} ms  p99 ${row.p99.toFixed(3)} ms  max ${row.max.toFixed(3)} ms  (${row.n} round trips after ${row.warmup} to warm up, ${row.seconds.toFixed(1)} s, machine busy ${row.backgroundPercent}%)`,
-    );
-    return row;
-  });
+  const count = Math.ceil(run.settings.roundTrips / run.settings.rounds);
+  let url = '';
+  return {
+    label,
+    setup: async (subject) => {
+      const spec: CaseSpec = { scenario: 'echo', variant, cycleMs: cycleMs ?? 0 };
+      url = (await subject.call<SetupResult>('setup', spec, 60000)).url;
+    },
+    measure: async (_subject, peer, turn) => {
+      const warmup = run.settings.roundTripWarmup;
+      const warmupMs = turn === 0 ? run.settings.roundTripWarmupMs : run.settings.roundWarmupMs;
+      const maxMs = warmupMs + (count + warmup) * (thinkMaxMs + 25) + 30000;
+      const args: PingArgs = { url, count, warmup, warmupMs, thinkMaxMs, timeoutMs: 5000, maxMs };
+      const busy0 = machineBusyMs();
+      const result = await peer.call<PingResult>('ping', args, maxMs + 30000);
+      // The pinger and the echo are mostly idle: everything else the machine did counts as other load (an upper bound).
+      const backgroundPercent = round(Math.max(0, ((machineBusyMs() - busy0) / (result.seconds * 1000)) * 100), 1);
+      expect(result.n > 0, 'no round trip completed');
+      const row: LatencyRow = { variant, cycleMs, thinkMaxMs, ...result, backgroundPercent };
+      console.log(
+        `  ${label.padEnd(34)} ${roundTag(run, turn)} p50 ${row.p50.toFixed(3)} ms  p99 ${row.p99.toFixed(3)} ms  max ${row.max.toFixed(3)} ms  (${row.n} round trips after ${row.warmup} to warm up, ${row.seconds.toFixed(1)} s, machine busy ${row.backgroundPercent}%)`,
+      );
+      return row;
+    },
+  };
+}
+
+/** The rounds of one latency case as one row: the median of each percentile, the largest maximum, the sums of the counts. */
+function combineLatency(rows: LatencyRow[]): LatencyRow {
+  const median = (pick: (row: LatencyRow) => number): number => medianOf(rows.map(pick));
+  return {
+    ...rows[0],
+    n: rows.reduce((sum, row) => sum + row.n, 0),
+    p50: median((row) => row.p50),
+    p90: median((row) => row.p90),
+    p99: median((row) => row.p99),
+    p999: median((row) => row.p999),
+    mean: median((row) => row.mean),
+    max: Math.max(...rows.map((row) => row.max)),
+    completed: rows.every((row) => row.completed),
+    seconds: round(
+      rows.reduce((sum, row) => sum + row.seconds, 0),
+      3,
+    ),
+    warmup: rows.reduce((sum, row) => sum + row.warmup, 0),
+    backgroundPercent: median((row) => row.backgroundPercent),
+    rounds: rows.map((row) => row.p99),
+  };
 }
 
 async function fanoutCase(run: Run, clients: number): Promise<FanoutRow | null> {
@@ -476,60 +648,67 @@ async function memoryCase(run: Run): Promise<MemoryResult | null> {
   return result;
 }
 
-async function minvrCase(run: Run, direction: 'send' | 'receive', variant: MinVRVariant): Promise<MinVRRow | null> {
+function minvrSide(run: Run, direction: 'send' | 'receive', variant: MinVRVariant): Side<MinVRRow> | null {
   if (!run.wants(variant === 'engine' ? 'engine' : 'ws')) return null;
+  if (direction === 'send' && variant === 'json') throw new Error('no JSON.parse variant of sending');
+  if (direction === 'receive' && variant === 'corked') throw new Error('no corked variant of receiving');
   const label = `minvr ${direction} ${MINVR_VARIANT_NAMES[variant]}`;
-  return run.withProcesses(label, async (subject, peer) => {
-    let w: Measured;
-    let eventsPerSec: number;
-    let frameBytes: number;
-    let writtenPerSec: number;
-    if (direction === 'send') {
-      if (variant === 'json') throw new Error('no JSON.parse variant of sending');
-      const spec: CaseSpec = { scenario: 'minvr-send', variant };
+  return {
+    label,
+    setup: async (subject, peer) => {
+      const spec: CaseSpec = { scenario: direction === 'send' ? 'minvr-send' : 'minvr-receive', variant } as CaseSpec;
       const { url } = await subject.call<SetupResult>('setup', spec, 60000);
-      await peer.call('minvrSink', { url } satisfies MinVRSinkArgs);
-      await subject.call('start', undefined, 10000);
-      await waitFor(peer, (c) => c.frames > 0, 'the first frames at the peer');
-      w = await run.window(subject, peer);
-      await subject.call('stop');
-      expect(w.peer.counters.frames > 0, 'no frame reached the peer in the measured window');
-      expect(w.peer.counters.wrong === 0, `${w.peer.counters.wrong} sampled frame(s) were not the tracker events sent`);
-      eventsPerSec = w.peer.counters.frames / w.peer.seconds;
-      frameBytes = w.peer.counters.bytes / w.peer.counters.frames;
-      writtenPerSec = w.subject.counters.written / w.subject.seconds;
-    } else {
-      if (variant === 'corked') throw new Error('no corked variant of receiving');
-      const spec: CaseSpec = { scenario: 'minvr-receive', variant };
-      const { url } = await subject.call<SetupResult>('setup', spec, 60000);
-      await peer.call('minvrFlood', { url, maxMs: run.settings.warmupMs + run.settings.windowMs + 60000 } satisfies MinVRFloodArgs);
-      await waitFor(subject, (c) => c.events > 0, 'the first event to be received');
-      w = await run.window(subject, peer);
-      expect(w.subject.counters.events > 0, 'nothing was received in the measured window');
-      expect(w.subject.counters.wrong === 0, `${w.subject.counters.wrong} frame(s) were not Vector3 events`);
-      eventsPerSec = w.subject.counters.events / w.subject.seconds;
-      frameBytes = w.peer.counters.bytes / w.peer.counters.frames;
-      // What the peer wrote; the receiver's backlog is bounded by the socket.
-      writtenPerSec = w.peer.counters.frames / w.peer.seconds;
-    }
-    const row: MinVRRow = {
-      direction,
-      variant,
-      eventsPerSec: round(eventsPerSec),
-      bytesPerSec: round(eventsPerSec * frameBytes),
-      frameBytes: round(frameBytes, 1),
-      subject: windowOf(w.subject),
-      peer: windowOf(w.peer),
-      writtenPerSec: round(writtenPerSec),
-      backgroundPercent: w.backgroundPercent,
-    };
-    // How often the sender found SEND_HIGH bytes waiting and paused (0: it was never ahead of the socket).
-    const paused = direction === 'send' && w.subject.counters.waits > 0 ? `, paused ${w.subject.counters.waits}×` : '';
-    console.log(
-      `  ${label.padEnd(34)} ${si(row.eventsPerSec).padStart(8)} events/s ${direction === 'send' ? 'delivered' : 'received'} (${si(row.writtenPerSec)} written/s${paused}, ${si(row.eventsPerSec / (row.subject.cpuPercent / 100))} per CPU-s)  cpu ${row.subject.cpuPercent}% (peer ${row.peer.cpuPercent}%, other ${row.backgroundPercent}%)`,
-    );
-    return row;
-  });
+      if (direction === 'send') await peer.call('minvrSink', { url } satisfies MinVRSinkArgs);
+      else await peer.call('minvrFlood', { url, maxMs: FLOOD_MAX_MS, paused: true } satisfies MinVRFloodArgs);
+    },
+    measure: async (subject, peer, turn) => {
+      let w: Measured;
+      let eventsPerSec: number;
+      let frameBytes: number;
+      let writtenPerSec: number;
+      if (direction === 'send') {
+        await subject.call('start', undefined, 10000);
+        await waitMoving(peer, 'frames', 'the first frames at the peer');
+        w = await run.window(subject, peer, run.settings.windowMs, warmupOf(run, turn));
+        await subject.call('stop');
+        await waitQuiet(peer, 'frames');
+        expect(w.peer.counters.frames > 0, 'no frame reached the peer in the measured window');
+        expect(w.peer.counters.wrong === 0, `${w.peer.counters.wrong} sampled frame(s) were not the tracker events sent`);
+        eventsPerSec = w.peer.counters.frames / w.peer.seconds;
+        frameBytes = w.peer.counters.bytes / w.peer.counters.frames;
+        writtenPerSec = w.subject.counters.written / w.subject.seconds;
+      } else {
+        await peer.call('resume');
+        await waitMoving(subject, 'events', 'the first event to be received');
+        w = await run.window(subject, peer, run.settings.windowMs, warmupOf(run, turn));
+        await peer.call('pause');
+        await waitQuiet(subject, 'events');
+        expect(w.subject.counters.events > 0, 'nothing was received in the measured window');
+        expect(w.subject.counters.wrong === 0, `${w.subject.counters.wrong} frame(s) were not Vector3 events`);
+        eventsPerSec = w.subject.counters.events / w.subject.seconds;
+        frameBytes = w.peer.counters.bytes / w.peer.counters.frames;
+        // What the peer wrote; the receiver's backlog is bounded by the socket.
+        writtenPerSec = w.peer.counters.frames / w.peer.seconds;
+      }
+      const row: MinVRRow = {
+        direction,
+        variant,
+        eventsPerSec: round(eventsPerSec),
+        bytesPerSec: round(eventsPerSec * frameBytes),
+        frameBytes: round(frameBytes, 1),
+        subject: windowOf(w.subject),
+        peer: windowOf(w.peer),
+        writtenPerSec: round(writtenPerSec),
+        backgroundPercent: w.backgroundPercent,
+      };
+      // How often the sender found SEND_HIGH bytes waiting and paused (0: it was never ahead of the socket).
+      const paused = direction === 'send' && w.subject.counters.waits > 0 ? `, paused ${w.subject.counters.waits}×` : '';
+      console.log(
+        `  ${label.padEnd(34)} ${roundTag(run, turn)} ${si(row.eventsPerSec).padStart(8)} events/s ${direction === 'send' ? 'delivered' : 'received'} (${si(row.writtenPerSec)} written/s${paused}, ${si(row.eventsPerSec / (row.subject.cpuPercent / 100))} per CPU-s)  cpu ${row.subject.cpuPercent}% (peer ${row.peer.cpuPercent}%, other ${row.backgroundPercent}%)`,
+      );
+      return row;
+    },
+  };
 }
 
 /**
@@ -579,44 +758,67 @@ async function stateCase(run: Run, variant: StateVariant): Promise<StateRow | nu
 
 function targets(results: Results): Target[] {
   const list: Target[] = [];
+  const ratioById = (id: string): Ratio | undefined => (results.ratios ?? []).find((r) => r.id === id);
   const ingest = (variant: string, size: number): IngestRow | undefined => results.ingest.find((row) => row.variant === variant && row.size === size);
-  const l = ingest('ws', 1000);
-  const engine = ingest('engine', 1000);
-  if (l && engine) {
-    const r = engine.messagesPerSec / l.messagesPerSec;
-    list.push({
-      id: 'engine-ingest',
-      text: 'engine ingest ≥ 0.8 × L at 1,000 signals/msg',
-      measured: `${r.toFixed(2)} × (${si(engine.messagesPerSec)} vs ${si(l.messagesPerSec)} msg/s)`,
-      pass: r >= 0.8,
-    });
+  const emit = (variant: string, size: number, cycleMs: number | null): EmitRow | undefined => results.emit.find((row) => row.variant === variant && row.size === size && row.cycleMs === cycleMs);
+  const sizes = (rows: Array<{ size: number }>): number[] => [...new Set(rows.map((row) => row.size))].sort((a, b) => a - b);
+  for (const size of sizes(results.ingest)) {
+    const r = ratioById(`ingest-engine-${size}`);
+    const [l, engine] = [ingest('ws', size), ingest('engine', size)];
+    if (r && l && engine) {
+      list.push({
+        id: `engine-ingest-${size}`,
+        text: `engine ingest ≥ ${ENGINE_INGEST_TARGET} × L (raw ws + JSON.parse) at ${size} signals/msg`,
+        measured: `${ratioText(r)} (${si(engine.messagesPerCpuSec ?? engine.messagesPerSec)} vs ${si(l.messagesPerCpuSec ?? l.messagesPerSec)} msg per CPU-s)`,
+        pass: r.median >= ENGINE_INGEST_TARGET,
+      });
+    }
   }
-  for (const size of [...new Set(results.ingest.map((row) => row.size))].sort((a, b) => a - b)) {
-    const node = ingest('node', size);
-    const diy = ingest('diy', size);
-    if (!node || !diy) continue;
-    const r = node.messagesPerSec / diy.messagesPerSec;
-    list.push({
-      id: `in-ingest-${size}`,
-      text: `realvirtual-in ingest ≥ 1.5 × DIY at ${size} signals/msg`,
-      measured: `${r.toFixed(2)} × (${si(node.messagesPerSec)} vs ${si(diy.messagesPerSec)} msg/s)`,
-      pass: r >= 1.5,
-    });
+  for (const size of sizes(results.ingest)) {
+    const r = ratioById(`ingest-in-${size}`);
+    const [diy, node] = [ingest('diy', size), ingest('node', size)];
+    if (r && diy && node) {
+      list.push({
+        id: `in-ingest-${size}`,
+        text: `realvirtual-in ingest ≥ ${IN_INGEST_TARGET} × DIY at ${size} signals/msg`,
+        measured: `${ratioText(r)} (${si(node.messagesPerCpuSec ?? node.messagesPerSec)} vs ${si(diy.messagesPerCpuSec ?? diy.messagesPerSec)} msg per CPU-s)`,
+        pass: r.median >= IN_INGEST_TARGET,
+      });
+    }
+  }
+  for (const size of sizes(results.emit)) {
+    const r = ratioById(`emit-out0-${size}`);
+    const [diy, out0] = [emit('diy', size, null), emit('node', size, 0)];
+    if (r && diy && out0) {
+      list.push({
+        id: `out-emit-${size}`,
+        text: `realvirtual-out (cycleMs 0) emit ≥ ${OUT_EMIT_TARGET} × DIY at ${size} signals/msg`,
+        measured: `${ratioText(r)} (${si(out0.signalsPerCpuSec ?? out0.signalsPerSec)} vs ${si(diy.signalsPerCpuSec ?? diy.signalsPerSec)} signals per CPU-s)`,
+        pass: r.median >= OUT_EMIT_TARGET,
+      });
+    }
   }
   const latency = (variant: string, cycleMs: number | null): LatencyRow | undefined => results.latency.find((row) => row.variant === variant && row.cycleMs === cycleMs);
   const ours0 = latency('node', 0);
   const ours10 = latency('node', CYCLE_MS);
   const diy = latency('diy', null);
   const raw = latency('ws', null);
-  if (ours0 && diy) {
-    list.push({ id: 'latency-diy', text: 'latency p99 (cycleMs 0) ≤ DIY p99', measured: `${ours0.p99.toFixed(3)} ms vs ${diy.p99.toFixed(3)} ms`, pass: ours0.p99 <= diy.p99 });
+  const latencyDiy = ratioById('latency-p99-diy');
+  const latencyRaw = ratioById('latency-p99-raw');
+  if (ours0 && diy && latencyDiy) {
+    list.push({
+      id: 'latency-diy',
+      text: 'latency p99 (cycleMs 0) ≤ DIY p99',
+      measured: `${latencyDiy.median.toFixed(2)} × [${latencyDiy.min.toFixed(2)}–${latencyDiy.max.toFixed(2)}] (${ours0.p99.toFixed(3)} ms vs ${diy.p99.toFixed(3)} ms)`,
+      pass: latencyDiy.median <= 1,
+    });
   }
-  if (ours0 && raw) {
+  if (ours0 && raw && latencyRaw) {
     list.push({
       id: 'latency-raw',
       text: 'cycleMs 0: round-trip p99 ≤ 2 × raw ws echo p99',
-      measured: `${ours0.p99.toFixed(3)} ms vs 2 × ${raw.p99.toFixed(3)} ms (${(ours0.p99 / raw.p99).toFixed(2)} ×)`,
-      pass: ours0.p99 <= 2 * raw.p99,
+      measured: `${latencyRaw.median.toFixed(2)} × [${latencyRaw.min.toFixed(2)}–${latencyRaw.max.toFixed(2)}] (${ours0.p99.toFixed(3)} ms vs ${raw.p99.toFixed(3)} ms)`,
+      pass: latencyRaw.median <= 2,
     });
   }
   if (ours10) {
@@ -654,22 +856,23 @@ function targets(results: Results): Target[] {
   const minvr = (direction: string, variant: string): MinVRRow | undefined => (results.minvr ?? []).find((row) => row.direction === direction && row.variant === variant);
   const sendRaw = minvr('send', 'raw');
   const sendEngine = minvr('send', 'engine');
-  if (sendRaw && sendEngine) {
-    const r = sendEngine.eventsPerSec / sendRaw.eventsPerSec;
+  const sendRatio = ratioById('minvr-send-raw');
+  if (sendRaw && sendEngine && sendRatio) {
     list.push({
       id: 'minvr-send',
       text: `MinVR3 send ≥ ${MINVR_SEND_TARGET} × raw net.Socket writing pre-encoded frames (events/s over TCP JSON)`,
-      measured: `${r.toFixed(2)} × (${si(sendEngine.eventsPerSec)} vs ${si(sendRaw.eventsPerSec)} events/s)`,
-      pass: r >= MINVR_SEND_TARGET,
+      measured: `${ratioText(sendRatio)} (${si(sendEngine.eventsPerSec)} vs ${si(sendRaw.eventsPerSec)} events/s)`,
+      pass: sendRatio.median >= MINVR_SEND_TARGET,
     });
   }
   // The engine coalesces the writes of one turn; this says what is left once the baseline does so too.
   const sendCorked = minvr('send', 'corked');
-  if (sendCorked && sendEngine) {
+  const corkedRatio = ratioById('minvr-send-corked');
+  if (sendCorked && sendEngine && corkedRatio) {
     list.push({
       id: 'minvr-send-corked',
       text: 'MinVR3 send against a raw net.Socket that also corks each turn (no target)',
-      measured: `${(sendEngine.eventsPerSec / sendCorked.eventsPerSec).toFixed(2)} × (${si(sendEngine.eventsPerSec)} vs ${si(sendCorked.eventsPerSec)} events/s)`,
+      measured: `${ratioText(corkedRatio)} (${si(sendEngine.eventsPerSec)} vs ${si(sendCorked.eventsPerSec)} events/s)`,
       pass: null,
     });
   }
@@ -681,7 +884,7 @@ function targets(results: Results): Target[] {
       id: 'minvr-receive',
       text: 'MinVR3 receive against a raw net.Socket (no target)',
       measured: receiveBaselines
-        .map((row) => `${(receiveEngine.eventsPerSec / row.eventsPerSec).toFixed(2)} × ${MINVR_VARIANT_NAMES[row.variant]} (${si(row.eventsPerSec)})`)
+        .map((row) => `${ratioCell(results, `minvr-receive-${row.variant}`, receiveEngine.eventsPerSec, row.eventsPerSec)} of ${MINVR_VARIANT_NAMES[row.variant]} (${si(row.eventsPerSec)})`)
         .join(', ')
         .concat(`; engine ${si(receiveEngine.eventsPerSec)} events/s`),
       pass: null,
@@ -712,8 +915,21 @@ function targets(results: Results): Target[] {
 
 // ---------------------------------------------------------------- main
 
+function compareFiles(files: string[]): void {
+  if (files.length !== 2) throw new Error('--compare takes two results files: --compare a.json b.json');
+  const [a, b] = files.map((file) => JSON.parse(fs.readFileSync(file, 'utf8')) as Results);
+  const comparison = compareResults(a, b, path.basename(files[0]), path.basename(files[1]));
+  console.log(comparison.text);
+  if (comparison.compared === 0) throw new Error('no ratio in both files (were they written before the sides alternated in rounds?)');
+}
+
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--compare') {
+    compareFiles(argv.slice(1));
+    return;
+  }
+  const options = parseOptions(argv);
   const resultsFile = path.join(repoRoot(), 'bench', 'results.json');
   if (options.reportOnly) {
     console.log(renderAll(JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Results));
@@ -740,6 +956,7 @@ async function main(): Promise<void> {
     minvr: [],
     state: [],
     monitor: null,
+    ratios: [],
     targets: [],
     failures: run.failures,
   };
@@ -747,29 +964,50 @@ async function main(): Promise<void> {
     if (row) list.push(row);
   };
 
+  const ratios = results.ratios!;
+  /** Keeps the median round of each side that finished its rounds; returns every side's figure per round. */
+  const keepRounds = <Row extends object>(list: Row[], sides: Array<Row[] | null>, figure: (row: Row) => number): Array<number[] | null> =>
+    sides.map((rows) => {
+      if (!rows || rows.length === 0) return null;
+      const row = medianRound(rows, figure);
+      list.push(row);
+      return row.rounds;
+    });
+  const ratio = (id: string, text: string, a: number[] | null, b: number[] | null): void => {
+    if (a && b) ratios.push(ratioOf(id, text, a, b));
+  };
+
   if (options.only.has('ingest')) {
     console.log('\n1. ingest');
     for (const size of options.sizes) {
-      for (const variant of ['ws', 'engine', 'diy', 'node'] as const) keep(results.ingest, await ingestCase(run, variant, size));
+      const sides = await run.alternate((['ws', 'engine', 'diy', 'node'] as const).map((variant) => ingestSide(run, variant, size)));
+      const [l, engine, diy, node] = keepRounds(results.ingest, sides, (row) => row.messagesPerCpuSec!);
+      ratio(`ingest-engine-${size}`, `engine / L ingest per CPU-s, ${size} signals/msg`, engine, l);
+      ratio(`ingest-in-${size}`, `realvirtual-in / DIY ingest per CPU-s, ${size} signals/msg`, node, diy);
     }
   }
   if (options.only.has('emit')) {
     console.log('\n2. emit');
     for (const size of options.sizes) {
-      keep(results.emit, await emitCase(run, 'ws', size, null));
-      keep(results.emit, await emitCase(run, 'engine', size, 0));
-      keep(results.emit, await emitCase(run, 'engine', size, CYCLE_MS));
-      keep(results.emit, await emitCase(run, 'diy', size, null));
-      keep(results.emit, await emitCase(run, 'node', size, 0));
-      keep(results.emit, await emitCase(run, 'node', size, CYCLE_MS));
+      const sides = await run.alternate([
+        emitSide(run, 'ws', size, null),
+        emitSide(run, 'engine', size, 0),
+        emitSide(run, 'engine', size, CYCLE_MS),
+        emitSide(run, 'diy', size, null),
+        emitSide(run, 'node', size, 0),
+        emitSide(run, 'node', size, CYCLE_MS),
+      ]);
+      const [, , , diy, out0] = keepRounds(results.emit, sides, (row) => row.signalsPerCpuSec!);
+      ratio(`emit-out0-${size}`, `realvirtual-out (cycleMs 0) / DIY emit per CPU-s, ${size} signals/msg`, out0, diy);
     }
   }
   if (options.only.has('latency')) {
     console.log('\n3. latency');
-    keep(results.latency, await latencyCase(run, 'ws', null));
-    keep(results.latency, await latencyCase(run, 'diy', null));
-    keep(results.latency, await latencyCase(run, 'node', 0));
-    keep(results.latency, await latencyCase(run, 'node', CYCLE_MS));
+    const sides = await run.alternate([latencySide(run, 'ws', null), latencySide(run, 'diy', null), latencySide(run, 'node', 0), latencySide(run, 'node', CYCLE_MS)]);
+    const [raw, diy, node0] = sides.map((rows) => (rows && rows.length > 0 ? rows.map((row) => row.p99) : null));
+    for (const rows of sides) if (rows && rows.length > 0) results.latency.push(combineLatency(rows));
+    ratio('latency-p99-diy', 'round-trip p99: realvirtual-in → out (cycleMs 0) / DIY flow', node0, diy);
+    ratio('latency-p99-raw', 'round-trip p99: realvirtual-in → out (cycleMs 0) / raw ws echo', node0, raw);
   }
   if (options.only.has('fanout')) {
     console.log('\n4. fan-out');
@@ -781,8 +1019,14 @@ async function main(): Promise<void> {
   }
   if (options.only.has('minvr')) {
     console.log('\n6. MinVR3 (TCP JSON)');
-    for (const variant of ['raw', 'corked', 'engine'] as const) keep(results.minvr!, await minvrCase(run, 'send', variant));
-    for (const variant of ['raw', 'json', 'engine'] as const) keep(results.minvr!, await minvrCase(run, 'receive', variant));
+    const send = await run.alternate((['raw', 'corked', 'engine'] as const).map((variant) => minvrSide(run, 'send', variant)));
+    const [raw, corked, engine] = keepRounds(results.minvr!, send, (row) => row.eventsPerSec);
+    ratio('minvr-send-raw', 'MinVR3 send: engine / raw net.Socket', engine, raw);
+    ratio('minvr-send-corked', 'MinVR3 send: engine / raw net.Socket corked per turn', engine, corked);
+    const receive = await run.alternate((['raw', 'json', 'engine'] as const).map((variant) => minvrSide(run, 'receive', variant)));
+    const [rawIn, json, engineIn] = keepRounds(results.minvr!, receive, (row) => row.eventsPerSec);
+    ratio('minvr-receive-raw', 'MinVR3 receive: engine / raw net.Socket', engineIn, rawIn);
+    ratio('minvr-receive-json', 'MinVR3 receive: engine / raw net.Socket + JSON.parse', engineIn, json);
   }
 
   if (options.only.has('state')) {

@@ -162,6 +162,8 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
     const errors: SignalError[] = [];
     if (isPlainObject(values)) {
       const names = Object.keys(values);
+      // An object's names are distinct.
+      this.exchange.beginBatch();
       for (let i = 0; i < names.length; i++) this.writeOne(names[i], values[names[i]], applied, errors);
     } else {
       for (const [name, value] of values as Iterable<[string, unknown]>) this.writeOne(name, value, applied, errors);

@@ -64,6 +64,12 @@ function setup(options: Partial<ExchangeOptions> = {}) {
     exchange.commit();
   }
 
+  /** One write of an object, as Endpoint.writeMany does it: its names are distinct, so it is announced as a batch. */
+  function writeObject(values: Record<string, SignalValue>): void {
+    exchange.beginBatch();
+    write(values);
+  }
+
   /** One write without its commit (several form a batch). */
   function written(name: string, value: SignalValue): void {
     const update = table.write(name, value);
@@ -89,7 +95,7 @@ function setup(options: Partial<ExchangeOptions> = {}) {
 
   /** ms since the start. */
   const at = (): number => clock.now() - START;
-  return { clock, table, exchange, write, written, join, slow, dropped, at };
+  return { clock, table, exchange, write, writeObject, written, join, slow, dropped, at };
 }
 
 describe('exchange (fake clock)', function () {
@@ -105,6 +111,30 @@ describe('exchange (fake clock)', function () {
       assert.deepEqual(a.take(), [{ C: 3 }]);
       assert.equal(clock.pending, 0);
       assert.equal(exchange.stats.cycles, 3);
+    });
+
+    it('cycleMs 0: a batch of distinct names goes out as written; unchanged values, other subscriptions and late joiners as without one', function () {
+      const { clock, exchange, writeObject, join } = setup({ cycleMs: 0 });
+      const a = join('a');
+      const b = join('b');
+      clock.advance(0);
+      a.take();
+      b.take();
+      exchange.subscribe(b.peer, ['B']);
+      writeObject({ C: 3, A: 1, B: 0 });
+      assert.deepEqual(a.take(), [{ C: 3, A: 1 }], 'B did not change');
+      assert.deepEqual(b.take(), [], 'B did not change (the endpoint sends the snapshot of a subscribe)');
+      writeObject({ B: 2, A: 1 });
+      assert.deepEqual(a.take(), [{ B: 2 }]);
+      assert.deepEqual(b.take(), [{ B: 2 }]);
+      const c = join('c');
+      clock.advance(0);
+      assert.deepEqual(c.take(), [{ A: 1, B: 2, C: 3 }], 'a late joiner gets the full state');
+      writeObject({ A: 5 });
+      assert.deepEqual(a.take(), [{ A: 5 }]);
+      assert.deepEqual(c.take(), [{ A: 5 }]);
+      assert.deepEqual(b.take(), []);
+      assert.equal(clock.pending, 0);
     });
 
     it('cycleMs N: a write after idle goes out at once, the next at lastFlush + N; writes in between conflate', function () {
