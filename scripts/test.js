@@ -1,16 +1,16 @@
 'use strict';
-// npm test after its build, in two lanes at the same time (most tests wait on sockets, processes and
-// timers rather than compute):
-// - the Node-RED 4.1 tests of every dist/test file but those .mocharc.json ignores (soak, browser,
-//   package) and those of test/nodes/;
-// - the Node-RED 4.1 tests of test/nodes/, then the Node-RED 5 part (scripts/test-nr5.js: the node
-//   and integration tests again). The node tests of both versions never run at once: their OPC UA
-//   client keeps its certificates in one folder of the user's.
+// npm test after its build, in four lanes at the same time (most tests wait on sockets, processes and
+// timers rather than compute): the Node-RED 4.1 tests in three shares of about equal time (the files
+// .mocharc.json ignores, soak, browser and package, are not run), and the Node-RED 5 part
+// (scripts/test-nr5.js: the node and integration tests again). Each lane has a config folder of its
+// own (XDG_CONFIG_HOME), so that the OPC UA client of one lane never shares its certificate folder
+// with another's.
 // The 4.1 processes write V8 coverage, and c8 then checks the engine's line coverage against
 // .c8rc.json (a mocha --parallel worker may be killed before it has written its coverage).
-// The first lane prints as it goes, the second when it ends; exit code 1 if any part failed.
+// The first lane prints as it goes, the others when they end; exit code 1 if any part failed.
 const fs = require('fs');
 const path = require('path');
+const os = require('os');
 const { spawn } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
@@ -18,8 +18,8 @@ const mocha = require.resolve('mocha/bin/mocha.js', { paths: [root] });
 const c8 = require.resolve('c8/bin/c8.js', { paths: [root] });
 const coverageDir = path.join(root, 'coverage', 'tmp');
 
-/** The second lane's 4.1 files (with the Node-RED 5 part, about half of the time). */
-const SECOND_SHARE = ['nodes/'];
+/** The Node-RED 4.1 shares by folder, each about a third of the time; the last one takes every other folder. */
+const SHARES = [['nodes/'], ['sim/', 'integrations/', 'interop/', 'scripts/']];
 
 function testFiles() {
   const ignored = JSON.parse(fs.readFileSync(path.join(root, '.mocharc.json'), 'utf8')).ignore.map((pattern) => pattern.replace(/^dist\/test\//, '').replace(/\*\*$/, ''));
@@ -55,21 +55,28 @@ function report({ part, output }) {
 
 async function main() {
   const files = testFiles();
-  const second = files.filter((file) => SECOND_SHARE.some((prefix) => file.startsWith(prefix)));
-  const first = files.filter((file) => !second.includes(file));
+  const shares = SHARES.map((prefixes) => files.filter((file) => prefixes.some((prefix) => file.startsWith(prefix))));
+  shares.push(files.filter((file) => !shares.flat().includes(file)));
   fs.rmSync(coverageDir, { recursive: true, force: true });
   fs.mkdirSync(coverageDir, { recursive: true });
-  const covered = { ...process.env, NODE_V8_COVERAGE: coverageDir };
+  const configHomes = [];
+  const laneEnv = (extra) => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-test-config-'));
+    configHomes.push(home);
+    const env = { ...process.env, XDG_CONFIG_HOME: home, ...extra };
+    if (!extra.NODE_V8_COVERAGE) delete env.NODE_V8_COVERAGE;
+    return env;
+  };
   const uncovered = { ...process.env };
   delete uncovered.NODE_V8_COVERAGE;
   // --exit: a library's timers (the OPC UA client's, for one) may outlive the last test of a share by minutes.
   const mochaOf = (list) => [mocha, '--exit', ...list.map((file) => `dist/test/${file}`)];
+  const folders = (list) => [...new Set(list.map((file) => file.split('/')[0]))].join(', ');
   const lanes = [
-    [{ name: `Node-RED 4.1, ${first.length} files`, args: mochaOf(first), env: covered, live: true }],
-    [
-      { name: `Node-RED 4.1, ${second.length} files of test/nodes`, args: mochaOf(second), env: covered, live: false },
-      { name: 'Node-RED 5', args: [path.join(__dirname, 'test-nr5.js')], env: uncovered, live: false },
-    ],
+    ...[...shares]
+      .reverse()
+      .map((share, index) => [{ name: `Node-RED 4.1, ${share.length} files of ${folders(share)}`, args: mochaOf(share), env: laneEnv({ NODE_V8_COVERAGE: coverageDir }), live: index === 0 }]),
+    [{ name: 'Node-RED 5', args: [path.join(__dirname, 'test-nr5.js')], env: laneEnv({}), live: false }],
   ];
   const runLane = async (parts) => {
     const done = [];
@@ -77,8 +84,9 @@ async function main() {
     return done;
   };
   const results = (await Promise.all(lanes.map(runLane))).flat();
+  for (const home of configHomes) fs.rmSync(home, { recursive: true, force: true });
   results.forEach(report);
-  // The engine's line coverage of both 4.1 processes and what they started, checked against .c8rc.json.
+  // The engine's line coverage of the 4.1 processes and what they started, checked against .c8rc.json.
   const coverage = await run({ name: 'engine coverage (c8)', args: [c8, 'report'], env: uncovered, live: true });
   console.log('');
   for (const { part, ok, how, seconds } of [...results, coverage]) console.log(`${part.name}: ${ok ? 'passed' : `FAILED (${how})`} in ${seconds.toFixed(0)} s`);
