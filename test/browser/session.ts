@@ -259,7 +259,17 @@ export class EditorSession {
     page.on('pageerror', (error) => this.problems.push(`page error: ${error.message}`));
     await page.goto(base);
     if (this.options.login) await this.logIn(this.options.login.username, this.options.login.password);
+    await this.untilLoaded();
+  }
+
+  /**
+   * Waits for the palette and then the deployed flows: the editor loads them after the palette, and
+   * loading them clears the workspace and its dirty flag, so nodes imported before would be lost.
+   */
+  private async untilLoaded(): Promise<void> {
+    const page = this.page;
     await page.locator(`.red-ui-palette-node[data-palette-type="${this.options.readyType}"]`).waitFor({ state: 'attached', timeout: 30000 });
+    await page.waitForFunction(() => RED.nodes.version() != null, undefined, { timeout: 30000 });
   }
 
   /** Fills the editor's login dialog (adminAuth on) and waits until the editor has loaded. */
@@ -269,7 +279,7 @@ export class EditorSession {
     await page.locator('#node-dialog-login-username').fill(username);
     await page.locator('#node-dialog-login-password').fill(password);
     await page.locator('#node-dialog-login-submit').click();
-    await page.locator(`.red-ui-palette-node[data-palette-type="${this.options.readyType}"]`).waitFor({ state: 'attached', timeout: 30000 });
+    await this.untilLoaded();
     // Before the login the editor asked for its settings and got the 401 that shows the login dialog.
     for (let i = this.problems.length - 1; i >= this.problemsSeen; i--) if (/status of 401 .*\/settings\?_=\d+\)$/.test(this.problems[i])) this.problems.splice(i, 1);
   };
