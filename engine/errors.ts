@@ -61,12 +61,23 @@ export class RealvirtualError extends Error {
 /** A frame that could not be understood as a protocol message. The session goes on. */
 export class ProtocolError extends RealvirtualError {}
 
-/** One signal's value was rejected; the rest of its message still applies. */
+/**
+ * One signal's value was rejected; the rest of its message still applies. Built without
+ * a stack trace: it is a result that names the signal, not an exception from a place in
+ * the code, and one hostile message can cause a thousand of them (capturing a stack costs
+ * more than reading the value).
+ */
 export class SignalError extends RealvirtualError {
   readonly signal: string;
 
   constructor(code: ErrorCode, signal: string, message: string) {
-    super(code, message);
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(code, message);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.signal = signal;
   }
 }

@@ -10,7 +10,7 @@ import { ConfigObject, encode, encodeSignals, MAX_REJECTED_LISTED, Message, pars
 import { DEFAULTS, EndpointOptions, ResolvedEndpointOptions, resolveEndpointOptions } from './options';
 import { hasOwn, isPlainObject, setOwn } from '../record';
 import { Peer, PeerInfo } from './peers';
-import { isPlainName, readShapedFrame, SHAPE_MIN_SIGNALS } from './shape';
+import { ShapeReader } from './shape';
 import { NameCache, newNameCache, SignalDeclaration, SignalTable, UNCHANGED } from './signals';
 import { SignalValue } from './values';
 import { dataEvent, ShapeToken, SignalBatch } from './batch';
@@ -336,9 +336,9 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
   private handleFrameUnguarded(peer: Peer, frame: Buffer | string, isBinary: boolean): void {
     // A peer already dropped (too slow) may still have frames in flight: they count no more.
     if (this.peers.get(peer.id) !== peer) return;
+    if (!isBinary && typeof frame !== 'string' && this.readShaped(peer, frame)) return;
     const text = isBinary || typeof frame === 'string' ? frame : frame.toString('utf8');
-    if (typeof text === 'string' && this.readShaped(peer, text)) return;
-    const parsed = withoutStacks(() => parseFrame(text, isBinary));
+    const parsed = parseFrame(text, isBinary);
     if (parsed instanceof ProtocolError) {
       this.report(parsed, peer, parsed.code);
       return;
@@ -440,21 +440,21 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
    * the same order, as the peer's last two, read by those names (see shape.ts). False
    * when the frame is anything else: the general parser reads it.
    */
-  private readShaped(peer: Peer, text: string): boolean {
+  private readShaped(peer: Peer, frame: Buffer): boolean {
     const cache = this.nameCaches.get(peer);
-    if (cache === undefined || !cache.readable || cache.sent.shape === null) return false;
-    const names = cache.sent.shape.names;
-    const values: SignalValue[] = [];
-    const type = readShapedFrame(text, names, values);
+    const reader = cache?.reader;
+    if (!reader) return false;
+    const values = new Array<SignalValue>(reader.names.length);
+    const type = reader.read(frame, values);
     if (type === null) return false;
-    this.receive(peer, type, names, values, null);
+    this.receive(peer, type, reader.names, values, null, cache);
     return true;
   }
 
   private receiveCache(peer: Peer): ReceiveCache {
     let cache = this.nameCaches.get(peer);
     if (cache === undefined) {
-      cache = { ...newNameCache(), sent: { shape: null, previous: null }, readable: false, applied: { shape: null, previous: null } };
+      cache = { ...newNameCache(), sent: { shape: null, previous: null }, reader: null, applied: { shape: null, previous: null } };
       this.nameCaches.set(peer, cache);
     }
     return cache;
@@ -465,8 +465,7 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
    * message, with their values either in `list` (aligned, and this method's to change)
    * or in `record` (the parsed message).
    */
-  private receive(peer: Peer, type: 'data' | 'snapshot', names: readonly string[], list: SignalValue[] | null, record: SignalRecord | null): void {
-    const cache = this.receiveCache(peer);
+  private receive(peer: Peer, type: 'data' | 'snapshot', names: readonly string[], list: SignalValue[] | null, record: SignalRecord | null, cache: ReceiveCache = this.receiveCache(peer)): void {
     const changed: string[] = [];
     // The applied values, aligned with `names` until one is left out: from then on with `kept`.
     const values: SignalValue[] = list ?? new Array<SignalValue>(names.length);
@@ -474,50 +473,43 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
     let coerced = false;
     let errors: SignalError[] | null = null;
     let rejected = 0;
-    // Rejections are results, not exceptions: no stack traces while reading (see withoutStacks).
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      for (let i = 0; i < names.length; i++) {
-        const name = names[i];
-        const raw = list !== null ? list[i] : record![name];
-        let value: SignalValue | undefined = raw;
-        const exact = this.table.receiveExact(name, raw, cache, i);
-        if (exact !== undefined) {
-          if (exact) changed.push(name);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const raw = list !== null ? list[i] : record![name];
+      let value: SignalValue | undefined = raw;
+      const exact = this.table.receiveExact(name, raw, cache, i);
+      if (exact !== undefined) {
+        if (exact) changed.push(name);
+      } else {
+        // Beyond the values listed one by one, rejections are only counted: no error is built.
+        const update = this.table.receive(name, raw, rejected < MAX_REJECTED_LISTED);
+        if (update === undefined) {
+          value = undefined;
+          const key = boundedKey(`write:${name}`);
+          if (!peer.reported.has(key) && peer.reported.size < MAX_REPORTED_PER_PEER) {
+            peer.reported.add(key);
+            this.logger.debug(`${clip(peer.name, 100)} sent "${clip(name, 100)}", a signal we write: its value was ignored`);
+          }
+        } else if (update instanceof SignalError) {
+          value = undefined;
+          // Listed one by one up to a bound per message, then counted (see MAX_REJECTED_LISTED).
+          if (++rejected <= MAX_REJECTED_LISTED) (errors ??= []).push(update);
         } else {
-          // Beyond the values listed one by one, rejections are only counted: no error is built.
-          const update = this.table.receive(name, raw, rejected < MAX_REJECTED_LISTED);
-          if (update === undefined) {
-            value = undefined;
-            const key = boundedKey(`write:${name}`);
-            if (!peer.reported.has(key) && peer.reported.size < MAX_REPORTED_PER_PEER) {
-              peer.reported.add(key);
-              this.logger.debug(`${clip(peer.name, 100)} sent "${clip(name, 100)}", a signal we write: its value was ignored`);
-            }
-          } else if (update instanceof SignalError) {
-            value = undefined;
-            // Listed one by one up to a bound per message, then counted (see MAX_REJECTED_LISTED).
-            if (++rejected <= MAX_REJECTED_LISTED) (errors ??= []).push(update);
-          } else {
-            if (update.changed) changed.push(name);
-            if (update.signal.value !== raw) {
-              value = update.signal.value;
-              coerced = true;
-            }
+          if (update.changed) changed.push(name);
+          if (update.signal.value !== raw) {
+            value = update.signal.value;
+            coerced = true;
           }
         }
-        if (value === undefined) {
-          kept ??= names.slice(0, i);
-        } else if (kept === null) {
-          values[i] = value;
-        } else {
-          values[kept.length] = value;
-          kept.push(name);
-        }
       }
-    } finally {
-      Error.stackTraceLimit = stackTraceLimit;
+      if (value === undefined) {
+        kept ??= names.slice(0, i);
+      } else if (kept === null) {
+        values[i] = value;
+      } else {
+        values[kept.length] = value;
+        kept.push(name);
+      }
     }
     if (kept !== null) values.length = kept.length;
     if (errors !== null) for (const error of errors) this.report(error, peer, `${error.code}:${error.signal}`);
@@ -530,7 +522,7 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
     }
     const before = cache.sent.shape;
     const sent = noteShape(cache.sent, names);
-    if (sent !== before) cache.readable = sent !== null && sent.names.length >= SHAPE_MIN_SIGNALS && sent.names.every(isPlainName);
+    if (sent !== before) cache.reader = sent === null ? null : new ShapeReader(sent.names);
     // With values left out the batch is a list of its own, with tokens of its own.
     const shape = kept === null ? sent : noteShape(cache.applied, kept);
     if (this.listenerCount('data') === 0) return;
@@ -578,27 +570,12 @@ function boundedKey(key: string): string {
   return key.length > 200 ? flatCopy(key.slice(0, 200)) : key;
 }
 
-/**
- * Runs `work` without capturing stack traces: the SignalErrors and ProtocolErrors built
- * while reading a peer's message are results, not exceptions, and one hostile message
- * can cause many of them. No listener runs inside `work`.
- */
-function withoutStacks<T>(work: () => T): T {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return work();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
-
 /** What the endpoint keeps of a peer's messages to read the next ones fast. */
 interface ReceiveCache extends NameCache {
   /** The names of its messages as sent. */
   sent: ShapeMemory;
-  /** Whether frames of `sent.shape` are worth reading by it (see shape.ts): long enough, and every name plain. */
-  readable: boolean;
+  /** Reads frames of `sent.shape` (see shape.ts); null while there is none. */
+  reader: ShapeReader | null;
   /** The names of the values applied, when some of a message were left out. */
   applied: ShapeMemory;
 }

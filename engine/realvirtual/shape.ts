@@ -3,180 +3,240 @@ import { SignalValue } from './values';
 /**
  * A fast path for the frames a peer sends most: `data` (or `snapshot`) messages with the
  * same signal names in the same order as its previous ones (realvirtual sends its whole
- * signal list every cycle). Knowing the names, one pass over the text checks each name
- * where it must stand and reads each value, without building the generic object that
- * JSON.parse builds and without listing its keys (both cost more than the pass, from a
- * few hundred signals per message on).
+ * signal list every cycle). Knowing the names, one pass over the frame's bytes checks each
+ * name where it must stand and reads each value, without decoding the frame to a string,
+ * without building the generic object that JSON.parse builds and without listing its keys.
  *
  * It accepts a strict subset of JSON: an object with exactly the members "type" (the
- * string "data" or "snapshot") and "signals", whose members are the expected names with
- * true, false, a finite number or a string without escapes. Anything else (another name,
- * order or member, an escape, null, an object, a syntax error) returns null, and the
- * caller parses the frame the general way, which reports what is wrong with it.
+ * string "data" or "snapshot") and "signals", whose members are the expected names, each
+ * spelled as JSON.stringify spells it, with true, false, a finite number or a string
+ * without escapes. Anything else (another name, order, spelling or member, an escape in a
+ * value, null, an object, a syntax error) gives null, and the caller parses the frame the
+ * general way, which reports what is wrong with it. The frame must be valid UTF-8 (the
+ * WebSocket layer checks text frames).
  */
 
-/** Messages from this many signals on are worth reading by their shape. */
-export const SHAPE_MIN_SIGNALS = 256;
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COLON = 58;
+const COMMA = 44;
+const OPEN = 123;
+const CLOSE = 125;
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+const NINE = 57;
 
-/** True when `name` appears verbatim between quotes in JSON (no character that needs an escape). */
-export function isPlainName(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 32 || c === 34 || c === 92) return false;
-  }
-  return true;
-}
+const TYPE_KEY = Buffer.from('"type"');
+const SIGNALS_KEY = Buffer.from('"signals"');
+const DATA = Buffer.from('"data"');
+const SNAPSHOT = Buffer.from('"snapshot"');
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
 
 const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
-function skipSpace(text: string, i: number): number {
-  let c = text.charCodeAt(i);
-  while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++i);
+function skipSpace(bytes: Uint8Array, i: number): number {
+  let c = bytes[i];
+  while (c === 32 || c === 10 || c === 13 || c === 9) c = bytes[++i];
   return i;
 }
 
-/**
- * Reads the members of the `signals` object that starts at text[start] ("{") into
- * `values` (aligned with `shape`). Returns the index after its "}", or -1.
- */
-function readSignals(text: string, start: number, shape: readonly string[], values: SignalValue[]): number {
-  let i = skipSpace(text, start + 1);
-  const count = shape.length;
-  if (count === 0) return text.charCodeAt(i) === 125 ? i + 1 : -1;
-  for (let j = 0; j < count; j++) {
-    const name = shape[j];
-    if (text.charCodeAt(i) !== 34 || !text.startsWith(name, i + 1)) return -1;
-    i += name.length + 1;
-    if (text.charCodeAt(i) !== 34) return -1;
-    i = skipSpace(text, i + 1);
-    if (text.charCodeAt(i) !== 58) return -1;
-    i = skipSpace(text, i + 1);
-    let c = text.charCodeAt(i);
-    let value: SignalValue;
-    if (c === 116) {
-      if (!text.startsWith('true', i)) return -1;
-      value = true;
-      i += 4;
-    } else if (c === 102) {
-      if (!text.startsWith('false', i)) return -1;
-      value = false;
-      i += 5;
-    } else if (c === 34) {
-      const from = ++i;
-      for (;;) {
-        c = text.charCodeAt(i);
-        if (c === 34) break;
-        // An escape, a control character or the end of the text (NaN).
-        if (c === 92 || c < 32 || c !== c) return -1;
-        i++;
-      }
-      value = text.slice(from, i);
-      i++;
-    } else {
-      // A JSON number. Up to 15 significant digits and 22 decimals, mantissa / 10^decimals
-      // is one correctly rounded division of two exact doubles: the value JSON.parse reads.
-      const from = i;
-      let negative = false;
-      let mantissa = 0;
-      let digits = 0;
-      let decimals = 0;
-      let exponent = false;
-      if (c === 45) {
-        negative = true;
-        c = text.charCodeAt(++i);
-      }
-      if (c === 48) {
-        c = text.charCodeAt(++i);
-      } else if (c >= 49 && c <= 57) {
-        do {
-          mantissa = mantissa * 10 + (c - 48);
-          digits++;
-          c = text.charCodeAt(++i);
-        } while (c >= 48 && c <= 57);
-      } else {
-        return -1;
-      }
-      if (c === 46) {
-        c = text.charCodeAt(++i);
-        if (!(c >= 48 && c <= 57)) return -1;
-        do {
-          mantissa = mantissa * 10 + (c - 48);
-          if (mantissa !== 0) digits++;
-          decimals++;
-          c = text.charCodeAt(++i);
-        } while (c >= 48 && c <= 57);
-      }
-      if (c === 101 || c === 69) {
-        exponent = true;
-        c = text.charCodeAt(++i);
-        if (c === 43 || c === 45) c = text.charCodeAt(++i);
-        if (!(c >= 48 && c <= 57)) return -1;
-        do c = text.charCodeAt(++i);
-        while (c >= 48 && c <= 57);
-      }
-      if (!exponent && digits <= 15 && decimals <= 22) {
-        value = decimals === 0 ? mantissa : mantissa / POW10[decimals];
-        if (negative) value = -value;
-      } else {
-        value = Number(text.slice(from, i));
-        if (!Number.isFinite(value)) return -1;
-      }
-    }
-    values[j] = value;
-    i = skipSpace(text, i);
-    c = text.charCodeAt(i);
-    if (j + 1 < count) {
-      if (c !== 44) return -1;
-      i = skipSpace(text, i + 1);
-    } else if (c !== 125) {
-      return -1;
-    }
-  }
-  return i + 1;
+/** Whether `bytes` holds `expected` from `at` on. */
+function matches(bytes: Uint8Array, at: number, expected: Uint8Array, from = 0, to = expected.length): boolean {
+  if (at + (to - from) > bytes.length) return false;
+  for (let k = from; k < to; k++) if (bytes[at++] !== expected[k]) return false;
+  return true;
 }
 
-/**
- * Reads a frame whose signals are `shape`, in that order, into `values`. Returns the
- * message type, or null when the frame is anything else (see above).
- */
-export function readShapedFrame(text: string, shape: readonly string[], values: SignalValue[]): 'data' | 'snapshot' | null {
-  let i = skipSpace(text, 0);
-  if (text.charCodeAt(i) !== 123) return null;
-  let type: 'data' | 'snapshot' | null = null;
-  let signals = false;
-  i = skipSpace(text, i + 1);
-  for (;;) {
-    if (text.charCodeAt(i) !== 34) return null;
-    if (text.startsWith('type"', i + 1) && type === null) {
-      i = skipSpace(text, i + 6);
-      if (text.charCodeAt(i) !== 58) return null;
-      i = skipSpace(text, i + 1);
-      if (text.startsWith('"data"', i)) {
-        type = 'data';
-        i += 6;
-      } else if (text.startsWith('"snapshot"', i)) {
-        type = 'snapshot';
-        i += 10;
+/** Reads frames whose signals are `names`, in that order (see above). */
+export class ShapeReader {
+  /** Every name as JSON spells it, quotes included, one after the other in UTF-8. */
+  private readonly quoted: Buffer;
+  /** Where each name's spelling ends in `quoted` (it starts where the one before ends). */
+  private readonly ends: Uint32Array;
+
+  constructor(readonly names: readonly string[]) {
+    const spelled = names.map((name) => JSON.stringify(name));
+    this.quoted = Buffer.from(spelled.join(''));
+    this.ends = new Uint32Array(names.length);
+    let end = 0;
+    for (let j = 0; j < spelled.length; j++) this.ends[j] = end += Buffer.byteLength(spelled[j]);
+  }
+
+  /**
+   * Reads `frame` into `values` (aligned with `names`). Returns the message type, or null
+   * when the frame is anything else (see above); `values` may then hold some of its values.
+   */
+  read(frame: Buffer, values: SignalValue[]): 'data' | 'snapshot' | null {
+    let i = skipSpace(frame, 0);
+    if (frame[i] !== OPEN) return null;
+    let type: 'data' | 'snapshot' | null = null;
+    let signals = false;
+    i = skipSpace(frame, i + 1);
+    for (;;) {
+      if (type === null && matches(frame, i, TYPE_KEY)) {
+        i = skipSpace(frame, i + TYPE_KEY.length);
+        if (frame[i] !== COLON) return null;
+        i = skipSpace(frame, i + 1);
+        if (matches(frame, i, DATA)) {
+          type = 'data';
+          i += DATA.length;
+        } else if (matches(frame, i, SNAPSHOT)) {
+          type = 'snapshot';
+          i += SNAPSHOT.length;
+        } else {
+          return null;
+        }
+      } else if (!signals && matches(frame, i, SIGNALS_KEY)) {
+        i = skipSpace(frame, i + SIGNALS_KEY.length);
+        if (frame[i] !== COLON) return null;
+        i = skipSpace(frame, i + 1);
+        if (frame[i] !== OPEN) return null;
+        i = this.readSignals(frame, i, values);
+        if (i < 0) return null;
+        signals = true;
       } else {
         return null;
       }
-    } else if (text.startsWith('signals"', i + 1) && !signals) {
-      i = skipSpace(text, i + 9);
-      if (text.charCodeAt(i) !== 58) return null;
-      i = skipSpace(text, i + 1);
-      if (text.charCodeAt(i) !== 123) return null;
-      i = readSignals(text, i, shape, values);
-      if (i < 0) return null;
-      signals = true;
-    } else {
-      return null;
+      i = skipSpace(frame, i);
+      const c = frame[i];
+      if (c === CLOSE) break;
+      if (c !== COMMA) return null;
+      i = skipSpace(frame, i + 1);
     }
-    i = skipSpace(text, i);
-    const c = text.charCodeAt(i);
-    if (c === 125) break;
-    if (c !== 44) return null;
-    i = skipSpace(text, i + 1);
+    if (skipSpace(frame, i + 1) !== frame.length || !signals || type === null) return null;
+    return type;
   }
-  if (skipSpace(text, i + 1) !== text.length || !signals || type === null) return null;
-  return type;
+
+  /** Reads the members of the `signals` object that starts at frame[start] ("{"). Returns the index after its "}", or -1. */
+  private readSignals(frame: Buffer, start: number, values: SignalValue[]): number {
+    let i = skipSpace(frame, start + 1);
+    const count = this.names.length;
+    if (count === 0) return frame[i] === CLOSE ? i + 1 : -1;
+    const quoted = this.quoted;
+    const ends = this.ends;
+    const length = frame.length;
+    let k = 0;
+    for (let j = 0; j < count; j++) {
+      const nameEnd = ends[j];
+      if (i + nameEnd - k > length) return -1;
+      // Four bytes per step (one branch for four), then the rest.
+      for (; k + 8 <= nameEnd; k += 8, i += 8) {
+        if (
+          (frame[i] ^ quoted[k]) |
+          (frame[i + 1] ^ quoted[k + 1]) |
+          (frame[i + 2] ^ quoted[k + 2]) |
+          (frame[i + 3] ^ quoted[k + 3]) |
+          (frame[i + 4] ^ quoted[k + 4]) |
+          (frame[i + 5] ^ quoted[k + 5]) |
+          (frame[i + 6] ^ quoted[k + 6]) |
+          (frame[i + 7] ^ quoted[k + 7])
+        )
+          return -1;
+      }
+      while (k < nameEnd) if (frame[i++] !== quoted[k++]) return -1;
+      if (frame[i] !== COLON) {
+        i = skipSpace(frame, i);
+        if (frame[i] !== COLON) return -1;
+      }
+      i++;
+      i = readValue(frame, frame[i] <= 32 ? skipSpace(frame, i) : i, values, j);
+      if (i < 0) return -1;
+      let c = frame[i];
+      if (j + 1 < count) {
+        if (c !== COMMA) {
+          i = skipSpace(frame, i);
+          if (frame[i] !== COMMA) return -1;
+        }
+        c = frame[++i];
+        if (c !== QUOTE) i = skipSpace(frame, i);
+      } else if (c !== CLOSE) {
+        i = skipSpace(frame, i);
+        if (frame[i] !== CLOSE) return -1;
+      }
+    }
+    return i + 1;
+  }
+}
+
+/** Reads the value at frame[i] into values[j]. Returns the index after it, or -1. */
+function readValue(frame: Buffer, i: number, values: SignalValue[], j: number): number {
+  let c = frame[i];
+  if (c === 116) {
+    if (!matches(frame, i, TRUE)) return -1;
+    values[j] = true;
+    return i + 4;
+  }
+  if (c === 102) {
+    if (!matches(frame, i, FALSE)) return -1;
+    values[j] = false;
+    return i + 5;
+  }
+  if (c === QUOTE) {
+    const from = ++i;
+    let ascii = true;
+    for (;;) {
+      c = frame[i];
+      if (c === QUOTE) break;
+      // An escape, a control character or the end of the frame (undefined).
+      if (c === BACKSLASH || !(c >= 32)) return -1;
+      if (c >= 128) ascii = false;
+      i++;
+    }
+    // A new string either way: no slice of the frame stays alive in the table.
+    values[j] = frame.toString(ascii ? 'latin1' : 'utf8', from, i);
+    return i + 1;
+  }
+  // A JSON number. Up to 15 significant digits and 22 decimals, mantissa / 10^decimals
+  // is one correctly rounded division of two exact doubles: the value JSON.parse reads.
+  const from = i;
+  let negative = false;
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = 0;
+  let exponent = false;
+  if (c === MINUS) {
+    negative = true;
+    c = frame[++i];
+  }
+  if (c === ZERO) {
+    c = frame[++i];
+  } else if (c > ZERO && c <= NINE) {
+    do {
+      mantissa = mantissa * 10 + (c - ZERO);
+      digits++;
+      c = frame[++i];
+    } while (c >= ZERO && c <= NINE);
+  } else {
+    return -1;
+  }
+  if (c === DOT) {
+    c = frame[++i];
+    if (!(c >= ZERO && c <= NINE)) return -1;
+    do {
+      mantissa = mantissa * 10 + (c - ZERO);
+      if (mantissa !== 0) digits++;
+      decimals++;
+      c = frame[++i];
+    } while (c >= ZERO && c <= NINE);
+  }
+  if (c === 101 || c === 69) {
+    exponent = true;
+    c = frame[++i];
+    if (c === 43 || c === MINUS) c = frame[++i];
+    if (!(c >= ZERO && c <= NINE)) return -1;
+    do c = frame[++i];
+    while (c >= ZERO && c <= NINE);
+  }
+  let value: number;
+  if (!exponent && digits <= 15 && decimals <= 22) {
+    value = decimals === 0 ? mantissa : mantissa / POW10[decimals];
+    if (negative) value = -value;
+  } else {
+    value = Number(frame.toString('latin1', from, i));
+    if (!Number.isFinite(value)) return -1;
+  }
+  values[j] = value;
+  return i;
 }

@@ -1,12 +1,12 @@
 /**
- * The fast path for frames with a known shape (engine/realvirtual/shape.ts): it must
- * read exactly what JSON.parse reads, and give up (null) on everything else, so that
+ * The fast path for frames with a known shape (engine/realvirtual/shape.ts): reading the
+ * frame's bytes, it must read exactly what JSON.parse reads of the decoded text, and give up (null) on everything else, so that
  * the general parser handles and reports it. The server test checks that a peer's
  * repeated frames give the same events through it as through the general path.
  */
 import assert from 'node:assert/strict';
 import { DataEvent, RealvirtualError, RealvirtualServer, ShapeToken } from '../../engine';
-import { isPlainName, readShapedFrame, SHAPE_MIN_SIGNALS } from '../../engine/realvirtual/shape';
+import { ShapeReader } from '../../engine/realvirtual/shape';
 import { SignalValue } from '../../engine/realvirtual/values';
 import { nextEvent, RawClient, Resources } from '../helpers/events';
 import { seededRandom } from '../helpers/faults';
@@ -14,7 +14,7 @@ import { seededRandom } from '../helpers/faults';
 /** Reads `text` by its shape and checks the result against JSON.parse; returns whether the fast path took it. */
 function agreesWithJson(text: string, shape: string[]): boolean {
   const values: SignalValue[] = shape.map(() => 0);
-  const type = readShapedFrame(text, shape, values);
+  const type = new ShapeReader(shape).read(Buffer.from(text), values);
   if (type === null) return false;
   let parsed: { type: unknown; signals: Record<string, unknown> };
   try {
@@ -129,9 +129,8 @@ describe('engine: reading frames by their shape', function () {
     ];
     for (const [what, text] of variants)
       assert.equal(
-        readShapedFrame(
-          text,
-          SHAPE,
+        new ShapeReader(SHAPE).read(
+          Buffer.from(text),
           SHAPE.map(() => 0),
         ),
         null,
@@ -159,12 +158,25 @@ describe('engine: reading frames by their shape', function () {
     assert.ok(taken > 100, `some corruptions are still valid frames of the shape (${taken})`);
   });
 
-  it('knows which names appear verbatim in JSON', function () {
-    assert.equal(isPlainName('Line1_Signal000001'), true);
-    assert.equal(isPlainName('ü ✓ / :,{}'), true);
-    assert.equal(isPlainName('a"b'), false);
-    assert.equal(isPlainName('a\\b'), false);
-    assert.equal(isPlainName('a\nb'), false);
+  it('reads names that JSON escapes when they are spelled as JSON.stringify spells them, and nothing else', function () {
+    const names = ['a"b', 'back\\slash', 'new\nline', 'tab\there', '\u0001', 'lone \ud800', 'plain'];
+    const spelled = (spell: (name: string) => string): string => `{"type":"data","signals":{${names.map((name, i) => `${spell(name)}:${i}`).join(',')}}}`;
+    assert.ok(agreesWithJson(spelled(JSON.stringify), names));
+    const reader = new ShapeReader(names);
+    const values: SignalValue[] = [];
+    // The same names, escaped another way: JSON.parse reads the same, the fast path leaves them to it.
+    const unicode = (name: string): string => `"${[...name].map((char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"`;
+    assert.equal(reader.read(Buffer.from(spelled(unicode)), values), null);
+    // Unescaped quotes and control characters are not JSON: never read.
+    assert.equal(reader.read(Buffer.from(spelled((name) => `"${name}"`)), values), null);
+  });
+
+  it('reads text values as new strings, also when the frame is a slice of a larger buffer', function () {
+    const text = frame(['true', 'false', '1', '"ascii text"', '"ü ✓"', '2']);
+    const padded = Buffer.concat([Buffer.from('xx'), Buffer.from(text), Buffer.from('yy')]);
+    const values: SignalValue[] = [];
+    assert.equal(new ShapeReader(SHAPE).read(padded.subarray(2, padded.length - 2), values), 'data');
+    assert.deepEqual(values, [true, false, 1, 'ascii text', 'ü ✓', 2]);
   });
 
   describe('in a server', function () {
@@ -172,7 +184,7 @@ describe('engine: reading frames by their shape', function () {
     afterEach(() => resources.closeAll());
 
     it('repeated frames of one shape give the same events as the general path: values, coercions, changes, ignored and rejected values', async function () {
-      const names = Array.from({ length: SHAPE_MIN_SIGNALS + 10 }, (_, i) => `S${i}`);
+      const names = Array.from({ length: 40 }, (_, i) => `S${i}`);
       const server = resources.add(
         new RealvirtualServer({
           port: 0,
@@ -227,9 +239,9 @@ describe('engine: reading frames by their shape', function () {
       }
       assert.equal(server.table.get('S2')?.value, 7, 'our S2 kept its value');
       const caches = [...(server as unknown as { peers: Map<string, object> }).peers.values()].map(
-        (peer) => (server as unknown as { nameCaches: WeakMap<object, { readable: boolean }> }).nameCaches.get(peer)?.readable,
+        (peer) => (server as unknown as { nameCaches: WeakMap<object, { reader: ShapeReader | null }> }).nameCaches.get(peer)?.reader,
       );
-      assert.equal(caches[0], true, 'the frames were read by their shape');
+      assert.ok(caches[0] instanceof ShapeReader, 'the frames were read by their shape');
       assert.equal(tokens[0], null, 'a first list has no token');
       assert.ok(tokens[1] instanceof ShapeToken, 'the second batch of the same list has one');
       assert.equal(tokens[2], tokens[1], 'the same token for the same list, with S2 left out every time');
