@@ -69,40 +69,6 @@ function ownText(text: string): string {
   return text.length < SHARING_MIN_LENGTH ? text : flatCopy(text);
 }
 
-/** A signal of type Int or Float (an inferred Int may become a Float; it never holds anything but numbers). */
-class NumberSignal implements Signal {
-  constructor(
-    readonly name: string,
-    public valueType: ValueType,
-    public direction: Direction,
-    public rvType: string,
-    public value: SignalValue,
-    public declared: boolean,
-  ) {}
-}
-
-/** A signal of type Bool or Text. */
-class OtherSignal implements Signal {
-  constructor(
-    readonly name: string,
-    public valueType: ValueType,
-    public direction: Direction,
-    public rvType: string,
-    public value: SignalValue,
-    public declared: boolean,
-  ) {}
-}
-
-/**
- * Numbers get a class of their own so that V8 keeps their value field as a double that
- * is overwritten in place: a new value then allocates nothing the table holds on to, and
- * the garbage collector does not copy every received float out of the young generation.
- */
-function newSignal(name: string, valueType: ValueType, direction: Direction, value: SignalValue, declared: boolean): Signal {
-  const SignalClass = valueType === 'Int' || valueType === 'Float' ? NumberSignal : OtherSignal;
-  return new SignalClass(name, valueType, direction, realvirtualType(direction, valueType), value, declared);
-}
-
 /**
  * The signals a peer's last message named, by position: peers send the same names in
  * the same order message after message, so a receiver finds each signal by comparing
@@ -202,7 +168,7 @@ export class SignalTable {
     if (typeof value === 'string' && value !== existing?.value) value = ownText(value);
     const growth = signalBytes(name, value) - (existing === undefined ? 0 : signalBytes(name, existing.value));
     if (imported && growth > 0 && this.accounted + growth > this.limits.maxTableBytes) return this.tableFull(name, growth);
-    const signal = newSignal(name, type, direction, value, true);
+    const signal: Signal = { name, valueType: type, direction, rvType: realvirtualType(direction, type), value, declared: true };
     this.entries.set(name, signal);
     this.accounted += growth;
     this.generation++;
@@ -320,7 +286,7 @@ export class SignalTable {
       if (this.accounted + bytes > this.limits.maxTableBytes) return this.tableFull(name, bytes);
       const valueType = inferValueType(value as SignalValue);
       const stored = typeof value === 'string' ? ownText(value) : (value as SignalValue);
-      signal = newSignal(name, valueType, direction, stored, false);
+      signal = { name, valueType, direction, rvType: realvirtualType(direction, valueType), value: stored, declared: false };
       this.entries.set(name, signal);
       this.accounted += bytes;
       return { signal, previous: undefined, changed: true };
