@@ -1,5 +1,5 @@
 import { Clock, systemClock, TimerHandle } from '../clock';
-import { encodeSignalList, encodeSignals, SignalRecord } from './messages';
+import { encodeSignals, SignalRecord } from './messages';
 import { setOwn } from '../record';
 import { Peer, SubscriptionGroup, subscriptionKey } from './peers';
 import { SignalTable, SignalUpdate } from './signals';
@@ -301,7 +301,7 @@ export class Exchange {
         peer.needsFullState = false;
       } else {
         if (delta === null) continue;
-        if (deltaFrame === null) deltaFrame = this.encodeList(delta);
+        if (deltaFrame === null) deltaFrame = this.encodeList(group, delta);
         frame = deltaFrame;
       }
       if (frame === null) continue;
@@ -359,9 +359,9 @@ export class Exchange {
     return Buffer.from(encodeSignals('data', record));
   }
 
-  private encodeList(list: SignalList): Buffer {
+  private encodeList(group: SubscriptionGroup, list: SignalList): Buffer {
     this.stats.encodes++;
-    return Buffer.from(encodeSignalList('data', list.names, list.values));
+    return group.encoder.encode('data', list.names, list.values);
   }
 
   private join(peer: Peer, filter: ReadonlySet<string> | null): void {

@@ -1,5 +1,6 @@
 import { Clock, systemClock, TimerHandle } from '../clock';
 import { PeerInfo, PeerLink } from '../endpoint-shell';
+import { SignalFrameEncoder } from './frame-encoder';
 import { PendingRequests } from './requests';
 import { SignalValue } from './values';
 
@@ -18,6 +19,8 @@ export interface FrameLink extends PeerLink<Buffer> {
 export class SubscriptionGroup {
   readonly peers = new Set<Peer>();
   readonly lastSent = new Map<string, SignalValue>();
+  /** Encodes the group's `data` frames (it knows the names of the last one). */
+  readonly encoder = new SignalFrameEncoder();
   /** Encoded full state, valid while `fullFrameVersion` equals the table's write version. */
   fullFrame: Buffer | null = null;
   fullFrameVersion = -1;
