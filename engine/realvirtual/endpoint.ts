@@ -92,6 +92,8 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
   protected readonly exchange: Exchange;
   /** Per peer: the signals its last message named, by position (see SignalTable.receiveExact), and its shape. */
   private readonly nameCaches = new WeakMap<Peer, ReceiveCache>();
+  /** The signals of the last object written, by position (see SignalTable.writeExact). */
+  private readonly writeCache = newNameCache();
   private configObject: ConfigObject;
   private readonly onConfigSet: ConfigSetHandler | undefined;
   private readonly maxConfigBytes: number;
@@ -164,16 +166,17 @@ export abstract class Endpoint extends EndpointShell<Peer, EndpointEvents> {
       const names = Object.keys(values);
       // An object's names are distinct.
       this.exchange.beginBatch();
-      for (let i = 0; i < names.length; i++) this.writeOne(names[i], values[names[i]], applied, errors);
+      for (let i = 0; i < names.length; i++) this.writeOne(names[i], values[names[i]], applied, errors, i);
     } else {
-      for (const [name, value] of values as Iterable<[string, unknown]>) this.writeOne(name, value, applied, errors);
+      for (const [name, value] of values as Iterable<[string, unknown]>) this.writeOne(name, value, applied, errors, -1);
     }
     this.exchange.commit();
     return { applied, errors };
   }
 
-  private writeOne(name: string, value: unknown, applied: string[], errors: SignalError[]): void {
-    const previous = this.table.writeExact(name, value);
+  /** `index`: the position of the name in a written object (its signal is found by position, see writeExact), or -1. */
+  private writeOne(name: string, value: unknown, applied: string[], errors: SignalError[], index: number): void {
+    const previous = index < 0 ? this.table.writeExact(name, value) : this.table.writeExact(name, value, this.writeCache, index);
     if (previous !== undefined) {
       applied.push(name);
       if (previous !== UNCHANGED) this.exchange.writtenValue(name, value as SignalValue, previous);

@@ -1,5 +1,5 @@
 import { Clock, systemClock, TimerHandle } from '../clock';
-import { encodeSignalList, encodeSignals, SignalRecord } from './messages';
+import { encodeSignals, SignalRecord } from './messages';
 import { setOwn } from '../record';
 import { Peer, SubscriptionGroup, subscriptionKey } from './peers';
 import { SignalTable, SignalUpdate } from './signals';
@@ -301,7 +301,7 @@ export class Exchange {
         peer.needsFullState = false;
       } else {
         if (delta === null) continue;
-        if (deltaFrame === null) deltaFrame = this.encodeList(delta);
+        if (deltaFrame === null) deltaFrame = this.encodeList(group, delta);
         frame = deltaFrame;
       }
       if (frame === null) continue;
@@ -324,21 +324,47 @@ export class Exchange {
     return true;
   }
 
+  /** The values of a cycle that the group wants and was not sent yet; the cycle itself when that is all of it. */
   private changesFor(group: SubscriptionGroup, cycle: SignalList): SignalList | null {
+    /** Set at the first value left out: the values kept so far, and then every other one kept. */
     let delta: SignalList | null = null;
     const { names, values } = cycle;
-    const { lastSent } = group;
     const all = group.filter === null;
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
       const value = values[i];
-      if ((!all && !group.wants(name)) || lastSent.get(name) === value) continue;
-      lastSent.set(name, value);
-      if (delta === null) delta = { names: [], values: [] };
-      delta.names.push(name);
-      delta.values.push(value);
+      if ((all || group.wants(name)) && this.sendsNew(group, i, name, value)) {
+        if (delta !== null) {
+          delta.names.push(name);
+          delta.values.push(value);
+        }
+      } else if (delta === null) {
+        delta = { names: names.slice(0, i), values: values.slice(0, i) };
+      }
     }
-    return delta;
+    if (delta === null) return names.length > 0 ? cycle : null;
+    return delta.names.length > 0 ? delta : null;
+  }
+
+  /** Whether `value` differs from what the group was last sent of `name` (at `index` of the cycle); if so, it is noted as sent. */
+  private sendsNew(group: SubscriptionGroup, index: number, name: string, value: SignalValue): boolean {
+    const { lastCycle } = group;
+    let sent = lastCycle.names[index] === name ? lastCycle.sent[index] : undefined;
+    if (sent === undefined) {
+      sent = group.lastSent.get(name);
+      if (sent === undefined) {
+        sent = { value };
+        group.lastSent.set(name, sent);
+        lastCycle.names[index] = name;
+        lastCycle.sent[index] = sent;
+        return true;
+      }
+      lastCycle.names[index] = name;
+      lastCycle.sent[index] = sent;
+    }
+    if (sent.value === value) return false;
+    sent.value = value;
+    return true;
   }
 
   private fullFrame(group: SubscriptionGroup, delta: SignalList | null): Buffer | null {
@@ -359,9 +385,9 @@ export class Exchange {
     return Buffer.from(encodeSignals('data', record));
   }
 
-  private encodeList(list: SignalList): Buffer {
+  private encodeList(group: SubscriptionGroup, list: SignalList): Buffer {
     this.stats.encodes++;
-    return Buffer.from(encodeSignalList('data', list.names, list.values));
+    return group.encoder.encode('data', list.names, list.values);
   }
 
   private join(peer: Peer, filter: ReadonlySet<string> | null): void {
@@ -370,7 +396,7 @@ export class Exchange {
     if (!group) {
       group = new SubscriptionGroup(key, filter);
       for (const signal of this.table) {
-        if (signal.direction === 'write' && group.wants(signal.name)) group.lastSent.set(signal.name, signal.value);
+        if (signal.direction === 'write' && group.wants(signal.name)) group.lastSent.set(signal.name, { value: signal.value });
       }
       this.groups.set(key, group);
     }

@@ -1,5 +1,6 @@
 import { Clock, systemClock, TimerHandle } from '../clock';
 import { PeerInfo, PeerLink } from '../endpoint-shell';
+import { SignalFrameEncoder } from './frame-encoder';
 import { PendingRequests } from './requests';
 import { SignalValue } from './values';
 
@@ -11,13 +12,22 @@ export interface FrameLink extends PeerLink<Buffer> {
   close(code: number, reason: string): void;
 }
 
+/** The value of one signal that a group's peers were sent last. */
+export interface SentValue {
+  value: SignalValue;
+}
+
 /**
  * Peers with the same subscription share one group, so that one cycle encodes each
  * distinct frame once. The group remembers what its peers were last sent.
  */
 export class SubscriptionGroup {
   readonly peers = new Set<Peer>();
-  readonly lastSent = new Map<string, SignalValue>();
+  readonly lastSent = new Map<string, SentValue>();
+  /** The entries of `lastSent` for the names of the last cycle, by position: cycles mostly list the same names in the same order. */
+  readonly lastCycle = { names: [] as string[], sent: [] as SentValue[] };
+  /** Encodes the group's `data` frames (it knows the names of the last one). */
+  readonly encoder = new SignalFrameEncoder();
   /** Encoded full state, valid while `fullFrameVersion` equals the table's write version. */
   fullFrame: Buffer | null = null;
   fullFrameVersion = -1;

@@ -198,9 +198,11 @@ export class SignalTable {
    * The fast path of write(), for a known signal we write and a value already of its
    * type: stores the value without allocating and returns the value it replaced, or
    * UNCHANGED. Returns undefined when write() must decide.
+   * With a `cache`, `index` is the position of the name in its batch of writes (flows
+   * write objects with the same names in the same order, as peers send them).
    */
-  writeExact(name: string, value: unknown): SignalValue | typeof UNCHANGED | undefined {
-    const signal = this.entries.get(name);
+  writeExact(name: string, value: unknown, cache?: NameCache, index = 0): SignalValue | typeof UNCHANGED | undefined {
+    const signal = cache === undefined ? this.entries.get(name) : this.cachedSignal(name, cache, index);
     if (signal === undefined || signal.direction !== 'write' || !isExactValue(value, signal.valueType)) return undefined;
     const previous = signal.value;
     if (signal.valueType === 'Text') {
@@ -210,6 +212,22 @@ export class SignalTable {
     // Stored also when equal, as write() does (0 and -0 are equal).
     signal.value = value as SignalValue;
     return previous === value ? UNCHANGED : previous;
+  }
+
+  /** The signal of `name` at `index` of a batch of names: by one comparison when it is where it was the last time. */
+  private cachedSignal(name: string, cache: NameCache, index: number): Signal | undefined {
+    if (cache.generation !== this.generation) {
+      cache.generation = this.generation;
+      cache.names = [];
+      cache.signals = [];
+    }
+    if (cache.names[index] === name) return cache.signals[index];
+    const signal = this.entries.get(name);
+    if (signal !== undefined) {
+      cache.names[index] = name;
+      cache.signals[index] = signal;
+    }
+    return signal;
   }
 
   /**

@@ -269,6 +269,35 @@ describe('exchange (fake clock)', function () {
       assert.deepEqual(a.take(), [], 'B is back at what the peer has');
       assert.equal(exchange.stats.frames, frames);
     });
+
+    it('what each group was sent is found by position: cycles in another order, with other names or left-out values stay right', function () {
+      const { clock, exchange, write, writeObject, join } = setup({ cycleMs: 0 });
+      const all = join('all');
+      const ac = join('ac');
+      clock.advance(0);
+      all.take();
+      ac.take();
+      exchange.subscribe(ac.peer, ['A', 'C']);
+      writeObject({ A: 1, B: 1, C: 1 });
+      assert.deepEqual(all.take(), [{ A: 1, B: 1, C: 1 }]);
+      assert.deepEqual(ac.take(), [{ A: 1, C: 1 }], 'B left out between two values it wants');
+      writeObject({ C: 2, B: 1, A: 1 });
+      assert.deepEqual(all.take(), [{ C: 2 }], 'another order: only what changed');
+      assert.deepEqual(ac.take(), [{ C: 2 }]);
+      writeObject({ B: 3, C: 2 });
+      assert.deepEqual(all.take(), [{ B: 3 }], 'other names at the same positions');
+      assert.deepEqual(ac.take(), []);
+      write({ A: 5, C: 7 });
+      assert.deepEqual(all.take(), [{ A: 5, C: 7 }]);
+      assert.deepEqual(ac.take(), [{ A: 5, C: 7 }]);
+      exchange.setCycleMs(100);
+      write({ C: 8 });
+      write({ A: 6 });
+      write({ C: 7 });
+      clock.advance(100);
+      assert.deepEqual(all.take(), [{ A: 6 }], 'C is back at what the peers have, at a new position');
+      assert.deepEqual(ac.take(), [{ A: 6 }]);
+    });
   });
 
   describe('preserveTransitions', function () {

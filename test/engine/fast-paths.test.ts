@@ -115,25 +115,48 @@ describe('engine: fast paths', function () {
 
   it('writeExact applies what write applies, or leaves the value to it', function () {
     const [fast, slow] = tables();
+    const cache = newNameCache();
     const names = [...slow].map((signal) => signal.name).concat('unknown');
     let taken = 0;
-    for (const value of VALUES) {
-      for (const name of names) {
-        const before = slow.get(name)?.value;
-        const expected = slow.write(name, value);
-        const previous = fast.writeExact(name, value);
-        if (previous === undefined) {
-          fast.write(name, value);
-        } else {
-          taken++;
-          assert.ok(!(expected instanceof SignalError), `${name} ${String(value)}: the fast path took what write rejects`);
-          assert.equal(previous === UNCHANGED, !expected.changed, `${name} ${String(value)}: changed`);
-          if (previous !== UNCHANGED) assert.ok(Object.is(previous, before), 'returns the value it replaced');
-        }
-        assert.deepEqual(snapshot(fast), snapshot(slow), `${name} ${String(value)}`);
+    for (let round = 0; round < 3; round++) {
+      for (const value of VALUES) {
+        names.forEach((name, index) => {
+          const before = slow.get(name)?.value;
+          const expected = slow.write(name, value);
+          const previous = fast.writeExact(name, value, round === 0 ? undefined : cache, index);
+          if (previous === undefined) {
+            fast.write(name, value);
+          } else {
+            taken++;
+            assert.ok(!(expected instanceof SignalError), `${name} ${String(value)}: the fast path took what write rejects`);
+            assert.equal(previous === UNCHANGED, !expected.changed, `${name} ${String(value)}: changed`);
+            if (previous !== UNCHANGED) assert.ok(Object.is(previous, before), 'returns the value it replaced');
+          }
+          assert.deepEqual(snapshot(fast), snapshot(slow), `${name} ${String(value)}`);
+        });
       }
     }
-    assert.ok(taken > 20, `the fast path was taken (${taken})`);
+    assert.ok(taken > 60, `the fast path was taken (${taken})`);
+  });
+
+  it('writeExact by position: a removed or redeclared signal, or another name at the position, is not taken from a stale cache', function () {
+    const table = new SignalTable();
+    table.declare({ name: 'A', type: 'Int', direction: 'write' });
+    table.declare({ name: 'B', type: 'Float', direction: 'write' });
+    const cache = newNameCache();
+    assert.equal(table.writeExact('A', 1, cache, 0), 0);
+    assert.equal(table.writeExact('B', 1.5, cache, 0), 0, 'another name at position 0');
+    assert.equal(table.writeExact('A', 2, cache, 0), 1);
+    table.declare({ name: 'A', type: 'Text', direction: 'write' });
+    assert.equal(table.writeExact('A', 3, cache, 0), undefined, 'A is Text now: 3 goes the general way');
+    const redeclared = table.get('A')?.value;
+    assert.equal(table.writeExact('A', 'three', cache, 0), redeclared);
+    assert.equal(table.get('A')?.value, 'three');
+    table.remove('B');
+    assert.equal(table.writeExact('B', 2.5, cache, 0), undefined, 'B is gone: write() declares it again');
+    assert.equal(table.get('B'), undefined);
+    table.declare({ name: 'A', type: 'Int', direction: 'read' });
+    assert.equal(table.writeExact('A', 4, cache, 0), undefined, 'a signal we read is not written');
   });
 
   it('encodeSignalList gives the JSON of encodeSignals', function () {
