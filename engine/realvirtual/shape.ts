@@ -121,7 +121,7 @@ export class ShapeReader {
     for (let j = 0; j < count; j++) {
       const nameEnd = ends[j];
       if (i + nameEnd - k > length) return -1;
-      // Four bytes per step (one branch for four), then the rest.
+      // Eight bytes per step (one branch for eight), then the rest.
       for (; k + 8 <= nameEnd; k += 8, i += 8) {
         if (
           (frame[i] ^ quoted[k]) |
