@@ -53,6 +53,7 @@ describe('nodes: realvirtual-in with large messages', function () {
       const [b] = await two.next(1, round);
       const [c] = await some.next(1, round);
       assert.deepEqual(a.payload, record(NAMES, value), `round ${round}`);
+      assert.deepEqual(Object.keys(a.payload), NAMES, 'in the order of the message');
       assert.deepEqual(b.payload, a.payload);
       assert.notEqual(b.payload, a.payload, 'each node sends its own payload object');
       assert.deepEqual(c.payload, record(['Signal1', 'Signal299'], value));
