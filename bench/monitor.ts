@@ -80,7 +80,7 @@ function request(port: number, method: string, route: string, body?: unknown): P
   });
 }
 
-async function startNodeRed(rvPort: number): Promise<{ child: ChildProcess; port: number; userDir: string }> {
+async function startNodeRed(rvPort: number, cpuProfDir: string | null): Promise<{ child: ChildProcess; port: number; userDir: string }> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-bench-monitor-'));
   fs.mkdirSync(path.join(userDir, 'node_modules'));
   fs.symlinkSync(repoRoot(), path.join(userDir, 'node_modules', PACKAGE), 'dir');
@@ -101,7 +101,8 @@ async function startNodeRed(rvPort: number): Promise<{ child: ChildProcess; port
   };
   fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
   const port = await freePort();
-  const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], { cwd: userDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-name=monitor-node-red.cpuprofile'] : [];
+  const child = spawn(process.execPath, [...profile, require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], { cwd: userDir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20000)));
@@ -167,9 +168,10 @@ async function startWatcher(port: number): Promise<{ stop(): Promise<void>; fram
   };
 }
 
-export async function monitorCase(windowMs: number): Promise<MonitorResult> {
+/** With `cpuProfDir`, the Node-RED process writes a CPU profile there when it ends. */
+export async function monitorCase(windowMs: number, cpuProfDir: string | null = null): Promise<MonitorResult> {
   const rvPort = await freePort();
-  const red = await startNodeRed(rvPort);
+  const red = await startNodeRed(rvPort, cpuProfDir);
   // The feeder sends frames encoded beforehand, so that its own speed does not limit the rate.
   const feeder = new WebSocket(`ws://127.0.0.1:${rvPort}/`);
   let timer: NodeJS.Timeout | null = null;

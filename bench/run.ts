@@ -1036,7 +1036,7 @@ async function main(): Promise<void> {
   if (options.only.has('monitor')) {
     console.log('\n8. signal monitor');
     try {
-      results.monitor = await monitorCase(options.quick ? 2000 : 5000);
+      results.monitor = await monitorCase(options.quick ? 2000 : 5000, options.cpuProf);
       const m = results.monitor;
       console.log(
         `   Node-RED CPU: ${m.idleBeforePercent} % idle, ${m.watchedPercent} % with one editor watching, ${m.idleAfterPercent} % idle again: +${m.costPercent} % of one core (${m.framesPerSec} frames/s, ${si(m.bytesPerSec)} B/s to the editor; one signal changed ${m.signalChangesPerSec} times/s)`,
