@@ -69,6 +69,43 @@ function ownText(text: string): string {
   return text.length < SHARING_MIN_LENGTH ? text : flatCopy(text);
 }
 
+/** A signal of type Int or Float (an inferred Int may become a Float; it never holds anything but numbers). */
+class NumberSignal implements Signal {
+  constructor(
+    readonly name: string,
+    public valueType: ValueType,
+    public direction: Direction,
+    public rvType: string,
+    public value: SignalValue,
+    public declared: boolean,
+  ) {}
+}
+
+/** A signal of type Bool or Text. */
+class OtherSignal implements Signal {
+  constructor(
+    readonly name: string,
+    public valueType: ValueType,
+    public direction: Direction,
+    public rvType: string,
+    public value: SignalValue,
+    public declared: boolean,
+  ) {}
+}
+
+/**
+ * Numbers get a class of their own so that V8 keeps their value field as a double that
+ * is overwritten in place: storing a received float then links no new object into the
+ * long-lived table. Measured with the signal monitor (10,000 signals at 100 frames/s in
+ * Node-RED): with one shared shape, receiving took 90 ms of CPU a second, and up to
+ * 190 ms while an editor watched (every store crossed the garbage collector's write
+ * barrier while it marked); with this, 90 ms either way.
+ */
+function newSignal(name: string, valueType: ValueType, direction: Direction, value: SignalValue, declared: boolean): Signal {
+  const SignalClass = valueType === 'Int' || valueType === 'Float' ? NumberSignal : OtherSignal;
+  return new SignalClass(name, valueType, direction, realvirtualType(direction, valueType), value, declared);
+}
+
 /**
  * The signals a peer's last message named, by position: peers send the same names in
  * the same order message after message, so a receiver finds each signal by comparing
@@ -168,7 +205,7 @@ export class SignalTable {
     if (typeof value === 'string' && value !== existing?.value) value = ownText(value);
     const growth = signalBytes(name, value) - (existing === undefined ? 0 : signalBytes(name, existing.value));
     if (imported && growth > 0 && this.accounted + growth > this.limits.maxTableBytes) return this.tableFull(name, growth);
-    const signal: Signal = { name, valueType: type, direction, rvType: realvirtualType(direction, type), value, declared: true };
+    const signal = newSignal(name, type, direction, value, true);
     this.entries.set(name, signal);
     this.accounted += growth;
     this.generation++;
@@ -304,7 +341,7 @@ export class SignalTable {
       if (this.accounted + bytes > this.limits.maxTableBytes) return this.tableFull(name, bytes);
       const valueType = inferValueType(value as SignalValue);
       const stored = typeof value === 'string' ? ownText(value) : (value as SignalValue);
-      signal = { name, valueType, direction, rvType: realvirtualType(direction, valueType), value: stored, declared: false };
+      signal = newSignal(name, valueType, direction, stored, false);
       this.entries.set(name, signal);
       this.accounted += bytes;
       return { signal, previous: undefined, changed: true };
