@@ -1,4 +1,5 @@
 import { SignalValue } from './values';
+import { DATA_HEAD, FALSE, TRUE } from './json-bytes';
 
 /**
  * Encodes `data` and `snapshot` frames of signals in two lists straight into UTF-8 bytes,
@@ -41,11 +42,8 @@ export class SignalFrameEncoder {
 }
 
 const COMMA = 0x2c;
-const DATA_HEAD = Buffer.from('{"type":"data","signals":{');
 const SNAPSHOT_HEAD = Buffer.from('{"type":"snapshot","signals":{');
 const TAIL = Buffer.from('}}');
-const TRUE = Buffer.from('true');
-const FALSE = Buffer.from('false');
 const NULL = Buffer.from('null');
 
 /** Most decimals of a fraction written without String(); others take String(), which is exact for all. */

@@ -1,3 +1,4 @@
+import { DATA_HEAD, FALSE, TRUE } from './json-bytes';
 import { SignalValue } from './values';
 
 /**
@@ -31,9 +32,6 @@ const TYPE_KEY = Buffer.from('"type"');
 const SIGNALS_KEY = Buffer.from('"signals"');
 const DATA = Buffer.from('"data"');
 const SNAPSHOT = Buffer.from('"snapshot"');
-const TRUE = Buffer.from('true');
-const COMPACT_DATA = Buffer.from('{"type":"data","signals":{');
-const FALSE = Buffer.from('false');
 
 const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
@@ -71,7 +69,7 @@ export class ShapeReader {
    */
   read(frame: Buffer, values: SignalValue[]): 'data' | 'snapshot' | null {
     // What realvirtual sends, byte for byte, checked in one go; else member by member.
-    if (matches(frame, 0, COMPACT_DATA) && this.readSignals(frame, COMPACT_DATA.length - 1, values) === frame.length - 1 && frame[frame.length - 1] === CLOSE) return 'data';
+    if (matches(frame, 0, DATA_HEAD) && this.readSignals(frame, DATA_HEAD.length - 1, values) === frame.length - 1 && frame[frame.length - 1] === CLOSE) return 'data';
     let i = skipSpace(frame, 0);
     if (frame[i] !== OPEN) return null;
     let type: 'data' | 'snapshot' | null = null;

@@ -69,8 +69,8 @@ function ownText(text: string): string {
   return text.length < SHARING_MIN_LENGTH ? text : flatCopy(text);
 }
 
-/** A signal of type Int or Float (an inferred Int may become a Float; it never holds anything but numbers). */
-class NumberSignal implements Signal {
+/** A signal as the table stores it: always one of the two classes below (see newSignal). */
+abstract class StoredSignal implements Signal {
   constructor(
     readonly name: string,
     public valueType: ValueType,
@@ -81,17 +81,11 @@ class NumberSignal implements Signal {
   ) {}
 }
 
+/** A signal of type Int or Float (an inferred Int may become a Float; it never holds anything but numbers). */
+class NumberSignal extends StoredSignal {}
+
 /** A signal of type Bool or Text. */
-class OtherSignal implements Signal {
-  constructor(
-    readonly name: string,
-    public valueType: ValueType,
-    public direction: Direction,
-    public rvType: string,
-    public value: SignalValue,
-    public declared: boolean,
-  ) {}
-}
+class OtherSignal extends StoredSignal {}
 
 /**
  * Numbers get a class of their own so that V8 keeps their value field as a double that
