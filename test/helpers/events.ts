@@ -309,11 +309,34 @@ export class Resources {
 
 /** A TCP port that was free a moment ago (nothing listens on it now). */
 export async function freePort(): Promise<number> {
+  // Below Linux's ephemeral range (32768–60999): a test that stops a server and listens on its
+  // port again could otherwise find it taken by the local end of some outgoing connection.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canListen(port)) return port;
+  }
+  return listenOnce(0);
+}
+
+async function canListen(port: number): Promise<boolean> {
+  try {
+    await listenOnce(port);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Listens on 127.0.0.1:port (0: any) and closes again; resolves with the port. */
+async function listenOnce(port: number): Promise<number> {
   const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return bound;
 }
 
 /** The Sec-WebSocket-Accept value for a Sec-WebSocket-Key (RFC 6455). */
