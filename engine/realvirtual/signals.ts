@@ -280,25 +280,7 @@ export class SignalTable {
    * With a `cache`, `index` is the position of the name in its message.
    */
   receiveExact(name: string, value: unknown, cache?: NameCache, index = 0): boolean | undefined {
-    let signal: Signal | undefined;
-    if (cache === undefined) {
-      signal = this.entries.get(name);
-    } else {
-      if (cache.generation !== this.generation) {
-        cache.generation = this.generation;
-        cache.names = [];
-        cache.signals = [];
-      }
-      if (cache.names[index] === name) {
-        signal = cache.signals[index];
-      } else {
-        signal = this.entries.get(name);
-        if (signal !== undefined) {
-          cache.names[index] = name;
-          cache.signals[index] = signal;
-        }
-      }
-    }
+    const signal = cache === undefined ? this.entries.get(name) : this.cachedSignal(name, cache, index);
     if (signal === undefined || signal.direction !== 'read' || !isExactValue(value, signal.valueType)) return undefined;
     if (signal.valueType === 'Text') return this.storeText(signal, value as string);
     // Stored also when equal, as receive() does (0 and -0 are equal).
