@@ -23,8 +23,9 @@ export interface SinkArgs {
 }
 
 export interface PingArgs {
-  url: string;
-  /** Measured round trips, after unmeasured ones for at least `warmupMs` and at least `warmup` of them (the JIT settles). */
+  /** The echoes, pinged in turn. */
+  urls: string[];
+  /** Measured round trips of each echo, after unmeasured ones for at least `warmupMs` and at least `warmup` of them per echo (the JIT settles). */
   count: number;
   warmup: number;
   warmupMs: number;
@@ -185,18 +186,23 @@ async function sink({ url }: SinkArgs): Promise<void> {
   socket.send(INIT_FRAME);
 }
 
-/** Changes Ping and waits until Pong carries the same value: one round trip. */
-async function ping(args: PingArgs): Promise<PingResult> {
-  const socket = track(await openSocket(args.url));
-  socket.send(INIT_FRAME);
-  const samples = new Float64Array(args.count);
+/**
+ * Changes Ping and waits until Pong carries the same value: one round trip. With several
+ * echoes, the pings go to them in turn (in a new random order every turn), one at a time,
+ * so that every echo's round trips sample the same moments of the machine's load.
+ */
+async function ping(args: PingArgs): Promise<PingResult[]> {
+  const echoes = await Promise.all(args.urls.map(async (url) => ({ url, socket: track(await openSocket(url)), samples: new Float64Array(args.count), measured: 0 })));
+  for (const echo of echoes) echo.socket.send(INIT_FRAME);
   const started = performance.now();
-  /** Round trips before the first measured one; -1 while warming up. */
+  /** Round trips (of all echoes) before the first measured one; -1 while warming up. */
   let warmedAfter = -1;
-  let measured = 0;
   let done = 0;
   let value = 0;
   let sentAt = 0;
+  let order = echoes.slice();
+  let turn = 0;
+  let current = echoes[0];
   /** A round trip is counted once: a later frame carrying the same Pong (the full state) is not a second one. */
   let waiting = false;
   let completed = false;
@@ -204,48 +210,69 @@ async function ping(args: PingArgs): Promise<PingResult> {
     let watchdog: NodeJS.Timeout | null = null;
     const finish = (error?: Error): void => {
       if (watchdog) clearTimeout(watchdog);
-      socket.removeAllListeners('message');
+      for (const echo of echoes) echo.socket.removeAllListeners('message');
       if (error) reject(error);
       else resolve();
     };
     const send = (): void => {
       value++;
-      sentAt = performance.now();
       waiting = true;
-      socket.send(`{"type":"data","signals":{"Ping":${value}}}`);
+      sentAt = performance.now();
+      current.socket.send(`{"type":"data","signals":{"Ping":${value}}}`);
       if (watchdog) clearTimeout(watchdog);
-      watchdog = setTimeout(() => finish(new Error(`no echo of Ping=${value} within ${args.timeoutMs} ms (after ${done} round trips)`)), args.timeoutMs);
+      watchdog = setTimeout(() => finish(new Error(`no echo of Ping=${value} from ${current.url} within ${args.timeoutMs} ms (after ${done} round trips)`)), args.timeoutMs);
     };
     const next = (): void => {
-      if (measured === args.count) {
-        completed = true;
-        finish();
-        return;
+      if (turn === order.length) {
+        if (echoes.every((echo) => echo.measured === args.count)) {
+          completed = true;
+          finish();
+          return;
+        }
+        order = shuffled(echoes);
+        turn = 0;
       }
       if (performance.now() - started > args.maxMs) {
         finish();
         return;
       }
+      current = order[turn++];
       if (args.thinkMaxMs > 0) setTimeout(send, Math.random() * args.thinkMaxMs);
       else send();
     };
-    socket.on('message', (data: Buffer) => {
-      const now = performance.now();
-      const message = JSON.parse(data.toString());
-      if (!waiting || !message.signals || message.signals.Pong !== value || value === 0) return;
-      waiting = false;
-      if (warmedAfter >= 0) samples[measured++] = now - sentAt;
-      else if (done + 1 >= args.warmup && now - started >= args.warmupMs) warmedAfter = done + 1;
-      done++;
-      next();
-    });
-    socket.once('close', () => finish(new Error(`the connection closed after ${done} round trips`)));
+    for (const echo of echoes) {
+      echo.socket.on('message', (data: Buffer) => {
+        const now = performance.now();
+        const message = JSON.parse(data.toString());
+        if (echo !== current || !waiting || !message.signals || message.signals.Pong !== value || value === 0) return;
+        waiting = false;
+        if (warmedAfter >= 0) echo.samples[echo.measured++] = now - sentAt;
+        else if (turn === order.length && done + 1 >= args.warmup * echoes.length && now - started >= args.warmupMs) warmedAfter = done + 1;
+        done++;
+        next();
+      });
+      echo.socket.once('close', () => finish(new Error(`the connection to ${echo.url} closed after ${done} round trips`)));
+    }
     // The server sends its full state within subscribeWaitMs of the init; pings may start before it.
+    turn = order.length;
     setTimeout(next, 100);
   });
-  socket.removeAllListeners('close');
-  socket.close();
-  return { ...summarize(samples.subarray(0, measured)), completed, seconds: (performance.now() - started) / 1000, warmup: Math.max(0, warmedAfter) };
+  const seconds = (performance.now() - started) / 1000;
+  return echoes.map((echo) => {
+    echo.socket.removeAllListeners('close');
+    echo.socket.close();
+    return { ...summarize(echo.samples.subarray(0, echo.measured)), completed, seconds, warmup: Math.max(0, warmedAfter) / echoes.length };
+  });
+}
+
+/** A copy in random order (Fisher–Yates). */
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = items.slice();
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy;
 }
 
 async function fanout(args: FanoutArgs): Promise<Record<string, number>> {

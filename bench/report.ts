@@ -19,7 +19,9 @@ export interface Machine {
 export interface Settings {
   /** Windows per case; the sides of a comparison alternate, one window each per round. */
   rounds: number;
-  /** Warm-up of the first round of a case, in fresh processes. */
+  /** Rounds measured in one set of processes before each side starts in fresh ones (absent in results written before: all rounds). */
+  roundsPerProcess?: number;
+  /** Warm-up of the first round in fresh processes. */
   warmupMs: number;
   /** Warm-up of every later round, once the paused load is resumed. */
   roundWarmupMs: number;
@@ -475,7 +477,12 @@ export function renderAll(results: Results): string {
         ]
       : []),
     ...((results.ratios ?? []).length > 0
-      ? [`**Ratios** — each side measured once per round, the sides alternating; a ratio per round, ${results.settings.rounds} rounds`, '', renderRatios(results), '']
+      ? [
+          `**Ratios** — each side measured once per round, the sides alternating (the latency echoes with cycleMs 0 ping by ping); a ratio per round, ${results.settings.rounds} rounds${processesOf(results.settings)}`,
+          '',
+          renderRatios(results),
+          '',
+        ]
       : []),
     `**Targets**${results.mode === 'quick' ? ' (quick run: indicative only, never judged)' : ''}`,
     '',
@@ -495,4 +502,10 @@ export function renderAll(results: Results): string {
 function minvrFrameBytes(results: Results): string {
   const sizes = (results.minvr ?? []).map((row) => row.frameBytes).filter((size) => size > 0);
   return sizes.length === 0 ? '?' : String(Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length));
+}
+
+function processesOf(settings: Settings): string {
+  const perProcess = settings.roundsPerProcess ?? settings.rounds;
+  if (perProcess >= settings.rounds) return '';
+  return perProcess === 1 ? ', each in fresh processes' : `, fresh processes every ${perProcess} rounds`;
 }

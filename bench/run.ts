@@ -95,13 +95,26 @@ function parseOptions(argv: string[]): Options {
 
 function settingsFor(quick: boolean): Settings {
   return quick
-    ? { rounds: 2, warmupMs: 100, roundWarmupMs: 100, windowMs: 250, roundTrips: 200, roundTripWarmup: 20, roundTripWarmupMs: 100, fanoutWindowMs: 300, memorySignals: 100000, idleClients: 100 }
+    ? {
+        rounds: 2,
+        roundsPerProcess: 2,
+        warmupMs: 100,
+        roundWarmupMs: 100,
+        windowMs: 250,
+        roundTrips: 200,
+        roundTripWarmup: 20,
+        roundTripWarmupMs: 100,
+        fanoutWindowMs: 300,
+        memorySignals: 100000,
+        idleClients: 100,
+      }
     : {
         rounds: 5,
+        roundsPerProcess: 1,
         warmupMs: 1000,
         roundWarmupMs: 300,
         windowMs: 1000,
-        roundTrips: 10000,
+        roundTrips: 20000,
         roundTripWarmup: 100,
         roundTripWarmupMs: 3000,
         fanoutWindowMs: 5000,
@@ -254,42 +267,87 @@ class Run {
    * so that the sides of a round share the machine's load of that moment. Returns each
    * side's rows in round order, or null for a side that broke.
    */
-  async alternate<Row>(sides: Array<Side<Row> | null>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
-    const started = Date.now();
-    const live = sides.map((side) => (side ? { side, pair: null as Pair | null, rows: [] as Row[], broken: false } : null));
-    const fail = (entry: NonNullable<(typeof live)[number]>, error: unknown): void => {
-      entry.broken = true;
-      this.broke(entry.side.label, error);
-    };
-    try {
-      await Promise.all(
-        live.map(async (entry) => {
-          if (!entry) return;
-          try {
-            entry.pair = await this.startPair(entry.side.label);
-            await entry.side.setup(entry.pair.subject, entry.pair.peer);
-          } catch (error) {
-            fail(entry, error);
-          }
-        }),
-      );
-      if (process.env.BENCH_TIMING) console.log(`  (set up in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      for (let round = 0; round < rounds; round++) {
-        for (const entry of live) {
-          if (!entry || entry.broken) continue;
-          try {
-            entry.rows.push(await entry.side.measure(entry.pair!.subject, entry.pair!.peer, round));
-          } catch (error) {
-            fail(entry, error);
-          }
+  alternate<Row>(sides: Array<Side<Row> | null>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
+    return this.inRounds(sides, rounds, async (live, round) => {
+      for (const entry of live) {
+        try {
+          entry.rows.push(await entry.side.measure(entry.pair.subject, entry.pair.peer, round));
+        } catch (error) {
+          this.fail(entry, error);
         }
       }
-    } finally {
-      await Promise.all(live.map((entry) => endPair(entry?.pair ?? null)));
-      const took = (Date.now() - started) / 1000;
-      if (process.env.BENCH_TIMING) console.log(`  (${live.filter((entry) => entry).length} sides × ${rounds} rounds took ${took.toFixed(1)} s)`);
+    });
+  }
+
+  /**
+   * Like `alternate`, but all sides are measured at once in each round by `measure`, which
+   * gets every whole side with its pair and returns one row for each in the same order (for example one
+   * pinger taking turns over every side's echo, ping by ping).
+   */
+  together<Row, S extends Side<Row>>(sides: Array<S | null>, measure: (live: Array<WholeSide<Row, S>>, round: number) => Promise<Row[]>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
+    return this.inRounds(sides, rounds, async (live, round) => {
+      try {
+        const rows = await measure(live, round);
+        live.forEach((entry, index) => entry.rows.push(rows[index]));
+      } catch (error) {
+        for (const entry of live) this.fail(entry, error);
+      }
+    });
+  }
+
+  /**
+   * Sets up every side in its own pair of processes, runs `round` for the sides still whole,
+   * and ends the processes; a fresh pair per side every `roundsPerProcess` rounds, so that
+   * what differs from one process to the next (hash seeds, heap layout, what the JIT chose)
+   * is sampled as often as a round, not fixed for a whole run.
+   */
+  private async inRounds<Row, S extends Side<Row>>(sides: Array<S | null>, rounds: number, round: (live: Array<WholeSide<Row, S>>, round: number) => Promise<void>): Promise<Array<Row[] | null>> {
+    const started = Date.now();
+    const live: Array<LiveSide<Row, S> | null> = sides.map((side) => (side ? { side, pair: null, rows: [], broken: false } : null));
+    const perProcess = this.roundsPerProcess;
+    for (let first = 0; first < rounds; first += perProcess) {
+      try {
+        await Promise.all(
+          live.map(async (entry) => {
+            if (!entry || entry.broken) return;
+            try {
+              entry.pair = await this.startPair(entry.side.label);
+              await entry.side.setup(entry.pair.subject, entry.pair.peer);
+            } catch (error) {
+              this.fail(entry, error);
+            }
+          }),
+        );
+        for (let turn = first; turn < Math.min(rounds, first + perProcess); turn++) {
+          const whole = live.filter((entry): entry is WholeSide<Row, S> => entry !== null && entry.pair !== null && !entry.broken);
+          if (whole.length > 0) await round(whole, turn);
+        }
+      } finally {
+        await Promise.all(
+          live.map(async (entry) => {
+            if (!entry) return;
+            await endPair(entry.pair);
+            entry.pair = null;
+          }),
+        );
+      }
     }
+    if (process.env.BENCH_TIMING) console.log(`  (${live.filter((entry) => entry).length} sides × ${rounds} rounds took ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return live.map((entry) => (entry && !entry.broken ? entry.rows : null));
+  }
+
+  /** True for the first round in fresh processes: it warms them up in full. */
+  freshAt(turn: number): boolean {
+    return turn % this.roundsPerProcess === 0;
+  }
+
+  private get roundsPerProcess(): number {
+    return Math.max(1, this.settings.roundsPerProcess ?? this.settings.rounds);
+  }
+
+  private fail<Row>(entry: LiveSide<Row>, error: unknown): void {
+    entry.broken = true;
+    this.broke(entry.side.label, error);
   }
 
   private broke(label: string, error: unknown): void {
@@ -360,6 +418,16 @@ interface Side<Row> {
   measure(subject: Child, peer: Child, round: number): Promise<Row>;
 }
 
+/** A side while its rounds run: `pair` stays null if its processes failed to start. */
+interface LiveSide<Row, S extends Side<Row> = Side<Row>> {
+  side: S;
+  pair: Pair | null;
+  rows: Row[];
+  broken: boolean;
+}
+
+type WholeSide<Row, S extends Side<Row> = Side<Row>> = LiveSide<Row, S> & { pair: Pair };
+
 interface Measured {
   subject: Delta;
   peer: Delta;
@@ -412,9 +480,9 @@ async function waitMoving(child: Child, counter: string, what: string): Promise<
   await waitFor(child, (c) => c[counter] > before, what, 30000);
 }
 
-/** The first round warms up the process; later ones only the resumed load. */
+/** The first round in fresh processes warms them up; later ones only the resumed load. */
 function warmupOf(run: Run, turn: number): number {
-  return turn === 0 ? run.settings.warmupMs : run.settings.roundWarmupMs;
+  return run.freshAt(turn) ? run.settings.warmupMs : run.settings.roundWarmupMs;
 }
 
 function roundTag(run: Run, turn: number): string {
@@ -503,36 +571,56 @@ function emitSide(run: Run, variant: Variant, size: number, cycleMs: number | nu
   };
 }
 
-/** Each round measures its share of the round trips (after a full warm-up in the first); the peer opens a new connection per round. */
-function latencySide(run: Run, variant: 'ws' | 'node' | 'diy', cycleMs: number | null): Side<LatencyRow> | null {
+/** A latency side: an echo of one variant, set up in its own measured process. */
+interface EchoSide extends Side<LatencyRow> {
+  variant: 'ws' | 'node' | 'diy';
+  cycleMs: number | null;
+  url: string;
+}
+
+function latencySide(run: Run, variant: 'ws' | 'node' | 'diy', cycleMs: number | null): EchoSide | null {
   if (!run.wants(variant)) return null;
-  const label = `latency ${variant === 'ws' ? 'raw ws echo' : variant === 'diy' ? 'DIY flow' : `in → out cycleMs ${cycleMs}`}`;
-  const thinkMaxMs = cycleMs ?? 0;
-  const count = Math.ceil(run.settings.roundTrips / run.settings.rounds);
-  let url = '';
-  return {
-    label,
+  const side: EchoSide = {
+    label: `latency ${variant === 'ws' ? 'raw ws echo' : variant === 'diy' ? 'DIY flow' : `in → out cycleMs ${cycleMs}`}`,
+    variant,
+    cycleMs,
+    url: '',
     setup: async (subject) => {
       const spec: CaseSpec = { scenario: 'echo', variant, cycleMs: cycleMs ?? 0 };
-      url = (await subject.call<SetupResult>('setup', spec, 60000)).url;
+      side.url = (await subject.call<SetupResult>('setup', spec, 60000)).url;
     },
-    measure: async (_subject, peer, turn) => {
-      const warmup = run.settings.roundTripWarmup;
-      const warmupMs = turn === 0 ? run.settings.roundTripWarmupMs : run.settings.roundWarmupMs;
-      const maxMs = warmupMs + (count + warmup) * (thinkMaxMs + 25) + 30000;
-      const args: PingArgs = { url, count, warmup, warmupMs, thinkMaxMs, timeoutMs: 5000, maxMs };
-      const busy0 = machineBusyMs();
-      const result = await peer.call<PingResult>('ping', args, maxMs + 30000);
-      // The pinger and the echo are mostly idle: everything else the machine did counts as other load (an upper bound).
-      const backgroundPercent = round(Math.max(0, ((machineBusyMs() - busy0) / (result.seconds * 1000)) * 100), 1);
-      expect(result.n > 0, 'no round trip completed');
-      const row: LatencyRow = { variant, cycleMs, thinkMaxMs, ...result, backgroundPercent };
-      console.log(
-        `  ${label.padEnd(34)} ${roundTag(run, turn)} p50 ${row.p50.toFixed(3)} ms  p99 ${row.p99.toFixed(3)} ms  max ${row.max.toFixed(3)} ms  (${row.n} round trips after ${row.warmup} to warm up, ${row.seconds.toFixed(1)} s, machine busy ${row.backgroundPercent}%)`,
-      );
-      return row;
-    },
+    measure: async (_subject, peer, turn) => (await pingEchoes(run, [side], peer, turn))[0],
   };
+  return side;
+}
+
+/**
+ * One round of round trips to each side's echo from one pinger, which takes turns over the
+ * echoes ping by ping: their round trips share the machine's load of every moment, so that
+ * a ratio of their percentiles is not moved by a slower second of the machine. Each round
+ * measures its share of the round trips (after a full warm-up in the first); the pinger
+ * opens new connections per round.
+ */
+async function pingEchoes(run: Run, sides: EchoSide[], peer: Child, turn: number): Promise<LatencyRow[]> {
+  const thinkMaxMs = Math.max(...sides.map((side) => side.cycleMs ?? 0));
+  const count = Math.ceil(run.settings.roundTrips / run.settings.rounds);
+  const warmup = run.settings.roundTripWarmup;
+  const warmupMs = run.freshAt(turn) ? run.settings.roundTripWarmupMs : run.settings.roundWarmupMs;
+  const maxMs = warmupMs + (count + warmup) * sides.length * (thinkMaxMs + 25) + 30000;
+  const args: PingArgs = { urls: sides.map((side) => side.url), count, warmup, warmupMs, thinkMaxMs, timeoutMs: 5000, maxMs };
+  const busy0 = machineBusyMs();
+  const results = await peer.call<PingResult[]>('ping', args, maxMs + 30000);
+  return results.map((result, index) => {
+    const { label, variant, cycleMs } = sides[index];
+    // The pinger and the echoes are mostly idle: everything else the machine did counts as other load (an upper bound).
+    const backgroundPercent = round(Math.max(0, ((machineBusyMs() - busy0) / (result.seconds * 1000)) * 100), 1);
+    expect(result.n > 0, `${label}: no round trip completed`);
+    const row: LatencyRow = { variant, cycleMs, thinkMaxMs, ...result, backgroundPercent };
+    console.log(
+      `  ${label.padEnd(34)} ${roundTag(run, turn)} p50 ${row.p50.toFixed(3)} ms  p99 ${row.p99.toFixed(3)} ms  max ${row.max.toFixed(3)} ms  (${row.n} round trips after ${row.warmup} to warm up, ${row.seconds.toFixed(1)} s, machine busy ${row.backgroundPercent}%)`,
+    );
+    return row;
+  });
 }
 
 /** The rounds of one latency case as one row: the median of each percentile, the largest maximum, the sums of the counts. */
@@ -1003,7 +1091,17 @@ async function main(): Promise<void> {
   }
   if (options.only.has('latency')) {
     console.log('\n3. latency');
-    const sides = await run.alternate([latencySide(run, 'ws', null), latencySide(run, 'diy', null), latencySide(run, 'node', 0), latencySide(run, 'node', CYCLE_MS)]);
+    const echoes = [latencySide(run, 'ws', null), latencySide(run, 'diy', null), latencySide(run, 'node', 0)];
+    const interleaved = await run.together<LatencyRow, EchoSide>(echoes, (live, turn) =>
+      pingEchoes(
+        run,
+        live.map((entry) => entry.side),
+        live[0].pair.peer,
+        turn,
+      ),
+    );
+    const cycled = await run.alternate([latencySide(run, 'node', CYCLE_MS)]);
+    const sides = [...interleaved, ...cycled];
     const [raw, diy, node0] = sides.map((rows) => (rows && rows.length > 0 ? rows.map((row) => row.p99) : null));
     for (const rows of sides) if (rows && rows.length > 0) results.latency.push(combineLatency(rows));
     ratio('latency-p99-diy', 'round-trip p99: realvirtual-in → out (cycleMs 0) / DIY flow', node0, diy);
