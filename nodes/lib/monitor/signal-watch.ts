@@ -1,4 +1,4 @@
-import { DataEvent, Endpoint, ShapeToken, SignalBatch } from '../../../engine';
+import { DataEvent, Endpoint, ShapeToken, Signal, SignalBatch, SignalTable } from '../../../engine';
 import { Connection } from '../connection';
 import { existingHolds } from './holds';
 import { newRow, Row, RowSet, sameValue } from './rows';
@@ -12,16 +12,32 @@ export interface ConnectionHeader {
   peers: Array<{ name: string; address: string; since: number; subscription: number | null; framesPerSec: number | null }>;
 }
 
+/** A row and the table's signal it shows. */
+interface Link {
+  row: Row;
+  signal: Signal;
+  /** The signal's `changedAt` the row last counted. */
+  seen: number;
+}
+
 /**
  * The signals of one realvirtual connection as the monitor sees them, only while an editor
- * watches. Every tick it compares the table with what it last saw (one pass over the
- * signals every 100 ms); the rows an editor shows (`visible`) are followed on every
- * received frame and every write, so that their changes per second and who changed
- * them are exact, while the hot path costs nothing for the rows nobody looks at.
+ * watches. Every tick it reads what changed in the table since the last tick: one number
+ * compared per signal (its `changedAt`), and nothing at all when the table's change
+ * sequence did not move; a row's value is read from its signal only when an editor is
+ * sent the row. The rows an editor shows (`visible`) are followed on every received frame
+ * and every write, so that their changes per second and who changed them are exact,
+ * while the hot path costs nothing for the rows nobody looks at.
  */
 export class SignalWatch {
   readonly rows = new RowSet();
   private endpoint: Endpoint | null = null;
+  /** The link of every row, by name and in the table's order. */
+  private links = new Map<string, Link>();
+  private linkList: Link[] = [];
+  /** The table's layoutVersion and changeSequence the links and rows reflect (-1: not yet read). */
+  private layout = -1;
+  private sequence = -1;
   private visible: string[] = [];
   private lastPeer = '';
   private lastOrigin = 'flow';
@@ -46,18 +62,25 @@ export class SignalWatch {
       if (endpoint) this.start(endpoint);
     }
     if (!endpoint) return;
-    const rows = this.rows;
-    for (const signal of endpoint.table) {
-      const row = rows.byName.get(signal.name);
-      if (row === undefined) {
-        rows.add(newRow(signal.name, signal.valueType, signal.direction, signal.value));
-        continue;
-      }
-      row.type = signal.valueType;
-      row.direction = signal.direction;
-      if (!sameValue(row.value, signal.value)) this.changed(row, signal.value, now, signal.direction === 'read' ? this.lastPeer : this.lastOrigin);
+    const table = endpoint.table;
+    if (table.layoutVersion !== this.layout) this.relink(table, now);
+    const sequence = table.changeSequence;
+    if (sequence === this.sequence) return;
+    this.sequence = sequence;
+    for (const link of this.linkList) {
+      const signal = link.signal;
+      if (signal.changedAt === link.seen) continue;
+      link.seen = signal.changedAt;
+      this.changed(link.row, signal, now, signal.direction === 'read' ? this.lastPeer : this.lastOrigin);
     }
-    if (rows.size > endpoint.table.size) for (const name of [...rows.byName.keys()]) if (!endpoint.table.has(name)) rows.delete(name);
+  }
+
+  /** The rows' values as the table holds them now (only the rows an editor is sent read them). */
+  refresh(rows: readonly Row[]): void {
+    for (const row of rows) {
+      const link = this.links.get(row.name);
+      if (link !== undefined) row.value = link.signal.value;
+    }
   }
 
   /** Once a second: changes per second of the visible rows and frames per second of each peer. */
@@ -110,8 +133,42 @@ export class SignalWatch {
     this.endpoint = null;
   }
 
+  /**
+   * After signals were added, removed or replaced (declared again, or a new endpoint with
+   * a table of its own): a row for each new signal, none for a removed one, and a replaced
+   * signal counts as a change when its value differs or it changed unseen before.
+   */
+  private relink(table: SignalTable, now: number): void {
+    this.layout = table.layoutVersion;
+    const previous = this.links;
+    const links = new Map<string, Link>();
+    const list: Link[] = [];
+    for (const signal of table) {
+      let link = previous.get(signal.name);
+      if (link === undefined) {
+        const row = newRow(signal.name, signal.valueType, signal.direction, signal.value);
+        this.rows.add(row);
+        link = { row, signal, seen: signal.changedAt };
+      } else if (link.signal !== signal) {
+        const before = link.signal;
+        if (before.changedAt !== link.seen || !sameValue(before.value, signal.value)) this.changed(link.row, signal, now, signal.direction === 'read' ? this.lastPeer : this.lastOrigin);
+        link.row.type = signal.valueType;
+        link.row.direction = signal.direction;
+        link.signal = signal;
+        link.seen = signal.changedAt;
+      }
+      links.set(signal.name, link);
+      list.push(link);
+    }
+    if (links.size < previous.size) this.rows.deleteAll([...previous.keys()].filter((name) => !links.has(name)));
+    this.links = links;
+    this.linkList = list;
+  }
+
   private start(endpoint: Endpoint): void {
     this.endpoint = endpoint;
+    this.layout = -1;
+    this.sequence = -1;
     const onData = (event: DataEvent): void => {
       this.lastPeer = event.peer.name;
       const peer = this.connection.peerLog?.peers.get(event.peer.id);
@@ -122,7 +179,7 @@ export class SignalWatch {
       this.lastOrigin = origin;
       if (this.visible.length === 0) return;
       // Few names per write (a flow's message): look each up; many: check only the visible ones.
-      const names = applied.length <= this.visible.length ? applied.filter((name) => this.rows.byName.has(name)) : this.visible;
+      const names = applied.length <= this.visible.length ? applied.filter((name) => this.links.has(name)) : this.visible;
       this.follow(endpoint, names, origin);
     };
     endpoint.on('data', onData);
@@ -149,18 +206,27 @@ export class SignalWatch {
   }
 
   private follow(endpoint: Endpoint, names: readonly string[], by: string): void {
-    if (names.length === 0) return;
+    // Signals added or replaced since the last tick are read by the next one (relink).
+    if (names.length === 0 || endpoint.table.layoutVersion !== this.layout) return;
     const now = Date.now();
     for (const name of names) {
-      const row = this.rows.byName.get(name);
-      const signal = endpoint.table.get(name);
-      if (row !== undefined && signal !== undefined && !sameValue(row.value, signal.value)) this.changed(row, signal.value, now, by);
-      else if (row !== undefined && by.startsWith('editor:')) row.by = by;
+      const link = this.links.get(name);
+      if (link === undefined) continue;
+      const signal = link.signal;
+      if (signal.changedAt !== link.seen) {
+        link.seen = signal.changedAt;
+        link.row.value = signal.value;
+        this.changed(link.row, signal, now, by);
+      } else if (by.startsWith('editor:')) {
+        link.row.by = by;
+      }
     }
   }
 
-  private changed(row: Row, value: unknown, now: number, by: string): void {
-    row.value = value;
+  /** Counts a change; the row's value is read when the row is sent (refresh), not here. */
+  private changed(row: Row, signal: Signal, now: number, by: string): void {
+    row.type = signal.valueType;
+    row.direction = signal.direction;
     row.at = now;
     row.by = by;
     row.changes++;
