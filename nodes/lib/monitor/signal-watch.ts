@@ -44,14 +44,16 @@ export class SignalWatch {
   private readonly frameMarks = new Map<string, number>();
   private readonly frameRates = new Map<string, number>();
   private readonly detachers: Array<() => void> = [];
-  /** The visible names the last batch of a shape carried (see visibleIn). */
-  private carried: { shape: ShapeToken; visible: string[]; names: string[] } | null = null;
+  /** The links of the visible names the last batch of a shape carried (see visibleIn). */
+  private carried: { shape: ShapeToken; visible: string[]; layout: number; links: Link[] } | null = null;
 
   constructor(readonly connection: Connection) {}
 
   /** The rows whose every change is followed (the editors' windows). */
   setVisible(names: Iterable<string>): void {
-    this.visible = [...new Set(names)];
+    const next = [...new Set(names)];
+    // The same list stays the same array, so that visibleIn keeps what it worked out for it.
+    if (next.length !== this.visible.length || next.some((name, i) => name !== this.visible[i])) this.visible = next;
   }
 
   /** Follows the connection's current endpoint and reads what changed since the last tick. */
@@ -179,8 +181,8 @@ export class SignalWatch {
       this.lastOrigin = origin;
       if (this.visible.length === 0) return;
       // Few names per write (a flow's message): look each up; many: check only the visible ones.
-      const names = applied.length <= this.visible.length ? applied.filter((name) => this.links.has(name)) : this.visible;
-      this.follow(endpoint, names, origin);
+      const names = applied.length <= this.visible.length ? applied : this.visible;
+      this.follow(endpoint, this.linksOf(names), origin);
     };
     endpoint.on('data', onData);
     this.connection.writeObservers.add(onWrite);
@@ -191,27 +193,34 @@ export class SignalWatch {
   }
 
   /**
-   * The visible names a batch carries. Worked out once for batches of one shape in a row,
+   * The links of the visible names a batch carries. Worked out once for batches of one shape in a row,
    * and from the batch's names, never from the event's `values` record: reading that would
    * build a record of every signal for every frame (10,000 signals at 100 frames/s cost
    * half a core).
    */
-  private visibleIn(batch: SignalBatch): readonly string[] {
+  private visibleIn(batch: SignalBatch): readonly Link[] {
     const carried = this.carried;
-    if (batch.shape !== null && carried !== null && carried.shape === batch.shape && carried.visible === this.visible) return carried.names;
+    if (batch.shape !== null && carried !== null && carried.shape === batch.shape && carried.visible === this.visible && carried.layout === this.layout) return carried.links;
     const visible = new Set(this.visible);
-    const names = batch.names.filter((name) => visible.has(name));
-    this.carried = batch.shape === null ? null : { shape: batch.shape, visible: this.visible, names };
-    return names;
+    const links = this.linksOf(batch.names.filter((name) => visible.has(name)));
+    this.carried = batch.shape === null ? null : { shape: batch.shape, visible: this.visible, layout: this.layout, links };
+    return links;
   }
 
-  private follow(endpoint: Endpoint, names: readonly string[], by: string): void {
-    // Signals added or replaced since the last tick are read by the next one (relink).
-    if (names.length === 0 || endpoint.table.layoutVersion !== this.layout) return;
-    const now = Date.now();
+  private linksOf(names: readonly string[]): Link[] {
+    const links: Link[] = [];
     for (const name of names) {
       const link = this.links.get(name);
-      if (link === undefined) continue;
+      if (link !== undefined) links.push(link);
+    }
+    return links;
+  }
+
+  private follow(endpoint: Endpoint, links: readonly Link[], by: string): void {
+    // Signals added or replaced since the last tick are read by the next one (relink).
+    if (links.length === 0 || endpoint.table.layoutVersion !== this.layout) return;
+    const now = Date.now();
+    for (const link of links) {
       const signal = link.signal;
       if (signal.changedAt !== link.seen) {
         link.seen = signal.changedAt;
