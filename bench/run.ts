@@ -1043,7 +1043,7 @@ async function main(): Promise<void> {
   if (options.only.has('monitor')) {
     console.log('\n8. signal monitor');
     try {
-      results.monitor = await monitorCase(options.quick ? 2000 : 4000, options.quick ? MONITOR_QUICK_ROUNDS : MONITOR_ROUNDS, options.cpuProf);
+      results.monitor = await monitorCase(options.quick ? 2000 : 3500, options.quick ? MONITOR_QUICK_ROUNDS : MONITOR_ROUNDS, options.cpuProf);
       const m = results.monitor;
       console.log(`   Node-RED CPU, % of one core: idle ${m.idlePercents.join(' / ')}; one editor watching ${m.watchedPercents.join(' / ')}`);
       console.log(
