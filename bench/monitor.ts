@@ -1,10 +1,12 @@
 /**
  * The signal monitor's cost: a real Node-RED (a child process) with a server-mode
  * realvirtual connection that a client feeds with 10,000 signals changing at 100 Hz.
- * The CPU time of the Node-RED process is measured with nobody watching, with one editor
- * watching (a comms WebSocket client subscribed to the monitor, as the sidebar tab does,
- * renewing its watch), and with nobody watching again, in the same run; the cost of the
- * watcher is the difference to the mean of the two idle windows.
+ * The CPU time of the Node-RED process is measured in windows that alternate between
+ * nobody watching and one editor watching (a comms WebSocket client subscribed to the
+ * monitor, as the sidebar tab does, renewing its watch): idle, watched, idle, …, idle.
+ * Each watched window's cost is its difference to the mean of the two idle windows
+ * around it; the result is the median of those costs with their min and max, so that
+ * one idle window that happens to be busier or quieter moves it little.
  */
 import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
@@ -16,22 +18,30 @@ import { encode, encodeSignals, SignalRecord } from '../engine/realvirtual/messa
 import { freePort } from '../test/helpers/events';
 import { repoRoot } from '../test/repo';
 import { delay } from './common';
+import { medianOf } from './rounds';
 
 export const MONITOR_SIGNALS = 10000;
 export const MONITOR_HZ = 100;
 /** The target: one watching editor costs less than this share of one core. */
 export const MONITOR_TARGET_PERCENT = 5;
 
+/** Watched windows of a full run (each between two idle ones), and of a quick run. */
+export const MONITOR_ROUNDS = 5;
+export const MONITOR_QUICK_ROUNDS = 3;
+
 export interface MonitorResult {
   signals: number;
   hz: number;
   windowMs: number;
-  /** CPU of the Node-RED process, % of one core. */
-  idleBeforePercent: number;
-  watchedPercent: number;
-  idleAfterPercent: number;
-  /** Watched minus the mean of the idle windows, % of one core. */
+  /** CPU of the Node-RED process in % of one core, per window: idle ones (one more than watched ones) and watched ones, in order. */
+  idlePercents: number[];
+  watchedPercents: number[];
+  /** Per watched window: it minus the mean of the idle windows before and after it, % of one core. */
+  costs: number[];
+  /** The median of `costs`, and their min and max. */
   costPercent: number;
+  costMinPercent: number;
+  costMaxPercent: number;
   /** Frames and bytes the watcher received per second. */
   framesPerSec: number;
   bytesPerSec: number;
@@ -168,8 +178,11 @@ async function startWatcher(port: number): Promise<{ stop(): Promise<void>; fram
   };
 }
 
-/** With `cpuProfDir`, the Node-RED process writes a CPU profile there when it ends. */
-export async function monitorCase(windowMs: number, cpuProfDir: string | null = null): Promise<MonitorResult> {
+/**
+ * `rounds` watched windows of `windowMs` between idle ones. With `cpuProfDir`, the
+ * Node-RED process writes a CPU profile there when it ends.
+ */
+export async function monitorCase(windowMs: number, rounds: number, cpuProfDir: string | null = null): Promise<MonitorResult> {
   const rvPort = await freePort();
   const red = await startNodeRed(rvPort, cpuProfDir);
   // The feeder sends frames encoded beforehand, so that its own speed does not limit the rate.
@@ -201,31 +214,42 @@ export async function monitorCase(windowMs: number, cpuProfDir: string | null = 
       1000 / MONITOR_HZ / 2,
     );
     // Node-RED settles first: the first frames declare the 10,000 signals.
-    await delay(Math.max(3000, windowMs));
-    const idleBefore = await cpuPercent(red.child.pid!, windowMs);
-    const watcher = await startWatcher(red.port);
-    await delay(500);
-    const frames0 = watcher.frames;
-    const bytes0 = watcher.bytes;
-    const watched = await cpuPercent(red.child.pid!, windowMs);
-    const framesPerSec = ((watcher.frames - frames0) * 1000) / windowMs;
-    const bytesPerSec = ((watcher.bytes - bytes0) * 1000) / windowMs;
-    const signalChangesPerSec = watcher.rate;
-    await watcher.stop();
-    await delay(500);
-    const idleAfter = await cpuPercent(red.child.pid!, windowMs);
-    if (framesPerSec === 0) throw new Error('the watcher received no monitor frame');
+    await delay(3000);
+    const pid = red.child.pid!;
+    const idle = [await cpuPercent(pid, windowMs)];
+    const watched: number[] = [];
+    let framesSeen = 0;
+    let bytesSeen = 0;
+    let signalChangesPerSec = 0;
+    for (let i = 0; i < rounds; i++) {
+      // Each watched window is a new editor opening the tab, as it does.
+      const watcher = await startWatcher(red.port);
+      await delay(500);
+      const frames0 = watcher.frames;
+      const bytes0 = watcher.bytes;
+      watched.push(await cpuPercent(pid, windowMs));
+      framesSeen += watcher.frames - frames0;
+      bytesSeen += watcher.bytes - bytes0;
+      signalChangesPerSec = watcher.rate;
+      await watcher.stop();
+      await delay(500);
+      idle.push(await cpuPercent(pid, windowMs));
+    }
+    if (framesSeen === 0) throw new Error('the watcher received no monitor frame');
     const round = (n: number): number => Math.round(n * 10) / 10;
+    const costs = watched.map((percent, i) => round(percent - (idle[i] + idle[i + 1]) / 2));
     return {
       signals: MONITOR_SIGNALS,
       hz: MONITOR_HZ,
       windowMs,
-      idleBeforePercent: round(idleBefore),
-      watchedPercent: round(watched),
-      idleAfterPercent: round(idleAfter),
-      costPercent: round(watched - (idleBefore + idleAfter) / 2),
-      framesPerSec: round(framesPerSec),
-      bytesPerSec: Math.round(bytesPerSec),
+      idlePercents: idle.map(round),
+      watchedPercents: watched.map(round),
+      costs,
+      costPercent: round(medianOf(costs)),
+      costMinPercent: Math.min(...costs),
+      costMaxPercent: Math.max(...costs),
+      framesPerSec: round((framesSeen * 1000) / (windowMs * rounds)),
+      bytesPerSec: Math.round((bytesSeen * 1000) / (windowMs * rounds)),
       signalChangesPerSec,
     };
   } finally {

@@ -29,6 +29,12 @@ export interface Signal {
   value: SignalValue;
   /** Declared up front (or imported) rather than inferred from its first value. */
   declared: boolean;
+  /**
+   * The table's change sequence (SignalTable.changeSequence) when this signal was added,
+   * or its value, type or direction last changed: a reader that remembers the sequence
+   * it last saw finds what changed since by comparing one number per signal.
+   */
+  readonly changedAt: number;
 }
 
 export interface SignalDeclaration {
@@ -78,6 +84,7 @@ abstract class StoredSignal implements Signal {
     public rvType: string,
     public value: SignalValue,
     public declared: boolean,
+    public changedAt: number,
   ) {}
 }
 
@@ -95,9 +102,9 @@ class OtherSignal extends StoredSignal {}
  * 190 ms while an editor watched (every store crossed the garbage collector's write
  * barrier while it marked); with this, 90 ms either way.
  */
-function newSignal(name: string, valueType: ValueType, direction: Direction, value: SignalValue, declared: boolean): Signal {
+function newSignal(name: string, valueType: ValueType, direction: Direction, value: SignalValue, declared: boolean, changedAt: number): StoredSignal {
   const SignalClass = valueType === 'Int' || valueType === 'Float' ? NumberSignal : OtherSignal;
-  return new SignalClass(name, valueType, direction, realvirtualType(direction, valueType), value, declared);
+  return new SignalClass(name, valueType, direction, realvirtualType(direction, valueType), value, declared, changedAt);
 }
 
 /**
@@ -130,9 +137,13 @@ export interface SignalUpdate {
  * Map, so no name can touch a prototype.
  */
 export class SignalTable {
-  private readonly entries = new Map<string, Signal>();
+  private readonly entries = new Map<string, StoredSignal>();
   /** Changes whenever a signal object is replaced or removed, which invalidates every NameCache. */
   private generation = 0;
+  /** Counts every change of a value, type or direction and every added, replaced or removed signal. */
+  private sequence = 0;
+  /** Counts every added, replaced or removed signal (not changes of values). */
+  private layout = 0;
   /**
    * What writes, received values and imports may store: a peer that sends ever new
    * names, long names or large texts cannot grow memory without bound.
@@ -148,6 +159,22 @@ export class SignalTable {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * Grows with every change in the table: a signal whose `changedAt` is greater than the
+   * sequence read at some moment changed after it. Storing an equal value changes nothing.
+   */
+  get changeSequence(): number {
+    return this.sequence;
+  }
+
+  /**
+   * Grows whenever a signal is added, removed, or replaced by a new signal object (a
+   * declaration): while it stays the same, the table holds the same signal objects.
+   */
+  get layoutVersion(): number {
+    return this.layout;
   }
 
   get(name: string): Signal | undefined {
@@ -199,10 +226,11 @@ export class SignalTable {
     if (typeof value === 'string' && value !== existing?.value) value = ownText(value);
     const growth = signalBytes(name, value) - (existing === undefined ? 0 : signalBytes(name, existing.value));
     if (imported && growth > 0 && this.accounted + growth > this.limits.maxTableBytes) return this.tableFull(name, growth);
-    const signal = newSignal(name, type, direction, value, true);
+    const signal = newSignal(name, type, direction, value, true, ++this.sequence);
     this.entries.set(name, signal);
     this.accounted += growth;
     this.generation++;
+    this.layout++;
     return signal;
   }
 
@@ -211,11 +239,17 @@ export class SignalTable {
     const signal = this.entries.get(name);
     if (signal === undefined) return false;
     this.accounted -= signalBytes(name, signal.value);
+    this.sequence++;
+    this.layout++;
     return this.entries.delete(name);
   }
 
   clear(): void {
     this.generation++;
+    if (this.entries.size > 0) {
+      this.sequence++;
+      this.layout++;
+    }
     this.entries.clear();
     this.accounted = 0;
   }
@@ -242,17 +276,19 @@ export class SignalTable {
     }
     // Stored also when equal, as write() does (0 and -0 are equal).
     signal.value = value as SignalValue;
-    return previous === value ? UNCHANGED : previous;
+    if (previous === value) return UNCHANGED;
+    signal.changedAt = ++this.sequence;
+    return previous;
   }
 
   /** The signal of `name` at `index` of a batch of names: by one comparison when it is where it was the last time. */
-  private cachedSignal(name: string, cache: NameCache, index: number): Signal | undefined {
+  private cachedSignal(name: string, cache: NameCache, index: number): StoredSignal | undefined {
     if (cache.generation !== this.generation) {
       cache.generation = this.generation;
       cache.names = [];
       cache.signals = [];
     }
-    if (cache.names[index] === name) return cache.signals[index];
+    if (cache.names[index] === name) return cache.signals[index] as StoredSignal;
     const signal = this.entries.get(name);
     if (signal !== undefined) {
       cache.names[index] = name;
@@ -286,7 +322,9 @@ export class SignalTable {
     // Stored also when equal, as receive() does (0 and -0 are equal).
     const previous = signal.value;
     signal.value = value as SignalValue;
-    return previous !== value;
+    if (previous === value) return false;
+    signal.changedAt = ++this.sequence;
+    return true;
   }
 
   /**
@@ -294,13 +332,14 @@ export class SignalTable {
    * equal to the one it holds (kept: it is the table's own copy), undefined when a limit
    * is in the way (the slow path explains which).
    */
-  private storeText(signal: Signal, text: string): boolean | undefined {
+  private storeText(signal: StoredSignal, text: string): boolean | undefined {
     const previous = signal.value as string;
     if (text === previous) return false;
     const growth = 2 * (text.length - previous.length);
     if (!this.textFits(text) || (growth > 0 && this.accounted + growth > this.limits.maxTableBytes)) return undefined;
     this.accounted += growth;
     signal.value = ownText(text);
+    signal.changedAt = ++this.sequence;
     return true;
   }
 
@@ -317,9 +356,10 @@ export class SignalTable {
       if (this.accounted + bytes > this.limits.maxTableBytes) return this.tableFull(name, bytes);
       const valueType = inferValueType(value as SignalValue);
       const stored = typeof value === 'string' ? ownText(value) : (value as SignalValue);
-      signal = newSignal(name, valueType, direction, stored, false);
+      signal = newSignal(name, valueType, direction, stored, false, ++this.sequence);
       this.entries.set(name, signal);
       this.accounted += bytes;
+      this.layout++;
       return { signal, previous: undefined, changed: true };
     }
     if (signal.direction !== direction && signal.declared) {
@@ -352,7 +392,9 @@ export class SignalTable {
     const previous = signal.value;
     // An equal text keeps the table's own copy; numbers are stored also when equal (0 and -0).
     if (typeof stored !== 'string' || stored !== previous) signal.value = stored;
-    return { signal, previous, changed: retyped || previous !== stored };
+    const changed = retyped || previous !== stored;
+    if (changed) signal.changedAt = ++this.sequence;
+    return { signal, previous, changed };
   }
 
   /** The checks of a new signal in update(), without building an error. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ErrorCode, SignalError } from '../../engine/errors';
-import { Direction, isDirection, realvirtualType, Signal, SignalDeclaration, SignalTable, SignalUpdate } from '../../engine/realvirtual/signals';
+import { Direction, isDirection, newNameCache, realvirtualType, Signal, SignalDeclaration, SignalTable, SignalUpdate } from '../../engine/realvirtual/signals';
 import { SignalValue, ValueType } from '../../engine/realvirtual/values';
 
 function declared(table: SignalTable, declaration: SignalDeclaration): Signal {
@@ -30,8 +30,8 @@ function failed(result: unknown, code: ErrorCode, name: string): SignalError {
   return result;
 }
 
-/** The fields of a signal that describe it (not the object identity). */
-function shape(signal: Signal | undefined): Omit<Signal, 'name'> & { name: string } {
+/** The fields of a signal that describe it (not the object identity, nor when it changed). */
+function shape(signal: Signal | undefined): Omit<Signal, 'name' | 'changedAt'> & { name: string } {
   assert.ok(signal, 'signal missing');
   return { name: signal.name, valueType: signal.valueType, direction: signal.direction, rvType: signal.rvType, value: signal.value, declared: signal.declared };
 }
@@ -453,6 +453,75 @@ describe('engine/realvirtual/signals', () => {
       table.clear();
       assert.equal(table.size, 0);
       assert.deepEqual([...table], []);
+    });
+  });
+
+  describe('change marks (changeSequence, changedAt, layoutVersion)', () => {
+    /** The names whose changedAt is above `since`. */
+    function changedSince(table: SignalTable, since: number): string[] {
+      return [...table].filter((signal) => signal.changedAt > since).map((signal) => signal.name);
+    }
+
+    it('every stored change of a value moves the sequence and marks its signal; equal values mark nothing', () => {
+      const table = new SignalTable();
+      declared(table, { name: 'Out', type: 'Float', direction: 'write', value: 1 });
+      declared(table, { name: 'Text', type: 'Text', direction: 'write', value: 'a' });
+      declared(table, { name: 'In', type: 'Int', direction: 'read', value: 1 });
+      declared(table, { name: 'Label', type: 'Text', direction: 'read', value: 'x' });
+      let since = table.changeSequence;
+      const steps: Array<[string, () => unknown, string[]]> = [
+        ['writeExact, new value', () => table.writeExact('Out', 2), ['Out']],
+        ['writeExact, equal value', () => table.writeExact('Out', 2), []],
+        ['writeExact, new text', () => table.writeExact('Text', 'b'), ['Text']],
+        ['writeExact, equal text', () => table.writeExact('Text', 'b'), []],
+        ['write, coerced', () => table.write('Out', '3'), ['Out']],
+        ['write, equal', () => table.write('Out', 3), []],
+        ['receiveExact, new value', () => table.receiveExact('In', 5), ['In']],
+        ['receiveExact, equal value', () => table.receiveExact('In', 5), []],
+        ['receiveExact with a name cache', () => table.receiveExact('In', 6, newNameCache(), 0), ['In']],
+        ['receiveExact, new text', () => table.receiveExact('Label', 'y'), ['Label']],
+        ['receive, new value', () => table.receive('In', 7), ['In']],
+        ['receive, equal value', () => table.receive('In', 7), []],
+        ['receive of a signal we write (ignored)', () => table.receive('Out', 9), []],
+        ['receive of a wrong type (refused)', () => table.receive('In', 'seven'), []],
+      ];
+      for (const [what, step, expected] of steps) {
+        step();
+        assert.deepEqual(changedSince(table, since), expected, what);
+        assert.equal(table.changeSequence > since, expected.length > 0, `${what}: the sequence moves only with a change`);
+        since = table.changeSequence;
+      }
+    });
+
+    it('a retyped inferred signal is a change; adding, replacing and removing signals move the layout version', () => {
+      const table = new SignalTable();
+      const layout0 = table.layoutVersion;
+      received(table, 'Speed', 1);
+      assert.ok(table.layoutVersion > layout0, 'a new signal from a peer');
+      let since = table.changeSequence;
+      const layout1 = table.layoutVersion;
+      received(table, 'Speed', 1.5);
+      assert.deepEqual(changedSince(table, since), ['Speed']);
+      since = table.changeSequence;
+      written(table, 'Speed', 1.5);
+      assert.deepEqual(changedSince(table, since), ['Speed'], 'the direction changed: read → write');
+      assert.equal(table.layoutVersion, layout1, 'values and types change no layout');
+      since = table.changeSequence;
+      const replaced = declared(table, { name: 'Speed', type: 'Float', direction: 'write', value: 1.5 });
+      assert.ok(table.layoutVersion > layout1, 'a declaration replaces the signal object');
+      assert.ok(replaced.changedAt > since, 'a replaced signal is marked');
+      const layout2 = table.layoutVersion;
+      assert.equal(table.remove('Nope'), false);
+      assert.equal(table.layoutVersion, layout2, 'removing nothing changes nothing');
+      table.remove('Speed');
+      assert.ok(table.layoutVersion > layout2);
+      const layout3 = table.layoutVersion;
+      table.clear();
+      assert.equal(table.layoutVersion, layout3, 'clearing an empty table changes nothing');
+      written(table, 'A', 1);
+      const layout4 = table.layoutVersion;
+      table.clear();
+      assert.ok(table.layoutVersion > layout4);
     });
   });
 

@@ -180,6 +180,45 @@ describe('nodes: the signal monitor (runtime side)', function () {
     assert.equal(tooMany.body.code, 'ERR_INVALID_FIELD');
   });
 
+  it('sees every change of rows out of view, every new and every removed signal, each by who made it', async function () {
+    const conn = await start();
+    // A window of 2 rows of those changed recently: no row is in view at first, so only the tick sees changes.
+    const recent = await watch({ recentMs: 60000, limit: 2 });
+    assert.equal(recent.total, 0);
+    const recentLog = new FrameLog(recent.watch);
+    let extraLog: FrameLog | null = null;
+    try {
+      const peerName = recent.header!.peers[0].name;
+      peer.write('Sensor', true);
+      node('out1').receive({ payload: 7 });
+      await until(() => recentLog.frames.some((frame) => frame.total === 2), 'two rows changed recently');
+      const drive = recentLog.rowsNamed('DriveSpeed').pop()!;
+      assert.deepEqual([drive[4], drive[6]], [7, 'flow'], 'a flow write, seen by the tick');
+      const sensor = recentLog.rowsNamed('Sensor').pop()!;
+      assert.deepEqual([sensor[4], sensor[6]], [true, peerName], 'a peer value, seen by the tick');
+      // Sensor is now out of the window (DriveSpeed, Position), and changes again.
+      peer.write('Position', 2.5);
+      await until(() => recentLog.frames.some((frame) => frame.total === 3), 'three rows changed recently');
+      const seen = recentLog.frames.length;
+      peer.write('Sensor', false);
+      await until(() => conn.engine!.table.get('Sensor')?.value === false, 'Sensor false in the table');
+      const view = await watch({ search: 'sensor', limit: 1 });
+      assert.deepEqual([view.rows![0][4], view.rows![0][6]], [false, peerName], 'the change out of view');
+      assert.ok(!recentLog.frames.slice(seen).some((frame) => (frame.rows ?? []).some((row) => row[1] === 'Sensor')), 'not sent to the view without it');
+      peer.write('Extra', 'new');
+      await until(() => conn.engine!.table.has('Extra'), 'the new signal in the table');
+      const extra = await watch({ search: 'extra', limit: 1 });
+      assert.deepEqual([extra.rows![0][1], extra.rows![0][2], extra.rows![0][4], extra.rows![0][5]], ['Extra', 'Text', 'new', 0], 'a new row, with no change yet (as the rows of a watch that begins)');
+      extraLog = new FrameLog(extra.watch);
+      assert.equal(conn.engine!.table.remove('Extra'), true);
+      await until(() => extraLog!.frames.some((frame) => frame.total === 0), 'its row gone');
+      assert.equal((await watch({ limit: 50 })).total, 4);
+    } finally {
+      recentLog.stop();
+      extraLog?.stop();
+    }
+  });
+
   it('sets a signal we write as realvirtual-out would, names the editor user, and refuses what cannot be set', async function () {
     await start();
     const first = await watch();

@@ -358,6 +358,7 @@ export class Monitor {
       }
       const { total, window } = this.select(entry, watcher.query, now);
       watcher.window = window.map((row) => row.name);
+      if (entry.kind === 'realvirtual') entry.watch.refresh(window);
       if (total !== watcher.sentTotal) {
         watcher.sentTotal = total;
         changed = true;
@@ -390,9 +391,12 @@ export class Monitor {
     const search = query.search.toLowerCase();
     const since = query.recentMs > 0 ? now - query.recentMs : 0;
     const end = query.offset + query.limit;
+    const all = entry.watch.rows.list();
+    // Nothing to filter (the tab as it opens): the window is a slice, without a pass over every row.
+    if (query.direction === 'all' && since === 0 && search === '' && query.names === null) return { total: all.length, window: all.slice(query.offset, end) };
     const window: Row[] = [];
     let total = 0;
-    for (const row of entry.watch.rows.list()) {
+    for (const row of all) {
       if (query.direction !== 'all' && row.direction !== query.direction) continue;
       if (since > 0 && row.at < since) continue;
       if (search !== '' && !row.lower.includes(search)) continue;

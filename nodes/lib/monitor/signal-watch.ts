@@ -1,4 +1,4 @@
-import { DataEvent, Endpoint, ShapeToken, SignalBatch } from '../../../engine';
+import { DataEvent, Endpoint, ShapeToken, Signal, SignalBatch, SignalTable } from '../../../engine';
 import { Connection } from '../connection';
 import { existingHolds } from './holds';
 import { newRow, Row, RowSet, sameValue } from './rows';
@@ -12,30 +12,48 @@ export interface ConnectionHeader {
   peers: Array<{ name: string; address: string; since: number; subscription: number | null; framesPerSec: number | null }>;
 }
 
+/** A row and the table's signal it shows. */
+interface Link {
+  row: Row;
+  signal: Signal;
+  /** The signal's `changedAt` the row last counted. */
+  seen: number;
+}
+
 /**
  * The signals of one realvirtual connection as the monitor sees them, only while an editor
- * watches. Every tick it compares the table with what it last saw (one pass over the
- * signals every 100 ms); the rows an editor shows (`visible`) are followed on every
- * received frame and every write, so that their changes per second and who changed
- * them are exact, while the hot path costs nothing for the rows nobody looks at.
+ * watches. Every tick it reads what changed in the table since the last tick: one number
+ * compared per signal (its `changedAt`), and nothing at all when the table's change
+ * sequence did not move; a row's value is read from its signal only when an editor is
+ * sent the row. The rows an editor shows (`visible`) are followed on every received frame
+ * and every write, so that their changes per second and who changed them are exact,
+ * while the hot path costs nothing for the rows nobody looks at.
  */
 export class SignalWatch {
   readonly rows = new RowSet();
   private endpoint: Endpoint | null = null;
+  /** The link of every row, by name and in the table's order. */
+  private links = new Map<string, Link>();
+  private linkList: Link[] = [];
+  /** The table's layoutVersion and changeSequence the links and rows reflect (-1: not yet read). */
+  private layout = -1;
+  private sequence = -1;
   private visible: string[] = [];
   private lastPeer = '';
   private lastOrigin = 'flow';
   private readonly frameMarks = new Map<string, number>();
   private readonly frameRates = new Map<string, number>();
   private readonly detachers: Array<() => void> = [];
-  /** The visible names the last batch of a shape carried (see visibleIn). */
-  private carried: { shape: ShapeToken; visible: string[]; names: string[] } | null = null;
+  /** The links of the visible names the last batch of a shape carried (see visibleIn). */
+  private carried: { shape: ShapeToken; visible: string[]; layout: number; links: Link[] } | null = null;
 
   constructor(readonly connection: Connection) {}
 
   /** The rows whose every change is followed (the editors' windows). */
   setVisible(names: Iterable<string>): void {
-    this.visible = [...new Set(names)];
+    const next = [...new Set(names)];
+    // The same list stays the same array, so that visibleIn keeps what it worked out for it.
+    if (next.length !== this.visible.length || next.some((name, i) => name !== this.visible[i])) this.visible = next;
   }
 
   /** Follows the connection's current endpoint and reads what changed since the last tick. */
@@ -46,18 +64,25 @@ export class SignalWatch {
       if (endpoint) this.start(endpoint);
     }
     if (!endpoint) return;
-    const rows = this.rows;
-    for (const signal of endpoint.table) {
-      const row = rows.byName.get(signal.name);
-      if (row === undefined) {
-        rows.add(newRow(signal.name, signal.valueType, signal.direction, signal.value));
-        continue;
-      }
-      row.type = signal.valueType;
-      row.direction = signal.direction;
-      if (!sameValue(row.value, signal.value)) this.changed(row, signal.value, now, signal.direction === 'read' ? this.lastPeer : this.lastOrigin);
+    const table = endpoint.table;
+    if (table.layoutVersion !== this.layout) this.relink(table, now);
+    const sequence = table.changeSequence;
+    if (sequence === this.sequence) return;
+    this.sequence = sequence;
+    for (const link of this.linkList) {
+      const signal = link.signal;
+      if (signal.changedAt === link.seen) continue;
+      link.seen = signal.changedAt;
+      this.changed(link.row, signal, now, signal.direction === 'read' ? this.lastPeer : this.lastOrigin);
     }
-    if (rows.size > endpoint.table.size) for (const name of [...rows.byName.keys()]) if (!endpoint.table.has(name)) rows.delete(name);
+  }
+
+  /** The rows' values as the table holds them now (only the rows an editor is sent read them). */
+  refresh(rows: readonly Row[]): void {
+    for (const row of rows) {
+      const link = this.links.get(row.name);
+      if (link !== undefined) row.value = link.signal.value;
+    }
   }
 
   /** Once a second: changes per second of the visible rows and frames per second of each peer. */
@@ -110,8 +135,42 @@ export class SignalWatch {
     this.endpoint = null;
   }
 
+  /**
+   * After signals were added, removed or replaced (declared again, or a new endpoint with
+   * a table of its own): a row for each new signal, none for a removed one, and a replaced
+   * signal counts as a change when its value differs or it changed unseen before.
+   */
+  private relink(table: SignalTable, now: number): void {
+    this.layout = table.layoutVersion;
+    const previous = this.links;
+    const links = new Map<string, Link>();
+    const list: Link[] = [];
+    for (const signal of table) {
+      let link = previous.get(signal.name);
+      if (link === undefined) {
+        const row = newRow(signal.name, signal.valueType, signal.direction, signal.value);
+        this.rows.add(row);
+        link = { row, signal, seen: signal.changedAt };
+      } else if (link.signal !== signal) {
+        const before = link.signal;
+        if (before.changedAt !== link.seen || !sameValue(before.value, signal.value)) this.changed(link.row, signal, now, signal.direction === 'read' ? this.lastPeer : this.lastOrigin);
+        link.row.type = signal.valueType;
+        link.row.direction = signal.direction;
+        link.signal = signal;
+        link.seen = signal.changedAt;
+      }
+      links.set(signal.name, link);
+      list.push(link);
+    }
+    if (links.size < previous.size) this.rows.deleteAll([...previous.keys()].filter((name) => !links.has(name)));
+    this.links = links;
+    this.linkList = list;
+  }
+
   private start(endpoint: Endpoint): void {
     this.endpoint = endpoint;
+    this.layout = -1;
+    this.sequence = -1;
     const onData = (event: DataEvent): void => {
       this.lastPeer = event.peer.name;
       const peer = this.connection.peerLog?.peers.get(event.peer.id);
@@ -122,8 +181,8 @@ export class SignalWatch {
       this.lastOrigin = origin;
       if (this.visible.length === 0) return;
       // Few names per write (a flow's message): look each up; many: check only the visible ones.
-      const names = applied.length <= this.visible.length ? applied.filter((name) => this.rows.byName.has(name)) : this.visible;
-      this.follow(endpoint, names, origin);
+      const names = applied.length <= this.visible.length ? applied : this.visible;
+      this.follow(endpoint, this.linksOf(names), origin);
     };
     endpoint.on('data', onData);
     this.connection.writeObservers.add(onWrite);
@@ -134,33 +193,49 @@ export class SignalWatch {
   }
 
   /**
-   * The visible names a batch carries. Worked out once for batches of one shape in a row,
+   * The links of the visible names a batch carries. Worked out once for batches of one shape in a row,
    * and from the batch's names, never from the event's `values` record: reading that would
    * build a record of every signal for every frame (10,000 signals at 100 frames/s cost
    * half a core).
    */
-  private visibleIn(batch: SignalBatch): readonly string[] {
+  private visibleIn(batch: SignalBatch): readonly Link[] {
     const carried = this.carried;
-    if (batch.shape !== null && carried !== null && carried.shape === batch.shape && carried.visible === this.visible) return carried.names;
+    if (batch.shape !== null && carried !== null && carried.shape === batch.shape && carried.visible === this.visible && carried.layout === this.layout) return carried.links;
     const visible = new Set(this.visible);
-    const names = batch.names.filter((name) => visible.has(name));
-    this.carried = batch.shape === null ? null : { shape: batch.shape, visible: this.visible, names };
-    return names;
+    const links = this.linksOf(batch.names.filter((name) => visible.has(name)));
+    this.carried = batch.shape === null ? null : { shape: batch.shape, visible: this.visible, layout: this.layout, links };
+    return links;
   }
 
-  private follow(endpoint: Endpoint, names: readonly string[], by: string): void {
-    if (names.length === 0) return;
-    const now = Date.now();
+  private linksOf(names: readonly string[]): Link[] {
+    const links: Link[] = [];
     for (const name of names) {
-      const row = this.rows.byName.get(name);
-      const signal = endpoint.table.get(name);
-      if (row !== undefined && signal !== undefined && !sameValue(row.value, signal.value)) this.changed(row, signal.value, now, by);
-      else if (row !== undefined && by.startsWith('editor:')) row.by = by;
+      const link = this.links.get(name);
+      if (link !== undefined) links.push(link);
+    }
+    return links;
+  }
+
+  private follow(endpoint: Endpoint, links: readonly Link[], by: string): void {
+    // Signals added or replaced since the last tick are read by the next one (relink).
+    if (links.length === 0 || endpoint.table.layoutVersion !== this.layout) return;
+    const now = Date.now();
+    for (const link of links) {
+      const signal = link.signal;
+      if (signal.changedAt !== link.seen) {
+        link.seen = signal.changedAt;
+        link.row.value = signal.value;
+        this.changed(link.row, signal, now, by);
+      } else if (by.startsWith('editor:')) {
+        link.row.by = by;
+      }
     }
   }
 
-  private changed(row: Row, value: unknown, now: number, by: string): void {
-    row.value = value;
+  /** Counts a change; the row's value is read when the row is sent (refresh), not here. */
+  private changed(row: Row, signal: Signal, now: number, by: string): void {
+    row.type = signal.valueType;
+    row.direction = signal.direction;
     row.at = now;
     row.by = by;
     row.changes++;
