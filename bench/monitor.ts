@@ -25,6 +25,15 @@ export const MONITOR_HZ = 100;
 /** The target: one watching editor costs less than this share of one core. */
 export const MONITOR_TARGET_PERCENT = 5;
 
+/**
+ * glibc's trim threshold for the judged measurement (MALLOC_TRIM_THRESHOLD_, bytes). With
+ * the default, freeing a received frame's buffer (270 kB here, 100 a second) can hand the
+ * top of the heap back to the kernel and the next frame take it again: about 100 brk calls
+ * a second and +5–10 % of a core in page faults, switched on or off by any change of the
+ * heap's layout, watched or idle. Raised, the windows measure the monitor's own work.
+ */
+export const MONITOR_MALLOC_TRIM_THRESHOLD = 64 * 1024 * 1024;
+
 /** Watched windows of a full run (each between two idle ones), and of a quick run. */
 export const MONITOR_ROUNDS = 5;
 export const MONITOR_QUICK_ROUNDS = 3;
@@ -47,6 +56,8 @@ export interface MonitorResult {
   bytesPerSec: number;
   /** Changes per second of one signal as the monitor measured it: shows the feed really ran at `hz`. */
   signalChangesPerSec: number;
+  /** MALLOC_TRIM_THRESHOLD_ of the Node-RED process, null: glibc's default (absent in results written before). */
+  mallocTrimThreshold?: number | null;
 }
 
 const PACKAGE = 'node-red-contrib-realvirtual';
@@ -90,7 +101,7 @@ function request(port: number, method: string, route: string, body?: unknown): P
   });
 }
 
-async function startNodeRed(rvPort: number, cpuProfDir: string | null): Promise<{ child: ChildProcess; port: number; userDir: string }> {
+async function startNodeRed(rvPort: number, cpuProfDir: string | null, trimThreshold: number | null): Promise<{ child: ChildProcess; port: number; userDir: string }> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-bench-monitor-'));
   fs.mkdirSync(path.join(userDir, 'node_modules'));
   fs.symlinkSync(repoRoot(), path.join(userDir, 'node_modules', PACKAGE), 'dir');
@@ -112,7 +123,11 @@ async function startNodeRed(rvPort: number, cpuProfDir: string | null): Promise<
   fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
   const port = await freePort();
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-name=monitor-node-red.cpuprofile'] : [];
-  const child = spawn(process.execPath, [...profile, require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], { cwd: userDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...profile, require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], {
+    cwd: userDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: trimThreshold === null ? process.env : { ...process.env, MALLOC_TRIM_THRESHOLD_: String(trimThreshold) },
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20000)));
@@ -179,12 +194,13 @@ async function startWatcher(port: number): Promise<{ stop(): Promise<void>; fram
 }
 
 /**
- * `rounds` watched windows of `windowMs` between idle ones. With `cpuProfDir`, the
+ * `rounds` watched windows of `windowMs` between idle ones, in a Node-RED process with
+ * glibc's trim threshold `trimThreshold` (null: the default). With `cpuProfDir`, the
  * Node-RED process writes a CPU profile there when it ends.
  */
-export async function monitorCase(windowMs: number, rounds: number, cpuProfDir: string | null = null): Promise<MonitorResult> {
+export async function monitorCase(windowMs: number, rounds: number, trimThreshold: number | null, cpuProfDir: string | null = null): Promise<MonitorResult> {
   const rvPort = await freePort();
-  const red = await startNodeRed(rvPort, cpuProfDir);
+  const red = await startNodeRed(rvPort, cpuProfDir, trimThreshold);
   // The feeder sends frames encoded beforehand, so that its own speed does not limit the rate.
   const feeder = new WebSocket(`ws://127.0.0.1:${rvPort}/`);
   let timer: NodeJS.Timeout | null = null;
@@ -251,6 +267,7 @@ export async function monitorCase(windowMs: number, rounds: number, cpuProfDir: 
       framesPerSec: round((framesSeen * 1000) / (windowMs * rounds)),
       bytesPerSec: Math.round((bytesSeen * 1000) / (windowMs * rounds)),
       signalChangesPerSec,
+      mallocTrimThreshold: trimThreshold,
     };
   } finally {
     if (timer) clearInterval(timer);

@@ -206,6 +206,8 @@ export interface Results {
   state?: StateRow[];
   /** Absent in results written before the signal monitor existed. */
   monitor?: MonitorResult | null;
+  /** The same with glibc's default trimming, for information (absent in results written before). */
+  monitorDefaultMalloc?: MonitorResult | null;
   /** Absent in results written before the sides alternated in rounds. */
   ratios?: Ratio[];
   targets: Target[];
