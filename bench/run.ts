@@ -610,10 +610,11 @@ async function pingEchoes(run: Run, sides: EchoSide[], peer: Child, turn: number
   const args: PingArgs = { urls: sides.map((side) => side.url), count, warmup, warmupMs, thinkMaxMs, timeoutMs: 5000, maxMs };
   const busy0 = machineBusyMs();
   const results = await peer.call<PingResult[]>('ping', args, maxMs + 30000);
+  const busyMs = machineBusyMs() - busy0;
   return results.map((result, index) => {
     const { label, variant, cycleMs } = sides[index];
     // The pinger and the echoes are mostly idle: everything else the machine did counts as other load (an upper bound).
-    const backgroundPercent = round(Math.max(0, ((machineBusyMs() - busy0) / (result.seconds * 1000)) * 100), 1);
+    const backgroundPercent = round(Math.max(0, (busyMs / (result.seconds * 1000)) * 100), 1);
     expect(result.n > 0, `${label}: no round trip completed`);
     const row: LatencyRow = { variant, cycleMs, thinkMaxMs, ...result, backgroundPercent };
     console.log(

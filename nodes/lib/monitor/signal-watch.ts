@@ -224,7 +224,6 @@ export class SignalWatch {
       const signal = link.signal;
       if (signal.changedAt !== link.seen) {
         link.seen = signal.changedAt;
-        link.row.value = signal.value;
         this.changed(link.row, signal, now, by);
       } else if (by.startsWith('editor:')) {
         link.row.by = by;
