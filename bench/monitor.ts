@@ -18,6 +18,7 @@ import { encode, encodeSignals, SignalRecord } from '../engine/realvirtual/messa
 import { freePort } from '../test/helpers/events';
 import { repoRoot } from '../test/repo';
 import { delay } from './common';
+import { MallocSettings, mallocEnv, STEADY_MALLOC } from './malloc';
 import { medianOf } from './rounds';
 
 export const MONITOR_SIGNALS = 10000;
@@ -26,13 +27,13 @@ export const MONITOR_HZ = 100;
 export const MONITOR_TARGET_PERCENT = 5;
 
 /**
- * glibc's trim threshold for the judged measurement (MALLOC_TRIM_THRESHOLD_, bytes). With
- * the default, freeing a received frame's buffer (270 kB here, 100 a second) can hand the
- * top of the heap back to the kernel and the next frame take it again: about 100 brk calls
- * a second and +5–10 % of a core in page faults, switched on or off by any change of the
- * heap's layout, watched or idle. Raised, the windows measure the monitor's own work.
+ * glibc's malloc settings of the judged measurement. With the defaults, freeing a received
+ * frame's buffer (270 kB here, 100 a second) can hand the top of the heap back to the kernel
+ * and the next frame take it again: about 100 brk calls a second and +5–10 % of a core in
+ * page faults, switched on or off by any change of the heap's layout, watched or idle. With
+ * STEADY_MALLOC, the windows measure the monitor's own work.
  */
-export const MONITOR_MALLOC_TRIM_THRESHOLD = 64 * 1024 * 1024;
+export const MONITOR_MALLOC: MallocSettings = STEADY_MALLOC;
 
 /** Watched windows of a full run (each between two idle ones), and of a quick run. */
 export const MONITOR_ROUNDS = 5;
@@ -56,8 +57,9 @@ export interface MonitorResult {
   bytesPerSec: number;
   /** Changes per second of one signal as the monitor measured it: shows the feed really ran at `hz`. */
   signalChangesPerSec: number;
-  /** MALLOC_TRIM_THRESHOLD_ of the Node-RED process, null: glibc's default (absent in results written before). */
+  /** MALLOC_TRIM_THRESHOLD_ and MALLOC_MMAP_THRESHOLD_ of the Node-RED process, null: glibc's default (absent in results written before). */
   mallocTrimThreshold?: number | null;
+  mallocMmapThreshold?: number | null;
 }
 
 const PACKAGE = 'node-red-contrib-realvirtual';
@@ -101,7 +103,7 @@ function request(port: number, method: string, route: string, body?: unknown): P
   });
 }
 
-async function startNodeRed(rvPort: number, cpuProfDir: string | null, trimThreshold: number | null): Promise<{ child: ChildProcess; port: number; userDir: string }> {
+async function startNodeRed(rvPort: number, cpuProfDir: string | null, malloc: MallocSettings | null): Promise<{ child: ChildProcess; port: number; userDir: string }> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rv-bench-monitor-'));
   fs.mkdirSync(path.join(userDir, 'node_modules'));
   fs.symlinkSync(repoRoot(), path.join(userDir, 'node_modules', PACKAGE), 'dir');
@@ -126,7 +128,7 @@ async function startNodeRed(rvPort: number, cpuProfDir: string | null, trimThres
   const child = spawn(process.execPath, [...profile, require.resolve('node-red/red.js'), '--userDir', userDir, '--port', String(port)], {
     cwd: userDir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: trimThreshold === null ? process.env : { ...process.env, MALLOC_TRIM_THRESHOLD_: String(trimThreshold) },
+    env: { ...process.env, ...mallocEnv(malloc) },
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20000)));
@@ -195,12 +197,12 @@ async function startWatcher(port: number): Promise<{ stop(): Promise<void>; fram
 
 /**
  * `rounds` watched windows of `windowMs` between idle ones, in a Node-RED process with
- * glibc's trim threshold `trimThreshold` (null: the default). With `cpuProfDir`, the
+ * glibc's malloc settings `malloc` (null: the defaults). With `cpuProfDir`, the
  * Node-RED process writes a CPU profile there when it ends.
  */
-export async function monitorCase(windowMs: number, rounds: number, trimThreshold: number | null, cpuProfDir: string | null = null): Promise<MonitorResult> {
+export async function monitorCase(windowMs: number, rounds: number, malloc: MallocSettings | null, cpuProfDir: string | null = null): Promise<MonitorResult> {
   const rvPort = await freePort();
-  const red = await startNodeRed(rvPort, cpuProfDir, trimThreshold);
+  const red = await startNodeRed(rvPort, cpuProfDir, malloc);
   // The feeder sends frames encoded beforehand, so that its own speed does not limit the rate.
   const feeder = new WebSocket(`ws://127.0.0.1:${rvPort}/`);
   let timer: NodeJS.Timeout | null = null;
@@ -267,7 +269,8 @@ export async function monitorCase(windowMs: number, rounds: number, trimThreshol
       framesPerSec: round((framesSeen * 1000) / (windowMs * rounds)),
       bytesPerSec: Math.round((bytesSeen * 1000) / (windowMs * rounds)),
       signalChangesPerSec,
-      mallocTrimThreshold: trimThreshold,
+      mallocTrimThreshold: malloc?.trimThreshold ?? null,
+      mallocMmapThreshold: malloc?.mmapThreshold ?? null,
     };
   } finally {
     if (timer) clearInterval(timer);

@@ -3,6 +3,7 @@
  * Markdown tables (printed by the runner and pasted into the README).
  */
 import { bytes, LatencySummary, ms, si } from './common';
+import { MallocSettings, mallocText } from './malloc';
 
 export interface Machine {
   cpu: string;
@@ -33,6 +34,8 @@ export interface Settings {
   fanoutWindowMs: number;
   memorySignals: number;
   idleClients: number;
+  /** glibc's malloc settings of the measured processes and their peers, except the memory scenario's (absent in results written before: glibc's defaults). */
+  malloc?: MallocSettings | null;
 }
 
 export interface Window {
@@ -259,7 +262,7 @@ export function renderMachine(results: Results): string {
   const m = results.machine;
   return [
     `${m.cpu}, ${m.cores} cores, ${bytes(m.memoryBytes)} RAM, ${m.platform}; Node.js ${m.node}, Node-RED ${m.nodeRed}, ws ${m.ws}; ` +
-      `node-red-contrib-realvirtual ${m.package}${m.commit ? ` (${m.commit})` : ''}; ${results.date.slice(0, 10)}, ${results.mode} run (${Math.round(results.seconds)} s${results.settings.rounds ? `; ${results.settings.rounds} rounds of ${results.settings.windowMs / 1000} s windows` : ''}).`,
+      `node-red-contrib-realvirtual ${m.package}${m.commit ? ` (${m.commit})` : ''}; ${results.date.slice(0, 10)}, ${results.mode} run (${Math.round(results.seconds)} s${results.settings.rounds ? `; ${results.settings.rounds} rounds of ${results.settings.windowMs / 1000} s windows` : ''}; measured processes with ${mallocText(results.settings.malloc)}).`,
   ].join('\n');
 }
 

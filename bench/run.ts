@@ -28,9 +28,10 @@ import os from 'os';
 import path from 'path';
 import { repoRoot } from '../test/repo';
 import { compareResults } from './compare';
+import { mallocEnv, mallocText, STEADY_MALLOC } from './malloc';
 import { delay, si, SIZES } from './common';
 import { Child } from './ipc';
-import { MONITOR_MALLOC_TRIM_THRESHOLD, monitorCase, MONITOR_QUICK_ROUNDS, MONITOR_ROUNDS, MONITOR_TARGET_PERCENT, MonitorResult } from './monitor';
+import { MONITOR_MALLOC, monitorCase, MONITOR_QUICK_ROUNDS, MONITOR_ROUNDS, MONITOR_TARGET_PERCENT, MonitorResult } from './monitor';
 import type { FanoutArgs, FloodArgs, MinVRFloodArgs, MinVRSinkArgs, PingArgs, PingResult, StateFeedArgs } from './peer';
 import {
   BACKGROUND_LIMIT,
@@ -107,6 +108,7 @@ function settingsFor(quick: boolean): Settings {
         fanoutWindowMs: 300,
         memorySignals: 100000,
         idleClients: 100,
+        malloc: STEADY_MALLOC,
       }
     : {
         rounds: 5,
@@ -120,6 +122,7 @@ function settingsFor(quick: boolean): Settings {
         fanoutWindowMs: 5000,
         memorySignals: 100000,
         idleClients: 100,
+        malloc: STEADY_MALLOC,
       };
 }
 
@@ -362,7 +365,9 @@ class Run {
       fs.mkdirSync(this.options.cpuProf, { recursive: true });
       execArgv.push('--cpu-prof', `--cpu-prof-dir=${this.options.cpuProf}`, `--cpu-prof-name=${String(++this.profiled).padStart(2, '0')}-${label.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`);
     }
-    const [s, p] = await Promise.allSettled([Child.start('subject', `measured process (${label})`, execArgv), Child.start('peer', `peer (${label})`)] as const);
+    // The memory scenario keeps glibc's defaults: its heap and RSS figures are what a user's process shows.
+    const env = mallocEnv(memory ? null : (this.settings.malloc ?? null));
+    const [s, p] = await Promise.allSettled([Child.start('subject', `measured process (${label})`, execArgv, env), Child.start('peer', `peer (${label})`, [], env)] as const);
     if (s.status === 'fulfilled' && p.status === 'fulfilled') return { subject: s.value, peer: p.value };
     await Promise.all([s.status === 'fulfilled' ? s.value.close() : null, p.status === 'fulfilled' ? p.value.close() : null]);
     throw s.status === 'rejected' ? s.reason : (p as PromiseRejectedResult).reason;
@@ -997,7 +1002,7 @@ function targets(results: Results): Target[] {
     list.push({
       id: 'monitor-watch',
       text: `signal monitor: one editor watching ${si(monitor.signals)} signals at ${monitor.hz} Hz costs < ${MONITOR_TARGET_PERCENT} % of one core`,
-      measured: `${monitorCostText(monitor)} (median of ${monitor.costs.length} watched windows, each against the idle ones around it; ${medianOf(monitor.watchedPercents).toFixed(1)} % watched vs ${medianOf(monitor.idlePercents).toFixed(1)} % idle; ${mallocOf(monitor)}${defaultMalloc ? `; glibc's default trimming: ${monitorCostText(defaultMalloc)}, ${medianOf(defaultMalloc.idlePercents).toFixed(1)} % idle` : ''})`,
+      measured: `${monitorCostText(monitor)} (median of ${monitor.costs.length} watched windows, each against the idle ones around it; ${medianOf(monitor.watchedPercents).toFixed(1)} % watched vs ${medianOf(monitor.idlePercents).toFixed(1)} % idle; ${mallocOf(monitor)}${defaultMalloc ? `; glibc's defaults: ${monitorCostText(defaultMalloc)}, ${medianOf(defaultMalloc.idlePercents).toFixed(1)} % idle` : ''})`,
       pass: monitor.costPercent < MONITOR_TARGET_PERCENT,
     });
   }
@@ -1005,7 +1010,7 @@ function targets(results: Results): Target[] {
 }
 
 function mallocOf(m: MonitorResult): string {
-  return m.mallocTrimThreshold ? `MALLOC_TRIM_THRESHOLD_ ${m.mallocTrimThreshold / (1024 * 1024)} MiB` : "glibc's default trimming";
+  return mallocText({ trimThreshold: m.mallocTrimThreshold ?? undefined, mmapThreshold: m.mallocMmapThreshold ?? undefined });
 }
 
 /** "+3.1 % [+1.2–+4.0]": the median cost of a watching editor and its min–max, in % of one core. */
@@ -1149,11 +1154,11 @@ async function main(): Promise<void> {
     console.log('\n8. signal monitor');
     const windowMs = options.quick ? 2000 : 3500;
     const rounds = options.quick ? MONITOR_QUICK_ROUNDS : MONITOR_ROUNDS;
-    // Judged with glibc's trimming held off (see MONITOR_MALLOC_TRIM_THRESHOLD); with the default as well, for information.
-    for (const trimThreshold of [MONITOR_MALLOC_TRIM_THRESHOLD, null]) {
+    // Judged with glibc's trimming held off (see MONITOR_MALLOC); with the defaults as well, for information.
+    for (const malloc of [MONITOR_MALLOC, null]) {
       try {
-        const m = await monitorCase(windowMs, rounds, trimThreshold, trimThreshold === null ? null : options.cpuProf);
-        if (trimThreshold === null) results.monitorDefaultMalloc = m;
+        const m = await monitorCase(windowMs, rounds, malloc, malloc === null ? null : options.cpuProf);
+        if (malloc === null) results.monitorDefaultMalloc = m;
         else results.monitor = m;
         console.log(`   ${mallocOf(m)}: Node-RED CPU, % of one core: idle ${m.idlePercents.join(' / ')}; one editor watching ${m.watchedPercents.join(' / ')}`);
         console.log(
