@@ -3,6 +3,7 @@
  * Markdown tables (printed by the runner and pasted into the README).
  */
 import { bytes, LatencySummary, ms, si } from './common';
+import type { Placement } from './affinity';
 import { MallocSettings, mallocText } from './malloc';
 
 export interface Machine {
@@ -36,6 +37,8 @@ export interface Settings {
   idleClients: number;
   /** glibc's malloc settings of the measured processes and their peers, except the memory scenario's (absent in results written before: glibc's defaults). */
   malloc?: MallocSettings | null;
+  /** The CPUs of the measured processes and of their peers (absent in results written before, null: the scheduler's choice). */
+  placement?: Placement | null;
 }
 
 export interface Window {
@@ -262,7 +265,7 @@ export function renderMachine(results: Results): string {
   const m = results.machine;
   return [
     `${m.cpu}, ${m.cores} cores, ${bytes(m.memoryBytes)} RAM, ${m.platform}; Node.js ${m.node}, Node-RED ${m.nodeRed}, ws ${m.ws}; ` +
-      `node-red-contrib-realvirtual ${m.package}${m.commit ? ` (${m.commit})` : ''}; ${results.date.slice(0, 10)}, ${results.mode} run (${Math.round(results.seconds)} s${results.settings.rounds ? `; ${results.settings.rounds} rounds of ${results.settings.windowMs / 1000} s windows` : ''}; measured processes with ${mallocText(results.settings.malloc)}).`,
+      `node-red-contrib-realvirtual ${m.package}${m.commit ? ` (${m.commit})` : ''}; ${results.date.slice(0, 10)}, ${results.mode} run (${Math.round(results.seconds)} s${results.settings.rounds ? `; ${results.settings.rounds} rounds of ${results.settings.windowMs / 1000} s windows` : ''}; measured processes with ${mallocText(results.settings.malloc)}${placementText(results.settings.placement)}).`,
   ].join('\n');
 }
 
@@ -507,6 +510,10 @@ export function renderAll(results: Results): string {
 function minvrFrameBytes(results: Results): string {
   const sizes = (results.minvr ?? []).map((row) => row.frameBytes).filter((size) => size > 0);
   return sizes.length === 0 ? '?' : String(Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length));
+}
+
+function placementText(placement: Placement | null | undefined): string {
+  return placement ? `, on CPU ${placement.subjects}, their peers on CPU ${placement.peers}` : '';
 }
 
 function processesOf(settings: Settings): string {

@@ -14,7 +14,8 @@
  * `node dist/bench/profile.js <file>`); --report prints the tables of bench/results.json.
  *
  * Every case runs in a fresh measured process (subject.ts) fed by a separate load
- * generator (peer.ts), on 127.0.0.1 only. The cases compared with each other (the
+ * generator (peer.ts), on 127.0.0.1 only, both with glibc's malloc settings of malloc.ts,
+ * every measured process on one CPU and every peer on the others (affinity.ts). The cases compared with each other (the
  * variants of one size) keep their processes and take turns, one window each per round,
  * and every ratio is computed per round: its median and range over the rounds are what
  * the tables and targets show. The run prints the tables and writes
@@ -28,6 +29,7 @@ import os from 'os';
 import path from 'path';
 import { repoRoot } from '../test/repo';
 import { compareResults } from './compare';
+import { placementOfMachine, pin } from './affinity';
 import { mallocEnv, mallocText, STEADY_MALLOC } from './malloc';
 import { delay, si, SIZES } from './common';
 import { Child } from './ipc';
@@ -368,7 +370,19 @@ class Run {
     // The memory scenario keeps glibc's defaults: its heap and RSS figures are what a user's process shows.
     const env = mallocEnv(memory ? null : (this.settings.malloc ?? null));
     const [s, p] = await Promise.allSettled([Child.start('subject', `measured process (${label})`, execArgv, env), Child.start('peer', `peer (${label})`, [], env)] as const);
-    if (s.status === 'fulfilled' && p.status === 'fulfilled') return { subject: s.value, peer: p.value };
+    if (s.status === 'fulfilled' && p.status === 'fulfilled') {
+      const pair = { subject: s.value, peer: p.value };
+      const placement = this.settings.placement;
+      if (!placement) return pair;
+      try {
+        pin(pair.subject.pid!, placement.subjects);
+        pin(pair.peer.pid!, placement.peers);
+        return pair;
+      } catch (error) {
+        await endPair(pair);
+        throw error;
+      }
+    }
     await Promise.all([s.status === 'fulfilled' ? s.value.close() : null, p.status === 'fulfilled' ? p.value.close() : null]);
     throw s.status === 'rejected' ? s.reason : (p as PromiseRejectedResult).reason;
   }
@@ -1041,7 +1055,7 @@ async function main(): Promise<void> {
     console.log(renderAll(JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Results));
     return;
   }
-  const settings = settingsFor(options.quick);
+  const settings: Settings = { ...settingsFor(options.quick), placement: placementOfMachine() };
   const run = new Run(options, settings);
   const started = Date.now();
   const info = machine();
