@@ -10,7 +10,7 @@
  * and every peer on the others, both sides of a round share that core's speed of the moment.
  */
 import { execFileSync } from 'child_process';
-import os from 'os';
+import fs from 'fs';
 
 export interface Placement {
   /** The CPU list (taskset's syntax) of the measured processes, and of their peers. */
@@ -18,11 +18,29 @@ export interface Placement {
   peers: string;
 }
 
-/** The placement this machine allows: null with fewer than two CPUs, off Linux, or without taskset. */
+/** The placement this machine allows: null with fewer than two CPUs allowed, off Linux, or where taskset cannot pin. */
 export function placementOfMachine(): Placement | null {
-  const cpus = os.cpus().length;
-  if (process.platform !== 'linux' || cpus < 2 || !hasTaskset()) return null;
-  return { subjects: '0', peers: cpus === 2 ? '1' : `1-${cpus - 1}` };
+  if (process.platform !== 'linux') return null;
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const placement = placementFor(parseCpuList(/^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1] ?? ''));
+  return placement && canPin(placement.subjects) ? placement : null;
+}
+
+/** The first allowed CPU for the measured processes, the rest for their peers; null below two. */
+export function placementFor(allowed: number[]): Placement | null {
+  if (allowed.length < 2) return null;
+  return { subjects: String(allowed[0]), peers: allowed.slice(1).join(',') };
+}
+
+/** "0-2,5" → [0, 1, 2, 5] (the kernel's CPU list syntax); anything unreadable is left out. */
+export function parseCpuList(list: string): number[] {
+  return list
+    .split(',')
+    .filter((range) => range.trim() !== '')
+    .flatMap((range) => {
+      const [first, last = first] = range.split('-').map((part) => Number(part.trim()));
+      return Number.isInteger(first) && Number.isInteger(last) && first <= last ? Array.from({ length: last - first + 1 }, (_, i) => first + i) : [];
+    });
 }
 
 /** Binds every thread of process `pid` (and the threads it starts later) to `cpuList`. */
@@ -30,9 +48,9 @@ export function pin(pid: number, cpuList: string): void {
   execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', cpuList, String(pid)], { stdio: 'ignore' });
 }
 
-function hasTaskset(): boolean {
+function canPin(cpuList: string): boolean {
   try {
-    execFileSync('taskset', ['--version'], { stdio: 'ignore' });
+    execFileSync('taskset', ['--cpu-list', cpuList, 'true'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;

@@ -37,7 +37,7 @@ export interface Settings {
   idleClients: number;
   /** glibc's malloc settings of the measured processes and their peers, except the memory scenario's (absent in results written before: glibc's defaults). */
   malloc?: MallocSettings | null;
-  /** The CPUs of the measured processes and of their peers (absent in results written before, null: the scheduler's choice). */
+  /** The CPUs of the measured processes and of their peers in ingest, emit and MinVR3 (absent in results written before, null: the scheduler's choice). */
   placement?: Placement | null;
 }
 
@@ -513,7 +513,7 @@ function minvrFrameBytes(results: Results): string {
 }
 
 function placementText(placement: Placement | null | undefined): string {
-  return placement ? `, on CPU ${placement.subjects}, their peers on CPU ${placement.peers}` : '';
+  return placement ? `; in ingest, emit and MinVR3 on CPU ${placement.subjects}, their peers on CPU ${placement.peers}` : '';
 }
 
 function processesOf(settings: Settings): string {

@@ -15,7 +15,8 @@
  *
  * Every case runs in a fresh measured process (subject.ts) fed by a separate load
  * generator (peer.ts), on 127.0.0.1 only, both with glibc's malloc settings of malloc.ts,
- * every measured process on one CPU and every peer on the others (affinity.ts). The cases compared with each other (the
+ * and in the rounds of ingest, emit and MinVR3 every measured process on one CPU and every
+ * peer on the others (affinity.ts). The cases compared with each other (the
  * variants of one size) keep their processes and take turns, one window each per round,
  * and every ratio is computed per round: its median and range over the rounds are what
  * the tables and targets show. The run prints the tables and writes
@@ -316,7 +317,7 @@ class Run {
           live.map(async (entry) => {
             if (!entry || entry.broken) return;
             try {
-              entry.pair = await this.startPair(entry.side.label);
+              entry.pair = await this.startPair(entry.side.label, false, !entry.side.unpinned);
               await entry.side.setup(entry.pair.subject, entry.pair.peer);
             } catch (error) {
               this.fail(entry, error);
@@ -361,7 +362,8 @@ class Run {
     console.log(`  ${label}: BROKEN — ${message}`);
   }
 
-  private async startPair(label: string, memory = false): Promise<Pair> {
+  /** Fresh processes for a case; `pinned`: placed as affinity.ts says, if the machine allows. */
+  private async startPair(label: string, memory = false, pinned = false): Promise<Pair> {
     const execArgv = memory ? ['--expose-gc'] : [];
     if (this.options.cpuProf && !memory) {
       fs.mkdirSync(this.options.cpuProf, { recursive: true });
@@ -373,7 +375,7 @@ class Run {
     if (s.status === 'fulfilled' && p.status === 'fulfilled') {
       const pair = { subject: s.value, peer: p.value };
       const placement = this.settings.placement;
-      if (!placement) return pair;
+      if (!placement || !pinned) return pair;
       try {
         pin(pair.subject.pid!, placement.subjects);
         pin(pair.peer.pid!, placement.peers);
@@ -433,6 +435,13 @@ async function endPair(pair: Pair | null): Promise<void> {
 /** One side of an A/B comparison: `setup` once, then `measure` loads it for one window per round and lets it go idle again. */
 interface Side<Row> {
   label: string;
+  /**
+   * Runs where the scheduler puts it instead of on the measured processes' CPU (affinity.ts):
+   * an echo's round trips include V8's helper threads running beside its main thread, as they
+   * do in a user's Node-RED; on one CPU they take turns, and the cycleMs 10 p99 grew from
+   * 9.9 to 12.3 ms.
+   */
+  unpinned?: boolean;
   setup(subject: Child, peer: Child): Promise<void>;
   measure(subject: Child, peer: Child, round: number): Promise<Row>;
 }
@@ -601,6 +610,7 @@ function latencySide(run: Run, variant: 'ws' | 'node' | 'diy', cycleMs: number |
   if (!run.wants(variant)) return null;
   const side: EchoSide = {
     label: `latency ${variant === 'ws' ? 'raw ws echo' : variant === 'diy' ? 'DIY flow' : `in → out cycleMs ${cycleMs}`}`,
+    unpinned: true,
     variant,
     cycleMs,
     url: '',
