@@ -439,7 +439,7 @@ interface Side<Row> {
    * Runs where the scheduler puts it instead of on the measured processes' CPU (affinity.ts):
    * an echo's round trips include V8's helper threads running beside its main thread, as they
    * do in a user's Node-RED; on one CPU they take turns, and the cycleMs 10 p99 grew from
-   * 9.9 to 12.3 ms.
+   * 9.9 to 12.1 ms.
    */
   unpinned?: boolean;
   setup(subject: Child, peer: Child): Promise<void>;
