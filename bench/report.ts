@@ -27,7 +27,14 @@ export interface Settings {
   warmupMs: number;
   /** Warm-up of every later round, once the paused load is resumed. */
   roundWarmupMs: number;
+  /** A side's window of a round, in ingest, emit and MinVR3 measured in `slices` parts that take turns with the other sides' (absent in results written before: one). */
   windowMs: number;
+  slices?: number;
+  /** Settling time of a side's later slices of a round, after its load resumed. */
+  sliceSettleMs?: number;
+  /** Rounds of the comparisons whose single rounds spread most: the latency echoes with cycleMs 0 and MinVR3 (absent in results written before: `rounds`). */
+  manyRounds?: number;
+  /** Round trips per echo over `rounds` rounds; with `manyRounds`, as many per round. */
   roundTrips: number;
   /** Unmeasured round trips first: at least this many, for at least roundTripWarmupMs. */
   roundTripWarmup: number;
@@ -485,12 +492,7 @@ export function renderAll(results: Results): string {
         ]
       : []),
     ...((results.ratios ?? []).length > 0
-      ? [
-          `**Ratios** — each side measured once per round, the sides alternating (the latency echoes with cycleMs 0 ping by ping); a ratio per round, ${results.settings.rounds} rounds${processesOf(results.settings)}`,
-          '',
-          renderRatios(results),
-          '',
-        ]
+      ? [`**Ratios** — ${howMeasured(results.settings)}; a ratio per round, ${roundsText(results.settings)}${processesOf(results.settings)}`, '', renderRatios(results), '']
       : []),
     `**Targets**${results.mode === 'quick' ? ' (quick run: indicative only, never judged)' : ''}`,
     '',
@@ -514,6 +516,20 @@ function minvrFrameBytes(results: Results): string {
 
 function placementText(placement: Placement | null | undefined): string {
   return placement ? `; in ingest, emit and MinVR3 on CPU ${placement.subjects}, their peers on CPU ${placement.peers}` : '';
+}
+
+function howMeasured(settings: Settings): string {
+  const slices = settings.slices ?? 1;
+  const ingest =
+    slices > 1
+      ? `in ingest, emit and MinVR3 each side's window of a round in ${slices} slices of ${Math.round(settings.windowMs / slices)} ms, the sides taking turns slice by slice`
+      : 'each side measured once per round, the sides alternating';
+  return `${ingest} (the latency echoes with cycleMs 0 ping by ping)`;
+}
+
+function roundsText(settings: Settings): string {
+  const many = settings.manyRounds ?? settings.rounds;
+  return many === settings.rounds ? `${settings.rounds} rounds` : `${settings.rounds} rounds (MinVR3 and the latency echoes with cycleMs 0: ${many})`;
 }
 
 function processesOf(settings: Settings): string {

@@ -17,8 +17,9 @@
  * generator (peer.ts), on 127.0.0.1 only, both with glibc's malloc settings of malloc.ts,
  * and in the rounds of ingest, emit and MinVR3 every measured process on one CPU and every
  * peer on the others (affinity.ts). The cases compared with each other (the
- * variants of one size) keep their processes and take turns, one window each per round,
- * and every ratio is computed per round: its median and range over the rounds are what
+ * variants of one size) start in fresh processes every round and take turns: in ingest,
+ * emit and MinVR3 slice by slice of their windows (window.ts), the latency echoes ping by
+ * ping. Every ratio is computed per round: its median and range over the rounds are what
  * the tables and targets show. The run prints the tables and writes
  * bench/results.json. It exits non-zero only when a scenario breaks (throws, times
  * out, receives nothing or wrong data), never because of a timing: the full run
@@ -34,6 +35,7 @@ import { placementOfMachine, pin } from './affinity';
 import { mallocEnv, mallocText, STEADY_MALLOC } from './malloc';
 import { delay, si, SIZES } from './common';
 import { Child } from './ipc';
+import { Delta, delta, joinSlices, Measured, PeerMark, sliceOrder } from './window';
 import { MONITOR_MALLOC, monitorCase, MONITOR_QUICK_ROUNDS, MONITOR_ROUNDS, MONITOR_TARGET_PERCENT, MonitorResult } from './monitor';
 import type { FanoutArgs, FloodArgs, MinVRFloodArgs, MinVRSinkArgs, PingArgs, PingResult, StateFeedArgs } from './peer';
 import {
@@ -105,6 +107,9 @@ function settingsFor(quick: boolean): Settings {
         warmupMs: 100,
         roundWarmupMs: 100,
         windowMs: 250,
+        slices: 2,
+        sliceSettleMs: 50,
+        manyRounds: 2,
         roundTrips: 200,
         roundTripWarmup: 20,
         roundTripWarmupMs: 100,
@@ -119,6 +124,9 @@ function settingsFor(quick: boolean): Settings {
         warmupMs: 1000,
         roundWarmupMs: 300,
         windowMs: 1000,
+        slices: 4,
+        sliceSettleMs: 150,
+        manyRounds: 9,
         roundTrips: 20000,
         roundTripWarmup: 100,
         roundTripWarmupMs: 3000,
@@ -206,27 +214,6 @@ function machine(): Machine {
 
 // ---------------------------------------------------------------- processes and windows
 
-interface PeerMark {
-  t: number;
-  cpu: { user: number; system: number };
-  counters: Record<string, number>;
-}
-
-interface Delta {
-  seconds: number;
-  cpuPercent: number;
-  cpuMs: number;
-  counters: Record<string, number>;
-}
-
-function delta(from: PeerMark, to: PeerMark): Delta {
-  const seconds = (to.t - from.t) / 1000;
-  const cpuMs = (to.cpu.user - from.cpu.user + to.cpu.system - from.cpu.system) / 1000;
-  const counters: Record<string, number> = {};
-  for (const key of Object.keys(to.counters)) counters[key] = to.counters[key] - (from.counters[key] ?? 0);
-  return { seconds, cpuMs, cpuPercent: (cpuMs / (seconds * 1000)) * 100, counters };
-}
-
 function windowOf(d: Delta): Window {
   return { seconds: round(d.seconds, 3), cpuPercent: round(d.cpuPercent, 1) };
 }
@@ -240,11 +227,15 @@ class Run {
   readonly failures: Results['failures'] = [];
   private profiled = 0;
   private retries = 0;
+  /** The rounds of the comparison running now. */
+  rounds: number;
 
   constructor(
     readonly options: Options,
     readonly settings: Settings,
-  ) {}
+  ) {
+    this.rounds = settings.rounds;
+  }
 
   wants(variant: string): boolean {
     return this.options.variants === null || this.options.variants.has(variant);
@@ -268,12 +259,12 @@ class Run {
   }
 
   /**
-   * The sides of an A/B comparison, each in its own fresh pair of processes that stays up
-   * for all rounds: round after round, every side measures one window in turn (A B A B …),
-   * so that the sides of a round share the machine's load of that moment. Returns each
-   * side's rows in round order, or null for a side that broke.
+   * The sides of an A/B comparison, each in its own fresh pair of processes: round after
+   * round, every side measures one window in turn (A B A B …), so that the sides of a round
+   * share the machine's load of that moment. Returns each side's rows in round order, or
+   * null for a side that broke.
    */
-  alternate<Row>(sides: Array<Side<Row> | null>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
+  alternate<Row>(sides: Array<MeasuredSide<Row> | null>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
     return this.inRounds(sides, rounds, async (live, round) => {
       for (const entry of live) {
         try {
@@ -286,11 +277,48 @@ class Run {
   }
 
   /**
+   * Like `alternate`, but each side's window of a round is measured in `slices` parts that
+   * take turns with the other sides' (A B C, B C A, C A B): a slower second of the machine
+   * then falls on every side of the round alike instead of on whichever side's window it
+   * came in. A side's first slice of a round warms up as in `alternate`, its later ones only
+   * let the resumed load settle for `sliceSettleMs`.
+   */
+  sliced<Row>(sides: Array<LoadedSide<Row> | null>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
+    const slices = Math.max(1, this.settings.slices ?? 1);
+    const sliceMs = this.settings.windowMs / slices;
+    return this.inRounds(sides, rounds, async (live, turn) => {
+      const parts = live.map((): Measured[] => []);
+      for (let slice = 0; slice < slices; slice++) {
+        for (const index of sliceOrder(live.length, turn, slice)) {
+          const entry = live[index];
+          if (entry.broken) continue;
+          const { subject, peer } = entry.pair;
+          try {
+            await entry.side.load(subject, peer);
+            parts[index].push(await this.window(subject, peer, sliceMs, slice === 0 ? warmupOf(this, turn) : (this.settings.sliceSettleMs ?? 0)));
+            await entry.side.unload(subject, peer);
+          } catch (error) {
+            this.fail(entry, error);
+          }
+        }
+      }
+      live.forEach((entry, index) => {
+        if (entry.broken) return;
+        try {
+          entry.rows.push(entry.side.row(joinSlices(parts[index]), turn));
+        } catch (error) {
+          this.fail(entry, error);
+        }
+      });
+    });
+  }
+
+  /**
    * Like `alternate`, but all sides are measured at once in each round by `measure`, which
    * gets every whole side with its pair and returns one row for each in the same order (for example one
    * pinger taking turns over every side's echo, ping by ping).
    */
-  together<Row, S extends Side<Row>>(sides: Array<S | null>, measure: (live: Array<WholeSide<Row, S>>, round: number) => Promise<Row[]>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
+  together<Row, S extends Side>(sides: Array<S | null>, measure: (live: Array<WholeSide<Row, S>>, round: number) => Promise<Row[]>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
     return this.inRounds(sides, rounds, async (live, round) => {
       try {
         const rows = await measure(live, round);
@@ -307,8 +335,9 @@ class Run {
    * what differs from one process to the next (hash seeds, heap layout, what the JIT chose)
    * is sampled as often as a round, not fixed for a whole run.
    */
-  private async inRounds<Row, S extends Side<Row>>(sides: Array<S | null>, rounds: number, round: (live: Array<WholeSide<Row, S>>, round: number) => Promise<void>): Promise<Array<Row[] | null>> {
+  private async inRounds<Row, S extends Side>(sides: Array<S | null>, rounds: number, round: (live: Array<WholeSide<Row, S>>, round: number) => Promise<void>): Promise<Array<Row[] | null>> {
     const started = Date.now();
+    this.rounds = rounds;
     const live: Array<LiveSide<Row, S> | null> = sides.map((side) => (side ? { side, pair: null, rows: [], broken: false } : null));
     const perProcess = this.roundsPerProcess;
     for (let first = 0; first < rounds; first += perProcess) {
@@ -351,7 +380,7 @@ class Run {
     return Math.max(1, this.settings.roundsPerProcess ?? this.settings.rounds);
   }
 
-  private fail<Row>(entry: LiveSide<Row>, error: unknown): void {
+  private fail<Row, S extends Side>(entry: LiveSide<Row, S>, error: unknown): void {
     entry.broken = true;
     this.broke(entry.side.label, error);
   }
@@ -432,8 +461,8 @@ async function endPair(pair: Pair | null): Promise<void> {
   await Promise.all([pair.peer.close(), pair.subject.close()]);
 }
 
-/** One side of an A/B comparison: `setup` once, then `measure` loads it for one window per round and lets it go idle again. */
-interface Side<Row> {
+/** One side of an A/B comparison: `setup` once in its processes, then measured once per round. */
+interface Side {
   label: string;
   /**
    * Runs where the scheduler puts it instead of on the measured processes' CPU (affinity.ts):
@@ -443,27 +472,32 @@ interface Side<Row> {
    */
   unpinned?: boolean;
   setup(subject: Child, peer: Child): Promise<void>;
+}
+
+/** A side that measures its own round: `measure` loads it for one window and lets it go idle again. */
+interface MeasuredSide<Row> extends Side {
   measure(subject: Child, peer: Child, round: number): Promise<Row>;
 }
 
+/** A side under a load it starts and stops, measured by the run in slices (Run.sliced). */
+interface LoadedSide<Row> extends Side {
+  /** Starts the load; returns once it arrives. */
+  load(subject: Child, peer: Child): Promise<void>;
+  /** Stops the load; returns once the last of it is processed. */
+  unload(subject: Child, peer: Child): Promise<void>;
+  /** The side's row of one round, from its slices joined into one window. */
+  row(w: Measured, round: number): Row;
+}
+
 /** A side while its rounds run: `pair` stays null if its processes failed to start. */
-interface LiveSide<Row, S extends Side<Row> = Side<Row>> {
+interface LiveSide<Row, S extends Side = Side> {
   side: S;
   pair: Pair | null;
   rows: Row[];
   broken: boolean;
 }
 
-type WholeSide<Row, S extends Side<Row> = Side<Row>> = LiveSide<Row, S> & { pair: Pair };
-
-interface Measured {
-  subject: Delta;
-  peer: Delta;
-  /** The subject's mark at the end of the window (its counters then). */
-  subjectMark: Mark;
-  /** CPU used by other processes of the machine during the window, in % of one core. */
-  backgroundPercent: number;
-}
+type WholeSide<Row, S extends Side = Side> = LiveSide<Row, S> & { pair: Pair };
 
 /** CPU time all cores of the machine spent busy so far, in ms. */
 function machineBusyMs(): number {
@@ -514,10 +548,10 @@ function warmupOf(run: Run, turn: number): number {
 }
 
 function roundTag(run: Run, turn: number): string {
-  return `r${turn + 1}/${run.settings.rounds}`;
+  return `r${turn + 1}/${run.rounds}`;
 }
 
-function ingestSide(run: Run, variant: Variant, size: number): Side<IngestRow> | null {
+function ingestSide(run: Run, variant: Variant, size: number): LoadedSide<IngestRow> | null {
   if (!run.wants(variant)) return null;
   const label = `ingest ${size} ${VARIANT_NAMES[variant]}`;
   return {
@@ -527,12 +561,15 @@ function ingestSide(run: Run, variant: Variant, size: number): Side<IngestRow> |
       const { url } = await subject.call<SetupResult>('setup', spec, 60000);
       await peer.call('flood', { url, size, maxMs: FLOOD_MAX_MS, paused: true } satisfies FloodArgs);
     },
-    measure: async (subject, peer, turn) => {
+    load: async (subject, peer) => {
       await peer.call('resume');
       await waitMoving(subject, 'messages', 'the first message to be processed');
-      const w = await run.window(subject, peer, run.settings.windowMs, warmupOf(run, turn));
+    },
+    unload: async (subject, peer) => {
       await peer.call('pause');
       await waitQuiet(subject, 'messages');
+    },
+    row: (w, turn) => {
       const c = w.subject.counters;
       expect(c.messages > 0, 'nothing was received in the measured window');
       expect(c.wrong === 0, `${c.wrong} message(s) did not carry all ${size} signals`);
@@ -555,7 +592,7 @@ function ingestSide(run: Run, variant: Variant, size: number): Side<IngestRow> |
   };
 }
 
-function emitSide(run: Run, variant: Variant, size: number, cycleMs: number | null): Side<EmitRow> | null {
+function emitSide(run: Run, variant: Variant, size: number, cycleMs: number | null): LoadedSide<EmitRow> | null {
   if (!run.wants(variant)) return null;
   const label = `emit ${size} ${VARIANT_NAMES[variant]}${cycleMs === null ? '' : ` cycleMs ${cycleMs}`}`;
   return {
@@ -566,12 +603,15 @@ function emitSide(run: Run, variant: Variant, size: number, cycleMs: number | nu
       await peer.call('sink', { url });
       await delay(50);
     },
-    measure: async (subject, peer, turn) => {
+    load: async (subject, peer) => {
       await subject.call('start');
       await waitMoving(peer, 'signals', 'the first signals on the wire');
-      const w = await run.window(subject, peer, run.settings.windowMs, warmupOf(run, turn));
+    },
+    unload: async (subject, peer) => {
       await subject.call('stop');
       await waitQuiet(peer, 'signals');
+    },
+    row: (w, turn) => {
       const s = w.subject.counters;
       const p = w.peer.counters;
       expect(p.signals > 0, 'no signal reached the peer in the measured window');
@@ -600,7 +640,7 @@ function emitSide(run: Run, variant: Variant, size: number, cycleMs: number | nu
 }
 
 /** A latency side: an echo of one variant, set up in its own measured process. */
-interface EchoSide extends Side<LatencyRow> {
+interface EchoSide extends MeasuredSide<LatencyRow> {
   variant: 'ws' | 'node' | 'diy';
   cycleMs: number | null;
   url: string;
@@ -766,48 +806,54 @@ async function memoryCase(run: Run): Promise<MemoryResult | null> {
   return result;
 }
 
-function minvrSide(run: Run, direction: 'send' | 'receive', variant: MinVRVariant): Side<MinVRRow> | null {
+function minvrSide(run: Run, direction: 'send' | 'receive', variant: MinVRVariant): LoadedSide<MinVRRow> | null {
   if (!run.wants(variant === 'engine' ? 'engine' : 'ws')) return null;
   if (direction === 'send' && variant === 'json') throw new Error('no JSON.parse variant of sending');
   if (direction === 'receive' && variant === 'corked') throw new Error('no corked variant of receiving');
   const label = `minvr ${direction} ${MINVR_VARIANT_NAMES[variant]}`;
+  const sending = direction === 'send';
   return {
     label,
     setup: async (subject, peer) => {
-      const spec: CaseSpec = { scenario: direction === 'send' ? 'minvr-send' : 'minvr-receive', variant } as CaseSpec;
+      const spec: CaseSpec = { scenario: sending ? 'minvr-send' : 'minvr-receive', variant } as CaseSpec;
       const { url } = await subject.call<SetupResult>('setup', spec, 60000);
-      if (direction === 'send') await peer.call('minvrSink', { url } satisfies MinVRSinkArgs);
+      if (sending) await peer.call('minvrSink', { url } satisfies MinVRSinkArgs);
       else await peer.call('minvrFlood', { url, maxMs: FLOOD_MAX_MS, paused: true } satisfies MinVRFloodArgs);
     },
-    measure: async (subject, peer, turn) => {
-      let w: Measured;
-      let eventsPerSec: number;
-      let frameBytes: number;
-      let writtenPerSec: number;
-      if (direction === 'send') {
+    load: async (subject, peer) => {
+      if (sending) {
         await subject.call('start', undefined, 10000);
         await waitMoving(peer, 'frames', 'the first frames at the peer');
-        w = await run.window(subject, peer, run.settings.windowMs, warmupOf(run, turn));
-        await subject.call('stop');
-        await waitQuiet(peer, 'frames');
-        expect(w.peer.counters.frames > 0, 'no frame reached the peer in the measured window');
-        expect(w.peer.counters.wrong === 0, `${w.peer.counters.wrong} sampled frame(s) were not the tracker events sent`);
-        eventsPerSec = w.peer.counters.frames / w.peer.seconds;
-        frameBytes = w.peer.counters.bytes / w.peer.counters.frames;
-        writtenPerSec = w.subject.counters.written / w.subject.seconds;
       } else {
         await peer.call('resume');
         await waitMoving(subject, 'events', 'the first event to be received');
-        w = await run.window(subject, peer, run.settings.windowMs, warmupOf(run, turn));
+      }
+    },
+    unload: async (subject, peer) => {
+      if (sending) {
+        await subject.call('stop');
+        await waitQuiet(peer, 'frames');
+      } else {
         await peer.call('pause');
         await waitQuiet(subject, 'events');
+      }
+    },
+    row: (w, turn) => {
+      let eventsPerSec: number;
+      let writtenPerSec: number;
+      if (sending) {
+        expect(w.peer.counters.frames > 0, 'no frame reached the peer in the measured window');
+        expect(w.peer.counters.wrong === 0, `${w.peer.counters.wrong} sampled frame(s) were not the tracker events sent`);
+        eventsPerSec = w.peer.counters.frames / w.peer.seconds;
+        writtenPerSec = w.subject.counters.written / w.subject.seconds;
+      } else {
         expect(w.subject.counters.events > 0, 'nothing was received in the measured window');
         expect(w.subject.counters.wrong === 0, `${w.subject.counters.wrong} frame(s) were not Vector3 events`);
         eventsPerSec = w.subject.counters.events / w.subject.seconds;
-        frameBytes = w.peer.counters.bytes / w.peer.counters.frames;
         // What the peer wrote; the receiver's backlog is bounded by the socket.
         writtenPerSec = w.peer.counters.frames / w.peer.seconds;
       }
+      const frameBytes = w.peer.counters.bytes / w.peer.counters.frames;
       const row: MinVRRow = {
         direction,
         variant,
@@ -1111,7 +1157,7 @@ async function main(): Promise<void> {
   if (options.only.has('ingest')) {
     console.log('\n1. ingest');
     for (const size of options.sizes) {
-      const sides = await run.alternate((['ws', 'engine', 'diy', 'node'] as const).map((variant) => ingestSide(run, variant, size)));
+      const sides = await run.sliced((['ws', 'engine', 'diy', 'node'] as const).map((variant) => ingestSide(run, variant, size)));
       const [l, engine, diy, node] = keepRounds(results.ingest, sides, (row) => row.messagesPerCpuSec!);
       ratio(`ingest-engine-${size}`, `engine / L ingest per CPU-s, ${size} signals/msg`, engine, l);
       ratio(`ingest-in-${size}`, `realvirtual-in / DIY ingest per CPU-s, ${size} signals/msg`, node, diy);
@@ -1120,7 +1166,7 @@ async function main(): Promise<void> {
   if (options.only.has('emit')) {
     console.log('\n2. emit');
     for (const size of options.sizes) {
-      const sides = await run.alternate([
+      const sides = await run.sliced([
         emitSide(run, 'ws', size, null),
         emitSide(run, 'engine', size, 0),
         emitSide(run, 'engine', size, CYCLE_MS),
@@ -1135,13 +1181,16 @@ async function main(): Promise<void> {
   if (options.only.has('latency')) {
     console.log('\n3. latency');
     const echoes = [latencySide(run, 'ws', null), latencySide(run, 'diy', null), latencySide(run, 'node', 0)];
-    const interleaved = await run.together<LatencyRow, EchoSide>(echoes, (live, turn) =>
-      pingEchoes(
-        run,
-        live.map((entry) => entry.side),
-        live[0].pair.peer,
-        turn,
-      ),
+    const interleaved = await run.together<LatencyRow, EchoSide>(
+      echoes,
+      (live, turn) =>
+        pingEchoes(
+          run,
+          live.map((entry) => entry.side),
+          live[0].pair.peer,
+          turn,
+        ),
+      settings.manyRounds,
     );
     const cycled = await run.alternate([latencySide(run, 'node', CYCLE_MS)]);
     const sides = [...interleaved, ...cycled];
@@ -1160,11 +1209,17 @@ async function main(): Promise<void> {
   }
   if (options.only.has('minvr')) {
     console.log('\n6. MinVR3 (TCP JSON)');
-    const send = await run.alternate((['raw', 'corked', 'engine'] as const).map((variant) => minvrSide(run, 'send', variant)));
+    const send = await run.sliced(
+      (['raw', 'corked', 'engine'] as const).map((variant) => minvrSide(run, 'send', variant)),
+      settings.manyRounds,
+    );
     const [raw, corked, engine] = keepRounds(results.minvr!, send, (row) => row.eventsPerSec);
     ratio('minvr-send-raw', 'MinVR3 send: engine / raw net.Socket', engine, raw);
     ratio('minvr-send-corked', 'MinVR3 send: engine / raw net.Socket corked per turn', engine, corked);
-    const receive = await run.alternate((['raw', 'json', 'engine'] as const).map((variant) => minvrSide(run, 'receive', variant)));
+    const receive = await run.sliced(
+      (['raw', 'json', 'engine'] as const).map((variant) => minvrSide(run, 'receive', variant)),
+      settings.manyRounds,
+    );
     const [rawIn, json, engineIn] = keepRounds(results.minvr!, receive, (row) => row.eventsPerSec);
     ratio('minvr-receive-raw', 'MinVR3 receive: engine / raw net.Socket', engineIn, rawIn);
     ratio('minvr-receive-json', 'MinVR3 receive: engine / raw net.Socket + JSON.parse', engineIn, json);
