@@ -522,7 +522,7 @@ function howMeasured(settings: Settings): string {
   const slices = settings.slices ?? 1;
   const ingest =
     slices > 1
-      ? `in ingest, emit and MinVR3 each side's window of a round in ${slices} slices of ${Math.round(settings.windowMs / slices)} ms, the sides taking turns slice by slice`
+      ? `in ingest, emit and MinVR3 each side's window of a round in ${slices} slices of ${Math.round(settings.windowMs / slices)} ms, the sides taking turns slice by slice and the sizes (MinVR3: the directions) round by round`
       : 'each side measured once per round, the sides alternating';
   return `${ingest} (the latency echoes with cycleMs 0 ping by ping)`;
 }

@@ -264,8 +264,8 @@ class Run {
    * share the machine's load of that moment. Returns each side's rows in round order, or
    * null for a side that broke.
    */
-  alternate<Row>(sides: Array<MeasuredSide<Row> | null>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
-    return this.inRounds(sides, rounds, async (live, round) => {
+  async alternate<Row>(sides: Array<MeasuredSide<Row> | null>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
+    const [rows] = await this.inRounds<Row, MeasuredSide<Row>>([sides], rounds, async (live, round) => {
       for (const entry of live) {
         try {
           entry.rows.push(await entry.side.measure(entry.pair.subject, entry.pair.peer, round));
@@ -274,6 +274,7 @@ class Run {
         }
       }
     });
+    return rows;
   }
 
   /**
@@ -281,12 +282,15 @@ class Run {
    * take turns with the other sides' (A B C, B C A, C A B): a slower second of the machine
    * then falls on every side of the round alike instead of on whichever side's window it
    * came in. A side's first slice of a round warms up as in `alternate`, its later ones only
-   * let the resumed load settle for `sliceSettleMs`.
+   * let the resumed load settle for `sliceSettleMs`. Several comparisons (for example the
+   * sizes of ingest) take their rounds in turn, round 1 of each, then round 2 of each, …, so
+   * that a slower spell of the machine, which can last minutes, falls on a round or two of
+   * each rather than on every round of one. Returns each comparison's sides' rows.
    */
-  sliced<Row>(sides: Array<LoadedSide<Row> | null>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
+  sliced<Row>(comparisons: Array<Array<LoadedSide<Row> | null>>, rounds = this.settings.rounds): Promise<Array<Array<Row[] | null>>> {
     const slices = Math.max(1, this.settings.slices ?? 1);
     const sliceMs = this.settings.windowMs / slices;
-    return this.inRounds(sides, rounds, async (live, turn) => {
+    return this.inRounds(comparisons, rounds, async (live, turn) => {
       const parts = live.map((): Measured[] => []);
       for (let slice = 0; slice < slices; slice++) {
         for (const index of sliceOrder(live.length, turn, slice)) {
@@ -318,57 +322,74 @@ class Run {
    * gets every whole side with its pair and returns one row for each in the same order (for example one
    * pinger taking turns over every side's echo, ping by ping).
    */
-  together<Row, S extends Side>(sides: Array<S | null>, measure: (live: Array<WholeSide<Row, S>>, round: number) => Promise<Row[]>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
-    return this.inRounds(sides, rounds, async (live, round) => {
+  async together<Row, S extends Side>(sides: Array<S | null>, measure: (live: Array<WholeSide<Row, S>>, round: number) => Promise<Row[]>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
+    const [rows] = await this.inRounds<Row, S>([sides], rounds, async (live, round) => {
       try {
-        const rows = await measure(live, round);
-        live.forEach((entry, index) => entry.rows.push(rows[index]));
+        const measured = await measure(live, round);
+        live.forEach((entry, index) => entry.rows.push(measured[index]));
       } catch (error) {
         for (const entry of live) this.fail(entry, error);
       }
     });
+    return rows;
   }
 
   /**
-   * Sets up every side in its own pair of processes, runs `round` for the sides still whole,
-   * and ends the processes; a fresh pair per side every `roundsPerProcess` rounds, so that
-   * what differs from one process to the next (hash seeds, heap layout, what the JIT chose)
-   * is sampled as often as a round, not fixed for a whole run.
+   * Sets up every side of a comparison in its own pair of processes, runs `round` for the
+   * sides still whole, and ends the processes; a fresh pair per side every `roundsPerProcess`
+   * rounds, so that what differs from one process to the next (hash seeds, heap layout, what
+   * the JIT chose) is sampled as often as a round, not fixed for a whole run. The comparisons
+   * take their rounds in turn. Returns each comparison's sides' rows, null for a side that broke.
    */
-  private async inRounds<Row, S extends Side>(sides: Array<S | null>, rounds: number, round: (live: Array<WholeSide<Row, S>>, round: number) => Promise<void>): Promise<Array<Row[] | null>> {
+  private async inRounds<Row, S extends Side>(
+    comparisons: Array<Array<S | null>>,
+    rounds: number,
+    round: (live: Array<WholeSide<Row, S>>, round: number) => Promise<void>,
+  ): Promise<Array<Array<Row[] | null>>> {
     const started = Date.now();
     this.rounds = rounds;
-    const live: Array<LiveSide<Row, S> | null> = sides.map((side) => (side ? { side, pair: null, rows: [], broken: false } : null));
+    const all = comparisons.map((sides): Array<LiveSide<Row, S> | null> => sides.map((side) => (side ? { side, pair: null, rows: [], broken: false } : null)));
     const perProcess = this.roundsPerProcess;
     for (let first = 0; first < rounds; first += perProcess) {
-      try {
-        await Promise.all(
-          live.map(async (entry) => {
-            if (!entry || entry.broken) return;
-            try {
-              entry.pair = await this.startPair(entry.side.label, false, !entry.side.unpinned);
-              await entry.side.setup(entry.pair.subject, entry.pair.peer);
-            } catch (error) {
-              this.fail(entry, error);
-            }
-          }),
-        );
-        for (let turn = first; turn < Math.min(rounds, first + perProcess); turn++) {
-          const whole = live.filter((entry): entry is WholeSide<Row, S> => entry !== null && entry.pair !== null && !entry.broken);
-          if (whole.length > 0) await round(whole, turn);
-        }
-      } finally {
-        await Promise.all(
-          live.map(async (entry) => {
-            if (!entry) return;
-            await endPair(entry.pair);
-            entry.pair = null;
-          }),
-        );
-      }
+      for (const live of all) await this.roundsInProcesses(live, first, Math.min(rounds, first + perProcess), round);
     }
-    if (process.env.BENCH_TIMING) console.log(`  (${live.filter((entry) => entry).length} sides × ${rounds} rounds took ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    return live.map((entry) => (entry && !entry.broken ? entry.rows : null));
+    const sides = all.reduce((sum, live) => sum + live.filter((entry) => entry).length, 0);
+    if (process.env.BENCH_TIMING) console.log(`  (${sides} sides × ${rounds} rounds took ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return all.map((live) => live.map((entry) => (entry && !entry.broken ? entry.rows : null)));
+  }
+
+  /** Rounds `first` to `end` (exclusive) of one comparison, each side in a fresh pair of processes. */
+  private async roundsInProcesses<Row, S extends Side>(
+    live: Array<LiveSide<Row, S> | null>,
+    first: number,
+    end: number,
+    round: (live: Array<WholeSide<Row, S>>, round: number) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await Promise.all(
+        live.map(async (entry) => {
+          if (!entry || entry.broken) return;
+          try {
+            entry.pair = await this.startPair(entry.side.label, false, !entry.side.unpinned);
+            await entry.side.setup(entry.pair.subject, entry.pair.peer);
+          } catch (error) {
+            this.fail(entry, error);
+          }
+        }),
+      );
+      for (let turn = first; turn < end; turn++) {
+        const whole = live.filter((entry): entry is WholeSide<Row, S> => entry !== null && entry.pair !== null && !entry.broken);
+        if (whole.length > 0) await round(whole, turn);
+      }
+    } finally {
+      await Promise.all(
+        live.map(async (entry) => {
+          if (!entry) return;
+          await endPair(entry.pair);
+          entry.pair = null;
+        }),
+      );
+    }
   }
 
   /** True for the first round in fresh processes: it warms them up in full. */
@@ -1156,25 +1177,27 @@ async function main(): Promise<void> {
 
   if (options.only.has('ingest')) {
     console.log('\n1. ingest');
-    for (const size of options.sizes) {
-      const sides = await run.sliced((['ws', 'engine', 'diy', 'node'] as const).map((variant) => ingestSide(run, variant, size)));
-      const [l, engine, diy, node] = keepRounds(results.ingest, sides, (row) => row.messagesPerCpuSec!);
+    const bySize = await run.sliced(options.sizes.map((size) => (['ws', 'engine', 'diy', 'node'] as const).map((variant) => ingestSide(run, variant, size))));
+    for (const [index, size] of options.sizes.entries()) {
+      const [l, engine, diy, node] = keepRounds(results.ingest, bySize[index], (row) => row.messagesPerCpuSec!);
       ratio(`ingest-engine-${size}`, `engine / L ingest per CPU-s, ${size} signals/msg`, engine, l);
       ratio(`ingest-in-${size}`, `realvirtual-in / DIY ingest per CPU-s, ${size} signals/msg`, node, diy);
     }
   }
   if (options.only.has('emit')) {
     console.log('\n2. emit');
-    for (const size of options.sizes) {
-      const sides = await run.sliced([
+    const bySize = await run.sliced(
+      options.sizes.map((size) => [
         emitSide(run, 'ws', size, null),
         emitSide(run, 'engine', size, 0),
         emitSide(run, 'engine', size, CYCLE_MS),
         emitSide(run, 'diy', size, null),
         emitSide(run, 'node', size, 0),
         emitSide(run, 'node', size, CYCLE_MS),
-      ]);
-      const [, , , diy, out0] = keepRounds(results.emit, sides, (row) => row.signalsPerCpuSec!);
+      ]),
+    );
+    for (const [index, size] of options.sizes.entries()) {
+      const [, , , diy, out0] = keepRounds(results.emit, bySize[index], (row) => row.signalsPerCpuSec!);
       ratio(`emit-out0-${size}`, `realvirtual-out (cycleMs 0) / DIY emit per CPU-s, ${size} signals/msg`, out0, diy);
     }
   }
@@ -1209,17 +1232,13 @@ async function main(): Promise<void> {
   }
   if (options.only.has('minvr')) {
     console.log('\n6. MinVR3 (TCP JSON)');
-    const send = await run.sliced(
-      (['raw', 'corked', 'engine'] as const).map((variant) => minvrSide(run, 'send', variant)),
+    const [send, receive] = await run.sliced(
+      [(['raw', 'corked', 'engine'] as const).map((variant) => minvrSide(run, 'send', variant)), (['raw', 'json', 'engine'] as const).map((variant) => minvrSide(run, 'receive', variant))],
       settings.manyRounds,
     );
     const [raw, corked, engine] = keepRounds(results.minvr!, send, (row) => row.eventsPerSec);
     ratio('minvr-send-raw', 'MinVR3 send: engine / raw net.Socket', engine, raw);
     ratio('minvr-send-corked', 'MinVR3 send: engine / raw net.Socket corked per turn', engine, corked);
-    const receive = await run.sliced(
-      (['raw', 'json', 'engine'] as const).map((variant) => minvrSide(run, 'receive', variant)),
-      settings.manyRounds,
-    );
     const [rawIn, json, engineIn] = keepRounds(results.minvr!, receive, (row) => row.eventsPerSec);
     ratio('minvr-receive-raw', 'MinVR3 receive: engine / raw net.Socket', engineIn, rawIn);
     ratio('minvr-receive-json', 'MinVR3 receive: engine / raw net.Socket + JSON.parse', engineIn, json);

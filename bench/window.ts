@@ -54,8 +54,8 @@ export function joinSlices(slices: Measured[]): Measured {
 
 /**
  * The order in which `count` sides take their turns in one slice of a round: rotated by
- * one each slice and each round, so that no side always follows the same one or always
- * comes first after a round's warm-up.
+ * one each slice and each round, so that every side comes first as often as the others.
+ * (Each side still mostly follows the same one: the one before it in the list.)
  */
 export function sliceOrder(count: number, round: number, slice: number): number[] {
   return Array.from({ length: count }, (_, i) => (i + round + slice) % count);
