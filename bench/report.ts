@@ -520,9 +520,11 @@ function placementText(placement: Placement | null | undefined): string {
 
 function howMeasured(settings: Settings): string {
   const slices = settings.slices ?? 1;
+  // With every round in fresh processes, the sizes (the MinVR3 directions) take their rounds in turn.
+  const inTurn = (settings.roundsPerProcess ?? settings.rounds) < settings.rounds ? ' and the sizes (MinVR3: the directions) round by round' : '';
   const ingest =
     slices > 1
-      ? `in ingest, emit and MinVR3 each side's window of a round in ${slices} slices of ${Math.round(settings.windowMs / slices)} ms, the sides taking turns slice by slice and the sizes (MinVR3: the directions) round by round`
+      ? `in ingest, emit and MinVR3 each side's window of a round in ${slices} slices of ${Math.round(settings.windowMs / slices)} ms, the sides taking turns slice by slice${inTurn}`
       : 'each side measured once per round, the sides alternating';
   return `${ingest} (the latency echoes with cycleMs 0 ping by ping)`;
 }
