@@ -27,14 +27,15 @@ export interface Settings {
   warmupMs: number;
   /** Warm-up of every later round, once the paused load is resumed. */
   roundWarmupMs: number;
-  /** A side's window of a round, in ingest, emit and MinVR3 measured in `slices` parts that take turns with the other sides' (absent in results written before: one). */
+  /** A side's window of a round. */
   windowMs: number;
+  /** In ingest, emit and MinVR3: the parts a window is measured in, taking turns with the other sides' (absent in results written before: one). */
   slices?: number;
   /** Settling time of a side's later slices of a round, after its load resumed. */
   sliceSettleMs?: number;
   /** Rounds of the comparisons whose single rounds spread most: the latency echoes with cycleMs 0 and MinVR3 (absent in results written before: `rounds`). */
   manyRounds?: number;
-  /** Round trips per echo over `rounds` rounds; with `manyRounds`, as many per round. */
+  /** Round trips per echo over `rounds` rounds; the echoes measured in `manyRounds` take as many per round (roundTrips / rounds). */
   roundTrips: number;
   /** Unmeasured round trips first: at least this many, for at least roundTripWarmupMs. */
   roundTripWarmup: number;
