@@ -259,30 +259,12 @@ class Run {
   }
 
   /**
-   * The sides of an A/B comparison, each in its own fresh pair of processes: round after
-   * round, every side measures one window in turn (A B A B …), so that the sides of a round
-   * share the machine's load of that moment. Returns each side's rows in round order, or
-   * null for a side that broke.
-   */
-  async alternate<Row>(sides: Array<MeasuredSide<Row> | null>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
-    const [rows] = await this.inRounds<Row, MeasuredSide<Row>>([sides], rounds, async (live, round) => {
-      for (const entry of live) {
-        try {
-          entry.rows.push(await entry.side.measure(entry.pair.subject, entry.pair.peer, round));
-        } catch (error) {
-          this.fail(entry, error);
-        }
-      }
-    });
-    return rows;
-  }
-
-  /**
-   * Like `alternate`, but each side's window of a round is measured in `slices` parts that
-   * take turns with the other sides' (A B C, B C A, C A B): a slower second of the machine
-   * then falls on every side of the round alike instead of on whichever side's window it
-   * came in. A side's first slice of a round warms up as in `alternate`, its later ones only
-   * let the resumed load settle for `sliceSettleMs`. Several comparisons (for example the
+   * The sides of A/B comparisons, each side in its own fresh pair of processes every round.
+   * Each side's window of a round is measured in `slices` parts that take turns with the
+   * other sides' (A B C, B C A, C A B), while the others wait idle: a slower second of the
+   * machine then falls on every side of the round alike instead of on whichever side's window
+   * it came in. A side's first slice of a round warms up in full, its later ones only let the
+   * resumed load settle for `sliceSettleMs`. Several comparisons (for example the
    * sizes of ingest) take their rounds in turn, round 1 of each, then round 2 of each, …, so
    * that a slower spell of the machine, which can last minutes, falls on a round or two of
    * each rather than on every round of one. Returns each comparison's sides' rows.
@@ -318,9 +300,10 @@ class Run {
   }
 
   /**
-   * Like `alternate`, but all sides are measured at once in each round by `measure`, which
-   * gets every whole side with its pair and returns one row for each in the same order (for example one
-   * pinger taking turns over every side's echo, ping by ping).
+   * The sides of one comparison, each in its own fresh pair of processes every round, all
+   * measured at once in each round by `measure`, which gets every whole side with its pair
+   * and returns one row for each in the same order (for example one pinger taking turns over
+   * every side's echo, ping by ping).
    */
   async together<Row, S extends Side>(sides: Array<S | null>, measure: (live: Array<WholeSide<Row, S>>, round: number) => Promise<Row[]>, rounds = this.settings.rounds): Promise<Array<Row[] | null>> {
     const [rows] = await this.inRounds<Row, S>([sides], rounds, async (live, round) => {
@@ -495,11 +478,6 @@ interface Side {
   setup(subject: Child, peer: Child): Promise<void>;
 }
 
-/** A side that measures its own round: `measure` loads it for one window and lets it go idle again. */
-interface MeasuredSide<Row> extends Side {
-  measure(subject: Child, peer: Child, round: number): Promise<Row>;
-}
-
 /** A side under a load it starts and stops, measured by the run in slices (Run.sliced). */
 interface LoadedSide<Row> extends Side {
   /** Starts the load; returns once it arrives. */
@@ -661,7 +639,7 @@ function emitSide(run: Run, variant: Variant, size: number, cycleMs: number | nu
 }
 
 /** A latency side: an echo of one variant, set up in its own measured process. */
-interface EchoSide extends MeasuredSide<LatencyRow> {
+interface EchoSide extends Side {
   variant: 'ws' | 'node' | 'diy';
   cycleMs: number | null;
   url: string;
@@ -679,7 +657,6 @@ function latencySide(run: Run, variant: 'ws' | 'node' | 'diy', cycleMs: number |
       const spec: CaseSpec = { scenario: 'echo', variant, cycleMs: cycleMs ?? 0 };
       side.url = (await subject.call<SetupResult>('setup', spec, 60000)).url;
     },
-    measure: async (_subject, peer, turn) => (await pingEchoes(run, [side], peer, turn))[0],
   };
   return side;
 }
@@ -1204,18 +1181,20 @@ async function main(): Promise<void> {
   if (options.only.has('latency')) {
     console.log('\n3. latency');
     const echoes = [latencySide(run, 'ws', null), latencySide(run, 'diy', null), latencySide(run, 'node', 0)];
-    const interleaved = await run.together<LatencyRow, EchoSide>(
-      echoes,
-      (live, turn) =>
-        pingEchoes(
-          run,
-          live.map((entry) => entry.side),
-          live[0].pair.peer,
-          turn,
-        ),
-      settings.manyRounds,
-    );
-    const cycled = await run.alternate([latencySide(run, 'node', CYCLE_MS)]);
+    const pingRounds = (sides: Array<EchoSide | null>, rounds: number): Promise<Array<LatencyRow[] | null>> =>
+      run.together<LatencyRow, EchoSide>(
+        sides,
+        (live, turn) =>
+          pingEchoes(
+            run,
+            live.map((entry) => entry.side),
+            live[0].pair.peer,
+            turn,
+          ),
+        rounds,
+      );
+    const interleaved = await pingRounds(echoes, settings.manyRounds ?? settings.rounds);
+    const cycled = await pingRounds([latencySide(run, 'node', CYCLE_MS)], settings.rounds);
     const sides = [...interleaved, ...cycled];
     const [raw, diy, node0] = sides.map((rows) => (rows && rows.length > 0 ? rows.map((row) => row.p99) : null));
     for (const rows of sides) if (rows && rows.length > 0) results.latency.push(combineLatency(rows));
