@@ -521,7 +521,7 @@ function placementText(placement: Placement | null | undefined): string {
 
 function howMeasured(settings: Settings): string {
   const slices = settings.slices ?? 1;
-  // With every round in fresh processes, the sizes (the MinVR3 directions) take their rounds in turn.
+  // Run.inRounds: where the rounds use more than one set of processes, the sizes (the MinVR3 directions) take their rounds in turn.
   const inTurn = (settings.roundsPerProcess ?? settings.rounds) < settings.rounds ? ' and the sizes (MinVR3: the directions) round by round' : '';
   const ingest =
     slices > 1
